@@ -1,0 +1,1 @@
+//! Hosts the runnable examples; see `examples/*.rs`.

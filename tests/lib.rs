@@ -1,0 +1,1 @@
+//! Hosts the integration tests; see `tests/*.rs`.
