@@ -3,9 +3,7 @@
 //! Every block states why it is sound. `docs/architecture.md` lists these sites.
 #![allow(unsafe_code)]
 
-use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
-
-use crate::abi;
+use std::os::fd::{FromRawFd, OwnedFd, RawFd};
 
 /// Takes ownership of a descriptor that the kernel just created for this process
 /// (a fd received with `SCM_RIGHTS`, or returned by a syscall wrapper that yields a raw fd).
@@ -20,14 +18,12 @@ pub(crate) fn adopt_fd(raw: RawFd) -> Option<OwnedFd> {
     Some(unsafe { OwnedFd::from_raw_fd(raw) })
 }
 
-nix::ioctl_write_ptr_bad!(ioctl_dev_clone, abi::FUSE_DEV_IOC_CLONE, u32);
-
-/// `FUSE_DEV_IOC_CLONE`: attach the freshly opened `/dev/fuse` descriptor `new` to the
-/// session of `session`, so requests read from `new` are answered on `new`.
-pub(crate) fn clone_device(new: BorrowedFd<'_>, session: BorrowedFd<'_>) -> nix::Result<()> {
-    let old = u32::try_from(session.as_raw_fd()).map_err(|_| nix::errno::Errno::EBADF)?;
-    // SAFETY: `new` is an open descriptor for the duration of the call and the argument points
-    // to a live `u32` the kernel only reads (it does `get_user(oldfd, argp)`).
-    unsafe { ioctl_dev_clone(new.as_raw_fd(), &old) }?;
-    Ok(())
+/// Registers an owned descriptor with the current tokio reactor.
+pub(crate) fn register_async_fd(
+    fd: OwnedFd,
+    interest: tokio::io::Interest,
+) -> std::io::Result<tokio::io::unix::AsyncFd<OwnedFd>> {
+    // SAFETY: `OwnedFd` owns a valid, open descriptor, and nothing can replace or close it
+    // while the `AsyncFd` owns it: the `AsyncFd` deregisters before it drops the `OwnedFd`.
+    Ok(unsafe { tokio::io::unix::AsyncFd::register_with_interest(fd, interest) }?)
 }

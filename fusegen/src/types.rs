@@ -195,7 +195,7 @@ impl EntryAttributes {
 
 bitflags! {
     /// Flags of an open reply (`FOPEN_*`).
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct OpenFlags: u32 {
         /// Bypass the page cache for this file.
         const DIRECT_IO = crate::abi::FOPEN_DIRECT_IO;

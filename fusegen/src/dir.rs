@@ -1,0 +1,164 @@
+//! [`ReaddirReply`]: packs directory entries into the kernel's READDIR / READDIRPLUS format.
+//!
+//! Records are a fixed header, the name, and zero padding to 8 bytes. An entry that does not
+//! fit the kernel's buffer is refused whole, and the handler stops (pyfuse3's `readdir_reply`
+//! returning `False`).
+
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
+
+use zerocopy::IntoBytes;
+
+use crate::abi;
+use crate::reply::{ReplyPolicy, entry_out};
+use crate::types::EntryAttributes;
+
+/// The buffer a `readdir` handler fills, one [`add`](ReaddirReply::add) per entry.
+///
+/// ```
+/// # use fusegen::{EntryAttributes, FileType, Inode, ReaddirReply, Result};
+/// # use std::ffi::OsStr;
+/// fn list(entries: &[(&str, EntryAttributes)], start: u64, out: &mut ReaddirReply<'_>) -> Result<()> {
+///     for (i, (name, attr)) in entries.iter().enumerate().skip(start as usize) {
+///         // The offset passed back to the next readdir call is the index of the next entry.
+///         if !out.add(OsStr::new(name), attr, i as u64 + 1) {
+///             break; // buffer full: the kernel will call again from that offset
+///         }
+///     }
+///     Ok(())
+/// }
+/// ```
+#[derive(Debug)]
+pub struct ReaddirReply<'a> {
+    buf: Vec<u8>,
+    max: usize,
+    plus: bool,
+    policy: &'a ReplyPolicy,
+    entries: usize,
+}
+
+const DIRENT: usize = size_of::<abi::fuse_dirent>();
+const DIRENTPLUS: usize = size_of::<abi::fuse_direntplus>();
+
+fn padded(len: usize) -> usize {
+    len.div_ceil(8) * 8
+}
+
+impl<'a> ReaddirReply<'a> {
+    pub(crate) fn new(max: usize, plus: bool, policy: &'a ReplyPolicy) -> ReaddirReply<'a> {
+        ReaddirReply { buf: Vec::with_capacity(max.min(64 * 1024)), max, plus, policy, entries: 0 }
+    }
+
+    /// Adds one entry; returns `false`, adding nothing, when the kernel's buffer is full.
+    ///
+    /// `next_offset` is the value the kernel passes back as `offset` to continue *after* this
+    /// entry; it must be non-zero and stable for the directory's lifetime as far as the
+    /// filesystem can make it so (0 means "from the start").
+    ///
+    /// Entries carry full attributes (READDIRPLUS) whenever the kernel asked for them: then
+    /// each added entry other than `.` and `..` with a non-zero inode counts as one lookup, and
+    /// the filesystem must expect a matching `forget`.
+    pub fn add(&mut self, name: &OsStr, attr: &EntryAttributes, next_offset: u64) -> bool {
+        let name = name.as_bytes();
+        let header = if self.plus { DIRENTPLUS } else { DIRENT };
+        let record = padded(header + name.len());
+        if self.buf.len() + record > self.max {
+            return false;
+        }
+        let dirent = abi::fuse_dirent {
+            ino: attr.ino.0,
+            off: next_offset,
+            namelen: u32::try_from(name.len()).unwrap_or(u32::MAX),
+            r#type: attr.kind().map_or(0, |k| k.dirent_type()),
+        };
+        if self.plus {
+            let entry = abi::fuse_direntplus { entry_out: entry_out(attr, self.policy), dirent };
+            self.buf.extend_from_slice(entry.as_bytes());
+        } else {
+            self.buf.extend_from_slice(dirent.as_bytes());
+        }
+        self.buf.extend_from_slice(name);
+        self.buf.resize(self.buf.len() + (record - header - name.len()), 0);
+        self.entries += 1;
+        true
+    }
+
+    /// Number of entries added so far.
+    pub fn len(&self) -> usize {
+        self.entries
+    }
+
+    /// Whether no entry has been added.
+    pub fn is_empty(&self) -> bool {
+        self.entries == 0
+    }
+
+    /// Whether the kernel asked for attributes (READDIRPLUS).
+    pub fn is_plus(&self) -> bool {
+        self.plus
+    }
+
+    pub(crate) fn into_bytes(self) -> Vec<u8> {
+        self.buf
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::{FileType, Inode};
+
+    fn attr(ino: u64, kind: FileType) -> EntryAttributes {
+        EntryAttributes::new(Inode(ino), kind, 0o755)
+    }
+
+    #[test]
+    fn dirent_records_are_padded_to_8_bytes() {
+        let policy = ReplyPolicy::default();
+        let mut r = ReaddirReply::new(4096, false, &policy);
+        assert!(r.add(OsStr::new("a"), &attr(5, FileType::RegularFile), 1));
+        assert!(r.add(OsStr::new("dir12345"), &attr(6, FileType::Directory), 2));
+        let b = r.into_bytes();
+        assert_eq!(b.len(), 32 + 32);
+        assert_eq!(&b[0..8], &5u64.to_ne_bytes()); // ino
+        assert_eq!(&b[8..16], &1u64.to_ne_bytes()); // off
+        assert_eq!(&b[16..20], &1u32.to_ne_bytes()); // namelen
+        assert_eq!(&b[20..24], &u32::from(libc::DT_REG).to_ne_bytes()); // type
+        assert_eq!(&b[24..32], b"a\0\0\0\0\0\0\0"); // name + zero padding
+        assert_eq!(&b[32 + 24..64], b"dir12345"); // exactly 8: no padding
+    }
+
+    #[test]
+    fn full_buffer_refuses_whole_entry() {
+        let policy = ReplyPolicy::default();
+        let mut r = ReaddirReply::new(40, false, &policy);
+        assert!(r.add(OsStr::new("first"), &attr(2, FileType::RegularFile), 1));
+        assert!(!r.add(OsStr::new("second"), &attr(3, FileType::RegularFile), 2));
+        assert_eq!(r.len(), 1);
+        assert_eq!(r.into_bytes().len(), 32);
+    }
+
+    #[test]
+    fn exact_fit_is_accepted() {
+        let policy = ReplyPolicy::default();
+        let mut r = ReaddirReply::new(64, false, &policy);
+        assert!(r.add(OsStr::new("12345678"), &attr(2, FileType::RegularFile), 1));
+        assert!(r.add(OsStr::new("abcdefgh"), &attr(3, FileType::RegularFile), 2));
+        assert!(!r.add(OsStr::new("x"), &attr(4, FileType::RegularFile), 3));
+    }
+
+    #[test]
+    fn direntplus_carries_entry_out() {
+        let policy = ReplyPolicy::default();
+        let mut r = ReaddirReply::new(4096, true, &policy);
+        assert!(r.add(OsStr::new("f"), &attr(9, FileType::Symlink).with_size(3), 7));
+        let b = r.into_bytes();
+        assert_eq!(b.len(), padded(DIRENTPLUS + 1));
+        assert_eq!(&b[0..8], &9u64.to_ne_bytes()); // entry_out.nodeid
+        let attr_size_at = 40 + 8; // entry_out header (40) + fuse_attr.ino (8)
+        assert_eq!(&b[attr_size_at..attr_size_at + 8], &3u64.to_ne_bytes());
+        assert_eq!(&b[128..136], &9u64.to_ne_bytes()); // dirent.ino
+        assert_eq!(&b[136..144], &7u64.to_ne_bytes()); // dirent.off
+        assert_eq!(b[152], b'f');
+    }
+}

@@ -1,0 +1,126 @@
+//! Reading `/proc/self/mountinfo` to learn whether a path is a FUSE mount, without touching
+//! the path itself (a `stat` on a FUSE mount whose daemon does not answer blocks forever).
+
+use std::path::{Path, PathBuf};
+
+/// One line of mountinfo, reduced to what mounting needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct MountEntry {
+    /// Where it is mounted (field 5), unescaped.
+    pub(crate) mount_point: PathBuf,
+    /// The filesystem type (first field after the ` - ` separator), e.g. `fuse.sshfs`.
+    pub(crate) fstype: String,
+}
+
+impl MountEntry {
+    /// `fuse`, `fuse.TYPE`, `fuseblk`, `fuseblk.TYPE`, but not `fusectl` (the control fs).
+    pub(crate) fn is_fuse(&self) -> bool {
+        let base = self.fstype.split('.').next().unwrap_or_default();
+        base == "fuse" || base == "fuseblk"
+    }
+}
+
+/// Parses mountinfo text (see proc(5)); malformed lines are skipped.
+pub(crate) fn parse(text: &str) -> Vec<MountEntry> {
+    text.lines().filter_map(parse_line).collect()
+}
+
+fn parse_line(line: &str) -> Option<MountEntry> {
+    let mut fields = line.split(' ');
+    let mount_point = fields.nth(4)?;
+    // Optional fields (shared:N, master:N, ...) come before a lone "-".
+    let mut rest = fields.skip_while(|f| *f != "-");
+    rest.next()?;
+    let fstype = rest.next()?;
+    Some(MountEntry {
+        mount_point: PathBuf::from(unescape(mount_point)),
+        fstype: unescape(fstype),
+    })
+}
+
+/// The kernel writes space, tab, newline and backslash in paths as `\ooo` octal escapes.
+fn unescape(field: &str) -> String {
+    let bytes = field.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let octal = bytes
+            .get(i + 1..i + 4)
+            .filter(|d| d.iter().all(|b| (b'0'..=b'7').contains(b)));
+        match (bytes[i], octal) {
+            (b'\\', Some(digits)) => {
+                let value = digits
+                    .iter()
+                    .fold(0u32, |acc, d| acc * 8 + u32::from(d - b'0'));
+                out.push(u8::try_from(value).unwrap_or(b'?'));
+                i += 4;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Reads this process's mount table.
+pub(crate) fn read() -> std::io::Result<Vec<MountEntry>> {
+    Ok(parse(&std::fs::read_to_string("/proc/self/mountinfo")?))
+}
+
+/// Whether `path` (absolute) has a FUSE filesystem mounted on it; `None` if the table
+/// cannot be read (callers then let the next step find out).
+pub(crate) fn fuse_mounted_at(path: &Path) -> Option<bool> {
+    match read() {
+        Ok(entries) => Some(entries.iter().any(|e| e.is_fuse() && e.mount_point == path)),
+        Err(err) => {
+            tracing::debug!(error = %err, "cannot read /proc/self/mountinfo");
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAMPLE: &str = "\
+22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw
+36 22 0:32 / /tmp/with\\040space rw,nosuid,nodev - fuse.sshfs host:/ rw,user_id=0,group_id=0
+37 22 0:33 / /mnt/plain rw,nosuid,nodev shared:5 master:2 - fuse fusegen rw,user_id=0
+38 22 0:34 / /sys/fs/fuse/connections rw - fusectl fusectl rw
+39 22 0:35 / /mnt/back\\134slash rw - fuseblk /dev/sdb rw
+garbage line
+";
+
+    #[test]
+    fn parses_fields_and_optional_tags() {
+        let entries = parse(SAMPLE);
+        assert_eq!(entries.len(), 5);
+        assert_eq!(entries[0].mount_point, Path::new("/"));
+        assert_eq!(entries[0].fstype, "ext4");
+        assert_eq!(entries[2].mount_point, Path::new("/mnt/plain"));
+        assert_eq!(entries[2].fstype, "fuse");
+    }
+
+    #[test]
+    fn unescapes_octal() {
+        let entries = parse(SAMPLE);
+        assert_eq!(entries[1].mount_point, Path::new("/tmp/with space"));
+        assert_eq!(entries[4].mount_point, Path::new("/mnt/back\\slash"));
+        assert_eq!(unescape("a\\011b\\012c"), "a\tb\nc");
+        assert_eq!(unescape("trailing\\01"), "trailing\\01");
+    }
+
+    #[test]
+    fn recognises_fuse_types() {
+        let fuse: Vec<bool> = parse(SAMPLE).iter().map(MountEntry::is_fuse).collect();
+        assert_eq!(fuse, [false, true, true, false, true]);
+    }
+
+    #[test]
+    fn root_is_not_a_fuse_mount() {
+        assert_eq!(fuse_mounted_at(Path::new("/")), Some(false));
+    }
+}

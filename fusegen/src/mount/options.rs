@@ -1,0 +1,426 @@
+//! `MountOptions` and `MountMethod`: what the caller asks for, as plain fields, plus builder
+//! setters and the cross-option checks (`validate`).
+//!
+//! The `-o` text grammar lives in `parse.rs`; turning options into a kernel data string or a
+//! `fusermount3 -o` string lives in `direct.rs` and `fusermount.rs`.
+
+use std::fmt;
+use std::time::Duration;
+
+use super::MountError;
+
+/// How to get the filesystem mounted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum MountMethod {
+    /// Mount directly when privileged, otherwise (on `EPERM`/`EACCES`) through `fusermount3`.
+    /// `auto_unmount` always goes through `fusermount3`.
+    #[default]
+    Auto,
+    /// Open `/dev/fuse` and call `mount(2)` ourselves; needs `CAP_SYS_ADMIN` (root).
+    Direct,
+    /// Let the setuid helper `fusermount3` mount and hand us the device over a socket.
+    Fusermount,
+}
+
+impl fmt::Display for MountMethod {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            MountMethod::Auto => "auto",
+            MountMethod::Direct => "direct",
+            MountMethod::Fusermount => "fusermount",
+        })
+    }
+}
+
+/// Mount options, libfuse-compatible.
+///
+/// Build them with [`MountOptions::parse`] from `-o` style text, or start from
+/// [`MountOptions::default`] (pyfuse3's `default_options`: only `default_permissions` on) and
+/// change fields or use the builder setters. Options marked *runtime* are not passed to the
+/// kernel's mount call; the session applies them while serving requests.
+///
+/// ```
+/// use fusegen::MountOptions;
+///
+/// let opts = MountOptions::parse(["ro,fsname=demo", "allow_other"])?;
+/// assert!(opts.read_only && opts.allow_other && opts.default_permissions);
+/// assert_eq!(opts.fsname.as_deref(), Some("demo"));
+///
+/// let built = MountOptions::default().read_only(true).fsname("demo");
+/// assert_eq!(built.fsname, opts.fsname);
+/// # Ok::<(), fusegen::MountError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct MountOptions {
+    // ---- passed to the kernel / fusermount3 ----
+    /// `default_permissions`: the kernel checks file modes against the caller before sending
+    /// requests. On by default; `no_default_permissions` turns it off.
+    pub default_permissions: bool,
+    /// `allow_other`: users other than the mounting one may access the filesystem. For a
+    /// non-root user, `fusermount3` requires `user_allow_other` in `/etc/fuse.conf`.
+    pub allow_other: bool,
+    /// `allow_root`: like `allow_other` for root only. The kernel is told `allow_other`; the
+    /// session refuses requests from anyone but the mounting user and root. Conflicts with
+    /// `allow_other`.
+    pub allow_root: bool,
+    /// `ro` / `rw`: mount read-only (`MS_RDONLY`). Default `rw`; the last of the two wins.
+    pub read_only: bool,
+    /// `fsname=NAME`: the "device" column of `mount`/`df`. Default `fusegen`.
+    pub fsname: Option<String>,
+    /// `subtype=TYPE`: the filesystem type becomes `fuse.TYPE`. Only `[A-Za-z0-9_.-]`.
+    pub subtype: Option<String>,
+    /// `nonempty`: accepted and ignored. FUSE 3 always allows mounting over a non-empty
+    /// directory (libfuse dropped the check), so there is nothing to switch on.
+    pub nonempty: bool,
+    /// `auto_unmount`: `fusermount3` stays alive and unmounts when this process exits, even
+    /// if it is killed. Forces the `fusermount3` method.
+    pub auto_unmount: bool,
+    /// `max_read=N`: the largest read request the kernel will send, in bytes.
+    pub max_read: Option<u32>,
+    /// `blksize=N`: block size, a power of two of at least 512. Linux accepts it only for
+    /// block-device (`fuseblk`) mounts, so a plain FUSE mount with it fails with
+    /// [`MountError::InvalidOption`].
+    pub blksize: Option<u32>,
+    /// `debug`: the runtime logs every request and reply at `debug` level.
+    pub debug: bool,
+
+    // ---- runtime: applied by the session ----
+    /// `use_ino` (runtime): accepted for compatibility. fusegen always reports the
+    /// filesystem's own inode numbers, so it changes nothing.
+    pub use_ino: bool,
+    /// `readdir_ino` (runtime): accepted for compatibility; as for `use_ino`, readdir entries
+    /// always carry the filesystem's inode numbers.
+    pub readdir_ino: bool,
+    /// `direct_io` (runtime): open every file with `FOPEN_DIRECT_IO`, bypassing the page cache.
+    pub direct_io: bool,
+    /// `kernel_cache` (runtime): open every file with `FOPEN_KEEP_CACHE`, keeping cached data
+    /// across opens.
+    pub kernel_cache: bool,
+    /// `auto_cache` / `noauto_cache` (runtime): drop cached data when a file's size or
+    /// modification time changes. Default off.
+    pub auto_cache: bool,
+    /// `umask=OCTAL` (runtime): mask applied to the mode of every attribute reply.
+    pub umask: Option<u32>,
+    /// `uid=N` (runtime): report this owner for every file.
+    pub uid: Option<u32>,
+    /// `gid=N` (runtime): report this group for every file.
+    pub gid: Option<u32>,
+    /// `entry_timeout=SECS` (runtime): override how long the kernel caches names.
+    pub entry_timeout: Option<Duration>,
+    /// `attr_timeout=SECS` (runtime): override how long the kernel caches attributes.
+    pub attr_timeout: Option<Duration>,
+    /// `ac_attr_timeout=SECS` (runtime): with `auto_cache`, how often attributes are
+    /// re-checked for changes (defaults to `attr_timeout`).
+    pub ac_attr_timeout: Option<Duration>,
+    /// `negative_timeout=SECS` (runtime): how long the kernel caches "no such file" answers.
+    pub negative_timeout: Option<Duration>,
+    /// `noforget` (runtime): never forget inodes (debugging aid; memory grows).
+    pub noforget: bool,
+    /// `intr` (runtime): interrupt a handler when the kernel sends `FUSE_INTERRUPT`.
+    pub intr: bool,
+    /// `intr_signal=N` (runtime): the signal (1..=64) used to interrupt; libfuse's default is
+    /// `SIGUSR1`.
+    pub intr_signal: Option<i32>,
+    /// `writeback_cache` (runtime): ask for the kernel's write-back cache at INIT.
+    pub writeback_cache: bool,
+    /// `max_write=N` (runtime): the largest write request to accept, in bytes.
+    pub max_write: Option<u32>,
+    /// `max_readahead=N` (runtime): the readahead limit to negotiate at INIT, in bytes.
+    pub max_readahead: Option<u32>,
+    /// `max_background=N` (runtime): how many background requests the kernel may queue.
+    pub max_background: Option<u16>,
+    /// `congestion_threshold=N` (runtime): queued background requests at which the kernel
+    /// considers the filesystem congested.
+    pub congestion_threshold: Option<u16>,
+
+    // ---- how to mount ----
+    /// `mount_method=auto|direct|fusermount`: see [`MountMethod`]. Default `auto`.
+    pub method: MountMethod,
+}
+
+impl Default for MountOptions {
+    /// pyfuse3's `default_options`: `default_permissions` on, everything else off or unset.
+    fn default() -> Self {
+        MountOptions {
+            default_permissions: true,
+            allow_other: false,
+            allow_root: false,
+            read_only: false,
+            fsname: None,
+            subtype: None,
+            nonempty: false,
+            auto_unmount: false,
+            max_read: None,
+            blksize: None,
+            debug: false,
+            use_ino: false,
+            readdir_ino: false,
+            direct_io: false,
+            kernel_cache: false,
+            auto_cache: false,
+            umask: None,
+            uid: None,
+            gid: None,
+            entry_timeout: None,
+            attr_timeout: None,
+            ac_attr_timeout: None,
+            negative_timeout: None,
+            noforget: false,
+            intr: false,
+            intr_signal: None,
+            writeback_cache: false,
+            max_write: None,
+            max_readahead: None,
+            max_background: None,
+            congestion_threshold: None,
+            method: MountMethod::Auto,
+        }
+    }
+}
+
+/// Builder setters for the common options; each returns the options for chaining.
+impl MountOptions {
+    /// Sets `default_permissions`.
+    pub fn default_permissions(mut self, on: bool) -> Self {
+        self.default_permissions = on;
+        self
+    }
+
+    /// Sets `allow_other`.
+    pub fn allow_other(mut self, on: bool) -> Self {
+        self.allow_other = on;
+        self
+    }
+
+    /// Sets `allow_root`.
+    pub fn allow_root(mut self, on: bool) -> Self {
+        self.allow_root = on;
+        self
+    }
+
+    /// Sets `ro` (true) or `rw` (false).
+    pub fn read_only(mut self, on: bool) -> Self {
+        self.read_only = on;
+        self
+    }
+
+    /// Sets `fsname`; checked by [`validate`](Self::validate) when mounting.
+    pub fn fsname(mut self, name: impl Into<String>) -> Self {
+        self.fsname = Some(name.into());
+        self
+    }
+
+    /// Sets `subtype`; checked by [`validate`](Self::validate) when mounting.
+    pub fn subtype(mut self, subtype: impl Into<String>) -> Self {
+        self.subtype = Some(subtype.into());
+        self
+    }
+
+    /// Sets `auto_unmount`.
+    pub fn auto_unmount(mut self, on: bool) -> Self {
+        self.auto_unmount = on;
+        self
+    }
+
+    /// Sets `debug`.
+    pub fn debug(mut self, on: bool) -> Self {
+        self.debug = on;
+        self
+    }
+
+    /// Sets the mount method.
+    pub fn method(mut self, method: MountMethod) -> Self {
+        self.method = method;
+        self
+    }
+
+    /// Checks what single options cannot: conflicts between options, and values set through
+    /// fields or setters. `parse`, `set` and mounting call it.
+    ///
+    /// ```
+    /// use fusegen::MountOptions;
+    ///
+    /// let both = MountOptions::default().allow_other(true).allow_root(true);
+    /// assert!(both.validate().is_err());
+    /// ```
+    pub fn validate(&self) -> Result<(), MountError> {
+        if self.allow_other && self.allow_root {
+            return Err(MountError::invalid(
+                "allow_root",
+                "`allow_other` and `allow_root` are mutually exclusive; \
+                 `allow_other` already admits root, so keep only one",
+            ));
+        }
+        if self.auto_unmount && self.method == MountMethod::Direct {
+            return Err(MountError::invalid(
+                "auto_unmount",
+                "`auto_unmount` needs `fusermount3`, which a direct mount does not use; \
+                 use `mount_method=auto` or `mount_method=fusermount`, or drop `auto_unmount`",
+            ));
+        }
+        if let Some(name) = &self.fsname {
+            check_fsname(name)
+                .map_err(|reason| MountError::invalid(format!("fsname={name}"), reason))?;
+        }
+        if let Some(subtype) = &self.subtype {
+            check_subtype(subtype)
+                .map_err(|reason| MountError::invalid(format!("subtype={subtype}"), reason))?;
+        }
+        if let Some(size) = self.blksize {
+            check_blksize(size)
+                .map_err(|reason| MountError::invalid(format!("blksize={size}"), reason))?;
+        }
+        if let Some(sig) = self.intr_signal {
+            check_signal(sig)
+                .map_err(|reason| MountError::invalid(format!("intr_signal={sig}"), reason))?;
+        }
+        if let Some(mask) = self.umask
+            && mask > 0o7777
+        {
+            return Err(MountError::invalid(
+                format!("umask={mask:o}"),
+                "a umask is at most 7777 (octal)",
+            ));
+        }
+        Ok(())
+    }
+}
+
+pub(super) fn check_fsname(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err("the name is empty; write `fsname=NAME`".into());
+    }
+    if name.contains('\0') {
+        return Err("the name contains a NUL byte, which the kernel cannot take".into());
+    }
+    Ok(())
+}
+
+pub(super) fn check_subtype(subtype: &str) -> Result<(), String> {
+    if subtype.is_empty() {
+        return Err("the subtype is empty; write `subtype=TYPE`".into());
+    }
+    match subtype
+        .chars()
+        .find(|&c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')))
+    {
+        // The subtype becomes part of the filesystem type name (`fuse.TYPE`), so keep it to
+        // characters every tool that parses /proc/mounts handles.
+        Some(c) => Err(format!(
+            "character {c:?} is not allowed; a subtype may contain only letters, digits, `_`, `.` and `-`"
+        )),
+        None => Ok(()),
+    }
+}
+
+pub(super) fn check_blksize(size: u32) -> Result<(), String> {
+    if size < 512 || !size.is_power_of_two() {
+        return Err("the block size must be a power of two of at least 512".into());
+    }
+    Ok(())
+}
+
+pub(super) fn check_signal(sig: i32) -> Result<(), String> {
+    if !(1..=64).contains(&sig) {
+        return Err("a signal number is between 1 and 64".into());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_is_pyfuse3_default_options() {
+        let d = MountOptions::default();
+        assert!(d.default_permissions);
+        let only_that = MountOptions {
+            default_permissions: false,
+            ..d.clone()
+        };
+        // Every other field is off/None; compare against a value built field by field above.
+        assert!(!only_that.allow_other && !only_that.read_only && only_that.fsname.is_none());
+        assert_eq!(d.method, MountMethod::Auto);
+    }
+
+    #[test]
+    fn builders_set_fields() {
+        let o = MountOptions::default()
+            .default_permissions(false)
+            .allow_other(true)
+            .read_only(true)
+            .fsname("x")
+            .subtype("y")
+            .auto_unmount(true)
+            .debug(true)
+            .method(MountMethod::Fusermount);
+        assert!(
+            !o.default_permissions && o.allow_other && o.read_only && o.auto_unmount && o.debug
+        );
+        assert_eq!(
+            (o.fsname.as_deref(), o.subtype.as_deref()),
+            (Some("x"), Some("y"))
+        );
+        assert_eq!(o.method, MountMethod::Fusermount);
+        assert!(o.validate().is_ok());
+        assert!(MountOptions::default().allow_root(true).validate().is_ok());
+    }
+
+    #[test]
+    fn validate_rejects_conflicts_and_bad_fields() {
+        let msg = |o: MountOptions| {
+            o.validate()
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default()
+        };
+        let both = msg(MountOptions::default().allow_other(true).allow_root(true));
+        assert!(both.contains("mutually exclusive"), "{both}");
+        let direct = msg(MountOptions::default()
+            .auto_unmount(true)
+            .method(MountMethod::Direct));
+        assert!(direct.contains("needs `fusermount3`"), "{direct}");
+        assert!(msg(MountOptions::default().fsname("a\0b")).contains("NUL"));
+        assert!(msg(MountOptions::default().fsname("")).contains("empty"));
+        assert!(msg(MountOptions::default().subtype("a b")).contains("' ' is not allowed"));
+        assert!(msg(MountOptions::default().subtype("a\0")).contains("not allowed"));
+        let d = MountOptions::default;
+        assert!(
+            msg(MountOptions {
+                blksize: Some(1000),
+                ..d()
+            })
+            .contains("power of two")
+        );
+        assert!(
+            msg(MountOptions {
+                intr_signal: Some(65),
+                ..d()
+            })
+            .contains("between 1 and 64")
+        );
+        assert!(
+            msg(MountOptions {
+                umask: Some(0o10000),
+                ..d()
+            })
+            .contains("at most 7777")
+        );
+        let fine = MountOptions {
+            blksize: Some(4096),
+            intr_signal: Some(10),
+            umask: Some(0o22),
+            ..d()
+        };
+        assert!(fine.validate().is_ok());
+    }
+
+    #[test]
+    fn method_display() {
+        assert_eq!(MountMethod::Auto.to_string(), "auto");
+        assert_eq!(MountMethod::Direct.to_string(), "direct");
+        assert_eq!(MountMethod::Fusermount.to_string(), "fusermount");
+    }
+}

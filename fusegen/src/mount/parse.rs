@@ -1,0 +1,548 @@
+//! The `-o` grammar: `MountOptions::parse` and `MountOptions::set`, the table of every option
+//! name, and the "did you mean" suggestion for unknown names.
+//!
+//! Fields and their meaning are documented in `options.rs`; this file only turns text into
+//! field values and reports bad text.
+
+use std::time::Duration;
+
+use super::options::{check_blksize, check_fsname, check_signal, check_subtype};
+use super::{MountError, MountMethod, MountOptions};
+
+/// Sets a field from an option's value.
+type SetValue = fn(&mut MountOptions, &str) -> Result<(), String>;
+
+/// What an option takes, and how it changes the options.
+enum Kind {
+    /// A bare flag such as `ro`.
+    Flag(fn(&mut MountOptions)),
+    /// `name=VALUE`; the string is the placeholder shown in messages.
+    Value(&'static str, SetValue),
+}
+
+/// One accepted option.
+struct Spec {
+    name: &'static str,
+    kind: Kind,
+}
+
+const fn flag(name: &'static str, set: fn(&mut MountOptions)) -> Spec {
+    Spec {
+        name,
+        kind: Kind::Flag(set),
+    }
+}
+
+const fn valued(name: &'static str, placeholder: &'static str, set: SetValue) -> Spec {
+    Spec {
+        name,
+        kind: Kind::Value(placeholder, set),
+    }
+}
+
+/// Every option, in the order the "valid options" list shows them.
+static SPECS: &[Spec] = &[
+    flag("default_permissions", |o| o.default_permissions = true),
+    flag("no_default_permissions", |o| o.default_permissions = false),
+    flag("allow_other", |o| o.allow_other = true),
+    flag("allow_root", |o| o.allow_root = true),
+    flag("ro", |o| o.read_only = true),
+    flag("rw", |o| o.read_only = false),
+    valued("fsname", "NAME", |o, v| {
+        check_fsname(v).map(|()| o.fsname = Some(v.into()))
+    }),
+    valued("subtype", "TYPE", |o, v| {
+        check_subtype(v).map(|()| o.subtype = Some(v.into()))
+    }),
+    flag("nonempty", |o| o.nonempty = true),
+    flag("auto_unmount", |o| o.auto_unmount = true),
+    valued("max_read", "BYTES", |o, v| {
+        number(v).map(|n| o.max_read = Some(n))
+    }),
+    valued("blksize", "BYTES", |o, v| {
+        let size = number(v)?;
+        check_blksize(size).map(|()| o.blksize = Some(size))
+    }),
+    flag("debug", |o| o.debug = true),
+    flag("use_ino", |o| o.use_ino = true),
+    flag("readdir_ino", |o| o.readdir_ino = true),
+    flag("direct_io", |o| o.direct_io = true),
+    flag("kernel_cache", |o| o.kernel_cache = true),
+    flag("auto_cache", |o| o.auto_cache = true),
+    flag("noauto_cache", |o| o.auto_cache = false),
+    valued("umask", "OCTAL", |o, v| octal(v).map(|m| o.umask = Some(m))),
+    valued("uid", "N", |o, v| number(v).map(|n| o.uid = Some(n))),
+    valued("gid", "N", |o, v| number(v).map(|n| o.gid = Some(n))),
+    valued("entry_timeout", "SECS", |o, v| {
+        seconds(v).map(|d| o.entry_timeout = Some(d))
+    }),
+    valued("attr_timeout", "SECS", |o, v| {
+        seconds(v).map(|d| o.attr_timeout = Some(d))
+    }),
+    valued("ac_attr_timeout", "SECS", |o, v| {
+        seconds(v).map(|d| o.ac_attr_timeout = Some(d))
+    }),
+    valued("negative_timeout", "SECS", |o, v| {
+        seconds(v).map(|d| o.negative_timeout = Some(d))
+    }),
+    flag("noforget", |o| o.noforget = true),
+    flag("intr", |o| o.intr = true),
+    valued("intr_signal", "N", |o, v| {
+        let sig = v
+            .parse::<i32>()
+            .map_err(|_| format!("expects a signal number from 1 to 64, got `{v}`"))?;
+        check_signal(sig).map(|()| o.intr_signal = Some(sig))
+    }),
+    flag("writeback_cache", |o| o.writeback_cache = true),
+    valued("max_write", "BYTES", |o, v| {
+        number(v).map(|n| o.max_write = Some(n))
+    }),
+    valued("max_readahead", "BYTES", |o, v| {
+        number(v).map(|n| o.max_readahead = Some(n))
+    }),
+    valued("max_background", "N", |o, v| {
+        small_number(v).map(|n| o.max_background = Some(n))
+    }),
+    valued("congestion_threshold", "N", |o, v| {
+        small_number(v).map(|n| o.congestion_threshold = Some(n))
+    }),
+    valued("mount_method", "auto|direct|fusermount", |o, v| {
+        o.method = match v {
+            "auto" => MountMethod::Auto,
+            "direct" => MountMethod::Direct,
+            "fusermount" | "fusermount3" => MountMethod::Fusermount,
+            _ => {
+                return Err(format!(
+                    "expects `auto`, `direct` or `fusermount`, got `{v}`"
+                ));
+            }
+        };
+        Ok(())
+    }),
+];
+
+/// Options users bring from FUSE 2 or fstab, with what to do instead.
+const FOREIGN: &[(&str, &str)] = &[
+    (
+        "big_writes",
+        "a FUSE 2 option: FUSE 3 always allows big writes, so remove it",
+    ),
+    ("large_read", "obsolete since Linux 2.6, so remove it"),
+    (
+        "nosuid",
+        "fusegen always mounts with `nosuid`, so remove it",
+    ),
+    ("nodev", "fusegen always mounts with `nodev`, so remove it"),
+];
+
+impl MountOptions {
+    /// Parses libfuse-style options on top of [`MountOptions::default`].
+    ///
+    /// Each item is `name` or `name=value`, or a comma-separated list of those (`"ro,fsname=x"`);
+    /// a comma or backslash inside a value is written `\,` or `\\`, as for libfuse. Do not
+    /// pass the `-o` itself. When options repeat or contradict (`ro,rw`), the last one wins,
+    /// as in libfuse; only real conflicts (`allow_other` with `allow_root`) are errors.
+    ///
+    /// ```
+    /// use fusegen::MountOptions;
+    /// use std::time::Duration;
+    ///
+    /// let o = MountOptions::parse(["ro,rw", "attr_timeout=0.5", "fsname=a\\,b"])?;
+    /// assert!(!o.read_only);
+    /// assert_eq!(o.attr_timeout, Some(Duration::from_millis(500)));
+    /// assert_eq!(o.fsname.as_deref(), Some("a,b"));
+    ///
+    /// let err = MountOptions::parse(["alow_other"]).unwrap_err();
+    /// assert!(err.to_string().contains("did you mean `allow_other`?"));
+    /// # Ok::<(), fusegen::MountError>(())
+    /// ```
+    pub fn parse<I, S>(items: I) -> Result<MountOptions, MountError>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let mut options = MountOptions::default();
+        for item in items {
+            options.apply_list(item.as_ref())?;
+        }
+        options.validate()?;
+        Ok(options)
+    }
+
+    /// Applies one more item (same grammar as [`parse`](Self::parse)) on top of `self`, e.g.
+    /// to let the command line override a program's defaults. On error `self` is unchanged.
+    ///
+    /// ```
+    /// use fusegen::MountOptions;
+    ///
+    /// let mut o = MountOptions::default();
+    /// o.set("ro")?.set("fsname=mine,noforget")?;
+    /// assert!(o.read_only && o.noforget);
+    /// assert!(o.set("ro=1").is_err());
+    /// assert!(o.read_only);
+    /// # Ok::<(), fusegen::MountError>(())
+    /// ```
+    pub fn set(&mut self, item: &str) -> Result<&mut Self, MountError> {
+        let mut next = self.clone();
+        next.apply_list(item)?;
+        next.validate()?;
+        *self = next;
+        Ok(self)
+    }
+
+    fn apply_list(&mut self, list: &str) -> Result<(), MountError> {
+        for piece in split_list(list) {
+            let piece = piece.trim();
+            if !piece.is_empty() {
+                self.apply_one(piece)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn apply_one(&mut self, item: &str) -> Result<(), MountError> {
+        let (name, value) = match item.split_once('=') {
+            Some((name, value)) => (name, Some(value)),
+            None => (item, None),
+        };
+        let Some(spec) = SPECS.iter().find(|s| s.name == name) else {
+            return Err(MountError::invalid(item, unknown_reason(name)));
+        };
+        match (&spec.kind, value) {
+            (Kind::Flag(set), None) => {
+                set(self);
+                Ok(())
+            }
+            (Kind::Flag(_), Some(_)) => Err(MountError::invalid(
+                item,
+                format!("`{name}` is a flag and takes no value; write `{name}` alone"),
+            )),
+            (Kind::Value(placeholder, _), None | Some("")) => Err(MountError::invalid(
+                item,
+                format!("`{name}` needs a value; write `{name}={placeholder}`"),
+            )),
+            (Kind::Value(_, set), Some(v)) => set(self, v)
+                .map_err(|reason| MountError::invalid(item, format!("`{name}` {reason}"))),
+        }
+    }
+}
+
+/// Splits at commas not escaped by a backslash, and removes the escapes (`\,` → `,`,
+/// `\\` → `\`), as libfuse's option parser does.
+fn split_list(list: &str) -> Vec<String> {
+    let mut pieces = vec![String::new()];
+    let mut chars = list.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some(escaped) => push_char(&mut pieces, escaped),
+                None => push_char(&mut pieces, '\\'),
+            },
+            ',' => pieces.push(String::new()),
+            c => push_char(&mut pieces, c),
+        }
+    }
+    pieces
+}
+
+fn push_char(pieces: &mut [String], c: char) {
+    if let Some(last) = pieces.last_mut() {
+        last.push(c);
+    }
+}
+
+fn unknown_reason(name: &str) -> String {
+    if name.starts_with("-o") {
+        return "pass the option list without the leading `-o`".into();
+    }
+    if let Some((_, hint)) = FOREIGN.iter().find(|(foreign, _)| *foreign == name) {
+        return format!("unknown option: {hint}");
+    }
+    let valid = SPECS
+        .iter()
+        .map(|s| match s.kind {
+            Kind::Value(placeholder, _) => format!("`{}={placeholder}`", s.name),
+            Kind::Flag(_) => format!("`{}`", s.name),
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    match suggest(name) {
+        Some(near) => format!("unknown option, did you mean `{near}`? valid options: {valid}"),
+        None => format!("unknown option; valid options: {valid}"),
+    }
+}
+
+/// The closest option name within edit distance 2, if any.
+fn suggest(name: &str) -> Option<&'static str> {
+    let lower = name.to_ascii_lowercase();
+    SPECS
+        .iter()
+        .map(|s| (edit_distance(&lower, s.name), s.name))
+        .filter(|&(d, _)| d <= 2)
+        .min_by_key(|&(d, _)| d)
+        .map(|(_, n)| n)
+}
+
+/// Levenshtein distance over chars (option names are short, so O(n·m) is fine).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let substitute = diagonal + usize::from(ca != cb);
+            diagonal = row[j + 1];
+            row[j + 1] = substitute.min(row[j] + 1).min(diagonal + 1);
+        }
+    }
+    row[b.len()]
+}
+
+fn number(v: &str) -> Result<u32, String> {
+    v.parse()
+        .map_err(|_| format!("expects a whole number from 0 to {}, got `{v}`", u32::MAX))
+}
+
+fn small_number(v: &str) -> Result<u16, String> {
+    v.parse()
+        .map_err(|_| format!("expects a whole number from 0 to {}, got `{v}`", u16::MAX))
+}
+
+fn octal(v: &str) -> Result<u32, String> {
+    match u32::from_str_radix(v, 8) {
+        Ok(mask) if mask <= 0o7777 => Ok(mask),
+        _ => Err(format!(
+            "expects an octal mask from 0 to 7777, like `022`, got `{v}`"
+        )),
+    }
+}
+
+/// Seconds as libfuse takes them (`%lf`): a non-negative, finite decimal like `1` or `0.5`.
+fn seconds(v: &str) -> Result<Duration, String> {
+    let bad = || format!("expects a non-negative number of seconds, like `1` or `0.5`, got `{v}`");
+    let secs: f64 = v.parse().map_err(|_| bad())?;
+    if !secs.is_finite() || secs < 0.0 {
+        return Err(bad());
+    }
+    Duration::try_from_secs_f64(secs).map_err(|_| bad())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(s: &str) -> MountOptions {
+        match MountOptions::parse([s]) {
+            Ok(o) => o,
+            Err(e) => panic!("`{s}` should parse: {e}"),
+        }
+    }
+
+    fn error(s: &str) -> String {
+        match MountOptions::parse([s]) {
+            Ok(o) => panic!("`{s}` should fail, got {o:?}"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn every_flag_sets_its_field() {
+        let o = parse(
+            "allow_other,ro,nonempty,auto_unmount,debug,use_ino,readdir_ino,direct_io,\
+             kernel_cache,auto_cache,noforget,intr,writeback_cache",
+        );
+        assert!(o.default_permissions && o.allow_other && o.read_only && o.nonempty);
+        assert!(o.auto_unmount && o.debug && o.use_ino && o.readdir_ino && o.direct_io);
+        assert!(o.kernel_cache && o.auto_cache && o.noforget && o.intr && o.writeback_cache);
+        assert!(parse("allow_root").allow_root);
+        assert!(!parse("no_default_permissions").default_permissions);
+        assert!(parse("no_default_permissions,default_permissions").default_permissions);
+        assert!(!parse("auto_cache,noauto_cache").auto_cache);
+        assert!(!parse("ro,rw").read_only);
+        assert!(parse("rw,ro").read_only);
+    }
+
+    #[test]
+    fn every_valued_option_sets_its_field() {
+        let o = parse(
+            "fsname=myfs,subtype=my.fs-1_x,max_read=131072,blksize=4096,umask=022,uid=1000,\
+             gid=100,entry_timeout=1,attr_timeout=0.5,ac_attr_timeout=2.25,negative_timeout=0,\
+             intr_signal=10,max_write=1048576,max_readahead=65536,max_background=64,\
+             congestion_threshold=48,mount_method=fusermount",
+        );
+        assert_eq!(o.fsname.as_deref(), Some("myfs"));
+        assert_eq!(o.subtype.as_deref(), Some("my.fs-1_x"));
+        assert_eq!((o.max_read, o.blksize), (Some(131072), Some(4096)));
+        assert_eq!((o.umask, o.uid, o.gid), (Some(0o22), Some(1000), Some(100)));
+        assert_eq!(o.entry_timeout, Some(Duration::from_secs(1)));
+        assert_eq!(o.attr_timeout, Some(Duration::from_millis(500)));
+        assert_eq!(o.ac_attr_timeout, Some(Duration::from_millis(2250)));
+        assert_eq!(o.negative_timeout, Some(Duration::ZERO));
+        assert_eq!(o.intr_signal, Some(10));
+        assert_eq!((o.max_write, o.max_readahead), (Some(1048576), Some(65536)));
+        assert_eq!(
+            (o.max_background, o.congestion_threshold),
+            (Some(64), Some(48))
+        );
+        assert_eq!(o.method, MountMethod::Fusermount);
+        assert_eq!(parse("mount_method=direct").method, MountMethod::Direct);
+        assert_eq!(
+            parse("mount_method=direct,mount_method=auto").method,
+            MountMethod::Auto
+        );
+        assert_eq!(
+            parse("mount_method=fusermount3").method,
+            MountMethod::Fusermount
+        );
+    }
+
+    #[test]
+    fn items_and_comma_lists_combine() {
+        let o = MountOptions::parse(["ro", "fsname=a,allow_other", " debug ", "", "intr,"]);
+        let o = o.unwrap_or_else(|e| panic!("{e}"));
+        assert!(o.read_only && o.allow_other && o.debug && o.intr);
+        assert_eq!(o.fsname.as_deref(), Some("a"));
+        assert_eq!(
+            MountOptions::parse(Vec::<String>::new()).ok(),
+            Some(MountOptions::default())
+        );
+        assert_eq!(parse("fsname=a,fsname=b").fsname.as_deref(), Some("b"));
+    }
+
+    #[test]
+    fn escapes_in_values() {
+        assert_eq!(
+            parse(r"fsname=a\,b\\c,ro").fsname.as_deref(),
+            Some(r"a,b\c")
+        );
+        assert_eq!(parse(r"fsname=x\").fsname.as_deref(), Some(r"x\"));
+        assert_eq!(
+            parse("fsname=has space/and=equals").fsname.as_deref(),
+            Some("has space/and=equals")
+        );
+    }
+
+    #[test]
+    fn seconds_accept_decimals_and_reject_the_rest() {
+        assert_eq!(
+            parse("entry_timeout=1e1").entry_timeout,
+            Some(Duration::from_secs(10))
+        );
+        assert_eq!(
+            parse("entry_timeout=.25").entry_timeout,
+            Some(Duration::from_millis(250))
+        );
+        for bad in ["-1", "NaN", "inf", "-0.5", "abc", "1e400", "1s"] {
+            let msg = error(&format!("attr_timeout={bad}"));
+            assert!(
+                msg.contains("expects a non-negative number of seconds"),
+                "{bad}: {msg}"
+            );
+            assert!(msg.contains(&format!("`attr_timeout={bad}`")), "{msg}");
+        }
+    }
+
+    #[test]
+    fn numbers_are_checked() {
+        assert!(
+            error("max_read=abc")
+                .contains("`max_read` expects a whole number from 0 to 4294967295, got `abc`")
+        );
+        assert!(error("max_read=-1").contains("whole number"));
+        assert!(error("uid=4294967296").contains("whole number"));
+        assert!(error("max_background=70000").contains("from 0 to 65535"));
+        assert!(error("congestion_threshold=x").contains("from 0 to 65535"));
+        assert!(error("umask=089").contains("octal mask"));
+        assert!(error("umask=17777").contains("octal mask"));
+        assert!(error("intr_signal=0").contains("between 1 and 64"));
+        assert!(error("intr_signal=65").contains("between 1 and 64"));
+        assert!(error("intr_signal=USR1").contains("signal number"));
+        assert!(error("blksize=1000").contains("power of two"));
+        assert!(error("blksize=256").contains("power of two"));
+        assert!(error("mount_method=magic").contains("expects `auto`, `direct` or `fusermount`"));
+    }
+
+    #[test]
+    fn flag_with_value_and_missing_value() {
+        assert_eq!(
+            error("ro=1"),
+            "invalid mount option `ro=1`: `ro` is a flag and takes no value; write `ro` alone"
+        );
+        assert_eq!(
+            error("fsname"),
+            "invalid mount option `fsname`: `fsname` needs a value; write `fsname=NAME`"
+        );
+        assert!(error("fsname=").contains("needs a value"));
+        assert!(error("attr_timeout").contains("write `attr_timeout=SECS`"));
+    }
+
+    #[test]
+    fn strings_are_checked() {
+        assert!(error("fsname=a\0b").contains("NUL"));
+        assert!(error("subtype=a/b").contains("'/' is not allowed"));
+        assert!(error("subtype=").contains("needs a value"));
+    }
+
+    #[test]
+    fn unknown_options_suggest_and_list() {
+        let msg = error("alow_other");
+        assert!(
+            msg.starts_with(
+                "invalid mount option `alow_other`: unknown option, did you mean `allow_other`?"
+            ),
+            "{msg}"
+        );
+        assert!(
+            msg.contains("`fsname=NAME`") && msg.contains("`mount_method=auto|direct|fusermount`"),
+            "{msg}"
+        );
+        assert!(error("RO").contains("did you mean `ro`?"));
+        assert!(error("atr_timeout=1").contains("did you mean `attr_timeout`?"));
+        let far = error("frobnicate");
+        assert!(
+            far.contains("unknown option; valid options: `default_permissions`"),
+            "{far}"
+        );
+        assert!(!far.contains("did you mean"));
+        assert!(error("-oro").contains("without the leading `-o`"));
+        assert!(error("big_writes").contains("FUSE 3 always allows big writes"));
+        assert!(error("nosuid").contains("always mounts with `nosuid`"));
+    }
+
+    #[test]
+    fn conflicts_are_errors() {
+        assert!(error("allow_other,allow_root").contains("mutually exclusive"));
+        assert!(error("auto_unmount,mount_method=direct").contains("needs `fusermount3`"));
+    }
+
+    #[test]
+    fn set_overrides_and_is_atomic() {
+        let mut o = parse("ro,fsname=a");
+        o.set("rw")
+            .and_then(|o| o.set("fsname=b,debug"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(!o.read_only && o.debug);
+        assert_eq!(o.fsname.as_deref(), Some("b"));
+        let before = o.clone();
+        assert!(o.set("allow_other,bogus").is_err());
+        assert!(o.set("allow_other").is_ok());
+        assert!(o.set("allow_root").is_err(), "conflict with allow_other");
+        assert!(o.allow_other && !o.allow_root);
+        assert_eq!(
+            MountOptions {
+                allow_other: true,
+                ..before
+            },
+            o
+        );
+    }
+
+    #[test]
+    fn edit_distance_basics() {
+        assert_eq!(edit_distance("", "ro"), 2);
+        assert_eq!(edit_distance("alow_other", "allow_other"), 1);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(suggest("zzzzzz"), None);
+    }
+}

@@ -1,0 +1,503 @@
+//! The session lifecycle, pyfuse3's `init` / `main` / `terminate` / `close`: mount, answer
+//! INIT, serve requests with a pool of worker tasks, stop on request or on unmount, unmount.
+//!
+//! Workers follow pyfuse3: one worker reads at a time; when a worker takes a request and no
+//! other worker is waiting to read, a new one starts (up to `max`); a worker that finishes a
+//! request while others are waiting exits if more than `min` are alive. So a slow handler
+//! never stops the filesystem from serving others.
+
+use std::os::fd::{AsFd, OwnedFd};
+use std::panic::AssertUnwindSafe;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use futures_util::FutureExt;
+use nix::sys::eventfd::{EfdFlags, EventFd};
+use tokio::sync::{Mutex, mpsc, watch};
+use tokio::task::JoinSet;
+use tracing::Instrument;
+
+use crate::abi;
+use crate::dev::{Device, ReadBuf, ReadOutcome};
+use crate::dispatch::{Context, dispatch};
+use crate::error::Error;
+use crate::init::{self, Negotiated};
+use crate::mount::{self, Mount, MountOptions};
+use crate::operations::{ConnectionInfo, Operations};
+use crate::reply::{self, Reply, ReplyPolicy};
+use crate::request::{self, Operation, opcode_name};
+use crate::types::OpenFlags;
+
+/// Worker task limits for [`Session::main`] (pyfuse3's `min_tasks` / `max_tasks`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Workers {
+    /// Workers kept alive even when idle (at least 1).
+    pub min: usize,
+    /// Most requests served at once.
+    pub max: usize,
+    /// After `terminate()`, how long in-flight handlers may run before they are cancelled.
+    pub grace: Duration,
+}
+
+impl Default for Workers {
+    /// pyfuse3's defaults: 1 to 99 workers; 5 seconds of grace at shutdown.
+    fn default() -> Workers {
+        Workers { min: 1, max: 99, grace: Duration::from_secs(5) }
+    }
+}
+
+/// The stop signal shared by a session and its handles. Setting an atomic and writing to an
+/// eventfd are both async-signal-safe, so [`SessionHandle::terminate`] may run anywhere.
+#[derive(Debug)]
+struct Shutdown {
+    requested: AtomicBool,
+    efd: EventFd,
+}
+
+/// A `Clone + Send + Sync` handle that stops [`Session::main`] from any thread, task or
+/// signal handler.
+#[derive(Debug, Clone)]
+pub struct SessionHandle {
+    shutdown: Arc<Shutdown>,
+}
+
+impl SessionHandle {
+    /// Makes `main` return (after in-flight requests finish, bounded by the grace period).
+    /// The filesystem stays mounted until [`Session::close`]. Idempotent.
+    pub fn terminate(&self) {
+        self.shutdown.requested.store(true, Ordering::SeqCst);
+        // Ignoring the result is right: the only failure is a full counter, which already
+        // wakes the session.
+        let _ = self.shutdown.efd.write(1);
+    }
+
+    /// Whether `terminate` has been called.
+    pub fn is_terminated(&self) -> bool {
+        self.shutdown.requested.load(Ordering::SeqCst)
+    }
+}
+
+/// A mounted filesystem (pyfuse3 after `init`): serve it with [`main`](Session::main), stop it
+/// with a [`SessionHandle`], unmount it with [`close`](Session::close) or by dropping it.
+pub struct Session<FS: Operations> {
+    fs: Arc<FS>,
+    options: MountOptions,
+    device: Option<OwnedFd>,
+    mount: Option<Mount>,
+    mountpoint: PathBuf,
+    shutdown: Arc<Shutdown>,
+    destroyed: Arc<AtomicBool>,
+}
+
+impl<FS: Operations> std::fmt::Debug for Session<FS> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("mountpoint", &self.mountpoint)
+            .field("mounted", &self.mount.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Mounts `fs` at `mountpoint` (pyfuse3's `init`). Requests are served once
+/// [`Session::main`] runs; until then, access to the mountpoint waits.
+///
+/// ```no_run
+/// # async fn demo(fs: impl fusegen::Operations) -> Result<(), fusegen::Error> {
+/// let mut session = fusegen::mount(fs, "/mnt/x", fusegen::MountOptions::default())?;
+/// let handle = session.handle(); // terminate() from anywhere
+/// session.main(fusegen::Workers::default()).await?;
+/// session.close(true);
+/// # Ok(()) }
+/// ```
+pub fn mount<FS: Operations>(
+    fs: FS,
+    mountpoint: impl AsRef<Path>,
+    options: MountOptions,
+) -> Result<Session<FS>, Error> {
+    let mountpoint = mountpoint.as_ref().to_path_buf();
+    let efd = EventFd::from_value_and_flags(0, EfdFlags::EFD_CLOEXEC | EfdFlags::EFD_NONBLOCK)
+        .map_err(|e| Error::Device(e.into()))?;
+    let (device, mount) = mount::mount(&mountpoint, &options)?;
+    tracing::debug!(mountpoint = %mountpoint.display(), "mounted");
+    Ok(Session {
+        fs: Arc::new(fs),
+        options,
+        device: Some(device),
+        mount: Some(mount),
+        mountpoint,
+        shutdown: Arc::new(Shutdown { requested: AtomicBool::new(false), efd }),
+        destroyed: Arc::new(AtomicBool::new(false)),
+    })
+}
+
+/// Why `main` stopped.
+#[derive(Debug)]
+enum End {
+    Terminated,
+    Unmounted,
+    Failed(Error),
+}
+
+/// Messages from workers to the loop in `main`.
+enum Control {
+    Spawn,
+    End(End),
+}
+
+/// State shared by the workers of one running session.
+struct Runtime<FS> {
+    fs: Arc<FS>,
+    dev: Device,
+    negotiated: Negotiated,
+    policy: ReplyPolicy,
+    noforget: bool,
+    read_lock: Mutex<()>,
+    alive: AtomicUsize,
+    idle: AtomicUsize,
+    workers: Workers,
+    stop: watch::Receiver<bool>,
+    control: mpsc::UnboundedSender<Control>,
+}
+
+impl<FS: Operations> Session<FS> {
+    /// A handle whose `terminate()` makes `main` return.
+    pub fn handle(&self) -> SessionHandle {
+        SessionHandle { shutdown: self.shutdown.clone() }
+    }
+
+    /// Where the filesystem is mounted.
+    pub fn mountpoint(&self) -> &Path {
+        &self.mountpoint
+    }
+
+    /// How the filesystem was mounted (`Direct` or `Fusermount`); `None` once closed.
+    pub fn mount_method(&self) -> Option<crate::MountMethod> {
+        self.mount.as_ref().map(Mount::method)
+    }
+
+    /// The filesystem being served.
+    pub fn filesystem(&self) -> &FS {
+        &self.fs
+    }
+
+    /// Serves requests until [`SessionHandle::terminate`] is called or the filesystem is
+    /// unmounted from outside (`fusermount3 -u`, `umount`). Runs once per session.
+    pub async fn main(&mut self, workers: Workers) -> Result<(), Error> {
+        let fd = self.device.take().ok_or(Error::NotRunning("main() already ran or close() was called"))?;
+        let workers = Workers { min: workers.min.max(1), max: workers.max.max(workers.min.max(1)), ..workers };
+        let dev = Device::new(fd).map_err(Error::Device)?;
+        let efd = self.shutdown.efd.as_fd().try_clone_to_owned().map_err(Error::Device)?;
+        let wakeup = crate::sys::register_async_fd(efd, tokio::io::Interest::READABLE).map_err(Error::Device)?;
+        if self.handle().is_terminated() {
+            return Ok(());
+        }
+        let negotiated = tokio::select! {
+            r = self.handshake(&dev) => r?,
+            _ = wakeup.readable() => return Ok(()),
+        };
+        let (stop_tx, stop) = watch::channel(false);
+        let (control, mut control_rx) = mpsc::unbounded_channel();
+        let rt = Arc::new(Runtime {
+            fs: self.fs.clone(),
+            dev,
+            negotiated,
+            policy: reply_policy(&self.options),
+            noforget: self.options.noforget,
+            read_lock: Mutex::new(()),
+            alive: AtomicUsize::new(workers.min),
+            idle: AtomicUsize::new(0),
+            workers,
+            stop,
+            control,
+        });
+        let mut tasks = JoinSet::new();
+        for _ in 0..workers.min {
+            tasks.spawn(worker(rt.clone()));
+        }
+        let end = loop {
+            tokio::select! {
+                r = wakeup.readable() => {
+                    match r {
+                        Ok(mut guard) if self.handle().is_terminated() => { guard.clear_ready(); break End::Terminated }
+                        Ok(mut guard) => guard.clear_ready(),
+                        Err(e) => break End::Failed(Error::Device(e)),
+                    }
+                }
+                Some(msg) = control_rx.recv() => match msg {
+                    Control::Spawn => { tasks.spawn(worker(rt.clone())); }
+                    Control::End(end) => break end,
+                },
+                Some(joined) = tasks.join_next() => {
+                    if let Err(e) = joined {
+                        tracing::error!(error = %e, "worker task failed");
+                    }
+                    if tasks.is_empty() && rt.alive.load(Ordering::SeqCst) == 0 {
+                        break End::Failed(Error::NotRunning("all workers stopped"));
+                    }
+                }
+            }
+        };
+        let _ = stop_tx.send(true);
+        if tokio::time::timeout(workers.grace, async { while tasks.join_next().await.is_some() {} })
+            .await
+            .is_err()
+        {
+            tracing::warn!(grace = ?workers.grace, "handlers still running after the grace period, cancelling them");
+            tasks.abort_all();
+            while tasks.join_next().await.is_some() {}
+        }
+        drop(rt);
+        match end {
+            End::Terminated => Ok(()),
+            End::Unmounted => {
+                tracing::debug!(mountpoint = %self.mountpoint.display(), "unmounted from outside");
+                self.destroy().await;
+                Ok(())
+            }
+            End::Failed(e) => Err(e),
+        }
+    }
+
+    /// Reads requests until INIT, negotiates, calls the filesystem's `init`, replies.
+    async fn handshake(&self, dev: &Device) -> Result<Negotiated, Error> {
+        let mut buf = ReadBuf::new(abi::FUSE_MIN_READ_BUFFER * 2);
+        loop {
+            let n = match dev.read(buf.as_mut_bytes()).await.map_err(Error::Device)? {
+                ReadOutcome::Request(n) => n,
+                ReadOutcome::Ended => return Err(Error::Protocol("unmounted before INIT".into())),
+            };
+            let bytes = &buf.as_mut_bytes()[..n];
+            let req = match request::parse(bytes, Default::default()) {
+                Ok(req) => req,
+                Err(e) => {
+                    tracing::warn!(error = %e, "malformed request before INIT");
+                    answer_malformed(dev, bytes);
+                    continue;
+                }
+            };
+            let unique = req.header.unique;
+            let Operation::Init { arg } = req.op else {
+                tracing::warn!(opcode = opcode_name(req.header.opcode), "request before INIT");
+                send(dev, unique, &Reply::Error(crate::Errno::EIO));
+                continue;
+            };
+            let (negotiated, out) = match init::negotiate(&arg, &self.options, FS::HANDLERS) {
+                Ok(v) => v,
+                Err(e) => {
+                    send(dev, unique, &Reply::Error(crate::Errno::EPROTO));
+                    return Err(Error::Protocol(e.to_string()));
+                }
+            };
+            let info = ConnectionInfo {
+                proto_major: out.major,
+                proto_minor: out.minor,
+                capabilities: negotiated.flags,
+                max_write: negotiated.max_write,
+                max_readahead: negotiated.max_readahead,
+            };
+            if let Err(e) = self.fs.init(&info).await {
+                send(dev, unique, &Reply::Error(e));
+                return Err(Error::Protocol(format!("the filesystem's init handler failed: {e}")));
+            }
+            send(dev, unique, &reply::fixed(&out));
+            tracing::debug!(minor = out.minor, flags = format_args!("{:#x}", negotiated.flags), max_write = out.max_write, "INIT negotiated");
+            return Ok(negotiated);
+        }
+    }
+
+    async fn destroy(&self) {
+        if !self.destroyed.swap(true, Ordering::SeqCst) {
+            self.fs.destroy().await;
+        }
+    }
+
+    /// Cleans up: unmounts (unless `unmount` is false, which leaves the mount in place) and
+    /// releases the device. Idempotent, never panics; errors are logged. Dropping the session
+    /// does the same with `unmount = true`.
+    pub fn close(&mut self, unmount: bool) {
+        self.handle().terminate();
+        if let Some(mut m) = self.mount.take() {
+            if unmount {
+                if let Err(e) = m.unmount() {
+                    tracing::warn!(mountpoint = %self.mountpoint.display(), error = %e, "unmount failed");
+                }
+            } else {
+                // Keeps the mount (and, for auto_unmount, fusermount3's watch) alive.
+                std::mem::forget(m);
+            }
+        }
+        self.device = None;
+    }
+}
+
+impl<FS: Operations> Drop for Session<FS> {
+    fn drop(&mut self) {
+        self.close(true);
+    }
+}
+
+fn reply_policy(o: &MountOptions) -> ReplyPolicy {
+    let mut open_flags = OpenFlags::empty();
+    open_flags.set(OpenFlags::DIRECT_IO, o.direct_io);
+    open_flags.set(OpenFlags::KEEP_CACHE, o.kernel_cache || o.auto_cache);
+    ReplyPolicy {
+        entry_timeout: o.entry_timeout,
+        attr_timeout: if o.auto_cache { o.ac_attr_timeout.or(o.attr_timeout) } else { o.attr_timeout },
+        negative_timeout: o.negative_timeout,
+        uid: o.uid,
+        gid: o.gid,
+        umask: o.umask,
+        open_flags,
+    }
+}
+
+fn send(dev: &Device, unique: u64, reply: &Reply) {
+    if let Some(header) = reply::out_header(unique, reply) {
+        if let Err(e) = dev.write(&header, reply.payload()) {
+            tracing::warn!(unique, error = %e, "writing reply to /dev/fuse failed");
+        }
+    }
+}
+
+/// A request whose arguments could not be parsed still gets an answer when its header is
+/// readable, so the caller in the kernel is not left waiting.
+fn answer_malformed(dev: &Device, bytes: &[u8]) {
+    if let Ok(h) = request::parse_header(bytes) {
+        let no_reply = matches!(
+            h.opcode,
+            abi::opcode::FUSE_FORGET | abi::opcode::FUSE_BATCH_FORGET | abi::opcode::FUSE_INTERRUPT
+        );
+        if !no_reply {
+            send(dev, h.unique, &Reply::Error(crate::Errno::EIO));
+        }
+    }
+}
+
+async fn worker<FS: Operations>(rt: Arc<Runtime<FS>>) {
+    let mut buf = ReadBuf::new(rt.negotiated.buffer_size());
+    let mut stop = rt.stop.clone();
+    loop {
+        if *stop.borrow() {
+            break;
+        }
+        rt.idle.fetch_add(1, Ordering::SeqCst);
+        let outcome = tokio::select! {
+            biased;
+            _ = stop.changed() => None,
+            r = async {
+                let _turn = rt.read_lock.lock().await;
+                rt.dev.read(buf.as_mut_bytes()).await
+            } => Some(r),
+        };
+        rt.idle.fetch_sub(1, Ordering::SeqCst);
+        let n = match outcome {
+            None => break,
+            Some(Ok(ReadOutcome::Request(n))) => n,
+            Some(Ok(ReadOutcome::Ended)) => {
+                let _ = rt.control.send(Control::End(End::Unmounted));
+                break;
+            }
+            Some(Err(e)) => {
+                let _ = rt.control.send(Control::End(End::Failed(Error::Device(e))));
+                break;
+            }
+        };
+        grow(&rt);
+        handle(&rt, &buf.as_mut_bytes()[..n]).await;
+        if shrink(&rt) {
+            return;
+        }
+    }
+    rt.alive.fetch_sub(1, Ordering::SeqCst);
+}
+
+/// Starts another worker when this one took the last idle slot and the limit allows it.
+fn grow<FS>(rt: &Runtime<FS>) {
+    if rt.idle.load(Ordering::SeqCst) > 0 {
+        return;
+    }
+    let grew = rt
+        .alive
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| (n < rt.workers.max).then_some(n + 1))
+        .is_ok();
+    if grew && rt.control.send(Control::Spawn).is_err() {
+        rt.alive.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// A worker above `min` leaves when another is already waiting for work.
+fn shrink<FS>(rt: &Runtime<FS>) -> bool {
+    if rt.idle.load(Ordering::SeqCst) == 0 {
+        return false;
+    }
+    rt.alive
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| (n > rt.workers.min).then_some(n - 1))
+        .is_ok()
+}
+
+async fn handle<FS: Operations>(rt: &Runtime<FS>, bytes: &[u8]) {
+    let req = match request::parse(bytes, rt.negotiated.layout) {
+        Ok(req) => req,
+        Err(e) => {
+            tracing::warn!(error = %e, "malformed request from the kernel");
+            answer_malformed(&rt.dev, bytes);
+            return;
+        }
+    };
+    let h = req.header;
+    let (unique, opcode) = (h.unique, h.opcode);
+    let no_reply = matches!(req.op, Operation::Forget { .. } | Operation::BatchForget { .. } | Operation::Interrupt { .. } | Operation::NotifyReply { .. });
+    let span = tracing::debug_span!("request", unique, opcode = opcode_name(opcode), nodeid = h.nodeid);
+    let cx = Context { fs: &*rt.fs, negotiated: &rt.negotiated, policy: &rt.policy, noforget: rt.noforget };
+    let reply = match AssertUnwindSafe(dispatch(&cx, h, req.op)).catch_unwind().instrument(span).await {
+        Ok(reply) => reply,
+        Err(panic) => {
+            let msg = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            tracing::error!(unique, opcode = opcode_name(opcode), panic = %msg, "handler panicked, answering EIO");
+            if no_reply { Reply::None } else { Reply::Error(crate::Errno::EIO) }
+        }
+    };
+    send(&rt.dev, unique, &reply);
+}
+
+/// Mounts `fs` with default options, serves it until Ctrl-C (SIGINT) or SIGTERM, then unmounts.
+///
+/// ```no_run
+/// # async fn demo(fs: impl fusegen::Operations) -> Result<(), fusegen::Error> {
+/// fusegen::run(fs, "/mnt/x").await
+/// # }
+/// ```
+pub async fn run<FS: Operations>(fs: FS, mountpoint: impl AsRef<Path>) -> Result<(), Error> {
+    run_with(fs, mountpoint, MountOptions::default(), Workers::default()).await
+}
+
+/// [`run`] with explicit mount options and worker limits.
+pub async fn run_with<FS: Operations>(
+    fs: FS,
+    mountpoint: impl AsRef<Path>,
+    options: MountOptions,
+    workers: Workers,
+) -> Result<(), Error> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut session = mount(fs, mountpoint, options)?;
+    let handle = session.handle();
+    let mut sigint = signal(SignalKind::interrupt()).map_err(Error::Device)?;
+    let mut sigterm = signal(SignalKind::terminate()).map_err(Error::Device)?;
+    let watcher = tokio::spawn(async move {
+        tokio::select! {
+            _ = sigint.recv() => {}
+            _ = sigterm.recv() => {}
+        }
+        handle.terminate();
+    });
+    let result = session.main(workers).await;
+    watcher.abort();
+    session.close(true);
+    result
+}

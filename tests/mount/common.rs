@@ -1,0 +1,177 @@
+//! `TestMount`: mounts a filesystem on a fresh temporary directory, serves it on a background
+//! thread, and always unmounts: on drop, also when the test panics.
+//!
+//! Every call against the mount goes through [`within`], so a hung daemon fails one test
+//! instead of hanging the run. When FUSE is unavailable the tests skip with a printed reason,
+//! except under `CI=true`, where they fail.
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use fusegen::{MountOptions, Operations, SessionHandle, Workers};
+
+/// Generous bound for one filesystem call; only reached when something hangs.
+pub const CALL_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Whether mount tests can run here; `None` means skip (a reason was printed).
+/// Under `CI=true` an unavailable FUSE is a test failure, never a silent pass.
+pub fn fuse_available(test: &str) -> Option<()> {
+    let reason = match std::fs::OpenOptions::new().read(true).write(true).open("/dev/fuse") {
+        Ok(_) => return Some(()),
+        Err(e) => format!("/dev/fuse cannot be opened: {e}"),
+    };
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("{test}: FUSE is required in CI but unavailable: {reason}");
+    }
+    eprintln!("skipping {test}: {reason}");
+    None
+}
+
+/// Runs `f` on its own thread and panics if it takes longer than `timeout`.
+pub fn within<T: Send + 'static>(
+    timeout: Duration,
+    what: &str,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> T {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    match rx.recv_timeout(timeout) {
+        Ok(v) => v,
+        Err(_) => panic!("{what} did not finish within {timeout:?}"),
+    }
+}
+
+/// A filesystem mounted for the duration of a test.
+pub struct TestMount {
+    dir: Option<tempfile::TempDir>,
+    path: PathBuf,
+    handle: SessionHandle,
+    server: Option<JoinHandle<Result<(), String>>>,
+}
+
+/// Where test mountpoints live: short paths (pjdfstest-style socket tests need them).
+fn temp_root() -> PathBuf {
+    std::env::temp_dir()
+}
+
+impl TestMount {
+    /// Mounts `fs` with `options` and starts serving it with `workers`.
+    pub fn start<FS: Operations>(
+        fs: FS,
+        options: MountOptions,
+        workers: Workers,
+    ) -> Result<TestMount, fusegen::Error> {
+        let dir = tempfile::Builder::new()
+            .prefix("fusegen-")
+            .tempdir_in(temp_root())
+            .expect("creating a temporary mountpoint");
+        let path = dir.path().to_path_buf();
+        let session = fusegen::mount(fs, &path, options)?;
+        let handle = session.handle();
+        let server = std::thread::spawn(move || serve(session, workers));
+        let mount = TestMount { dir: Some(dir), path, handle, server: Some(server) };
+        mount.wait_ready();
+        Ok(mount)
+    }
+
+    /// Mounts with default options and worker limits; panics if mounting fails.
+    pub fn new<FS: Operations>(fs: FS) -> TestMount {
+        TestMount::start(fs, MountOptions::default(), Workers::default())
+            .unwrap_or_else(|e| panic!("mount failed: {e}"))
+    }
+
+    /// The mountpoint.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// `path` joined to the mountpoint.
+    pub fn join(&self, rel: &str) -> PathBuf {
+        self.path.join(rel)
+    }
+
+    /// The session's handle (terminate from anywhere).
+    pub fn handle(&self) -> SessionHandle {
+        self.handle.clone()
+    }
+
+    /// A `stat` of the root only succeeds once INIT has been answered.
+    fn wait_ready(&self) {
+        let root = self.path.clone();
+        within(CALL_TIMEOUT, "first stat of the mount (INIT)", move || {
+            std::fs::metadata(&root).map(|_| ())
+        })
+        .unwrap_or_else(|e| panic!("stat of the fresh mount failed: {e}"));
+    }
+
+    /// Waits for the server thread to finish (after terminate or an external unmount) and
+    /// returns what `main` returned.
+    pub fn join_server(&mut self, timeout: Duration) -> Result<(), String> {
+        let server = self.server.take().expect("server already joined");
+        let deadline = Instant::now() + timeout;
+        while !server.is_finished() {
+            assert!(Instant::now() < deadline, "session did not stop within {timeout:?}");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        server.join().unwrap_or_else(|_| Err("server thread panicked".into()))
+    }
+}
+
+fn serve<FS: Operations>(mut session: fusegen::Session<FS>, workers: Workers) -> Result<(), String> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(4)
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let result = rt.block_on(session.main(workers));
+    session.close(true);
+    result.map_err(|e| e.to_string())
+}
+
+impl Drop for TestMount {
+    fn drop(&mut self) {
+        self.handle.terminate();
+        if let Some(server) = self.server.take() {
+            let deadline = Instant::now() + CALL_TIMEOUT;
+            while !server.is_finished() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            if server.is_finished() {
+                let _ = server.join();
+            }
+        }
+        if is_mounted(&self.path) {
+            // The session could not unmount (or is stuck): detach so nothing stale remains,
+            // and leak the directory rather than delete under a live mount.
+            let _ = nix::mount::umount2(&self.path, nix::mount::MntFlags::MNT_DETACH);
+            if let Some(dir) = self.dir.take() {
+                let _ = dir.keep();
+            }
+        }
+    }
+}
+
+/// Whether `path` is a mount point in this process's mount namespace.
+pub fn is_mounted(path: &Path) -> bool {
+    let Ok(info) = std::fs::read_to_string("/proc/self/mountinfo") else {
+        return false;
+    };
+    let target = path.to_string_lossy();
+    info.lines().any(|line| line.split(' ').nth(4) == Some(target.as_ref()))
+}
+
+/// Polls until `path` is no longer a mount point.
+pub fn wait_unmounted(path: &Path, timeout: Duration) -> bool {
+    let deadline = Instant::now() + timeout;
+    while is_mounted(path) {
+        if Instant::now() > deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    true
+}

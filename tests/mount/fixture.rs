@@ -1,0 +1,119 @@
+//! `TestFs`: a small read-only filesystem for lifecycle and concurrency tests.
+//!
+//! The root holds regular files with fixed contents. Reads of files whose name starts with
+//! `slow` wait at a gate the test controls, and every read updates an in-flight counter and
+//! its peak, so tests can observe real concurrency without timing assertions.
+
+use std::collections::BTreeMap;
+use std::ffi::OsStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use fusegen::{
+    Bytes, EntryAttributes, Errno, FileHandle, FileType, Inode, Operations, ReaddirReply,
+    RequestContext, Result,
+};
+use tokio::sync::Semaphore;
+
+/// Observations shared between the filesystem and the test.
+#[derive(Debug, Default)]
+pub struct Probe {
+    pub in_flight: AtomicUsize,
+    pub peak: AtomicUsize,
+    pub reads: AtomicUsize,
+    pub destroyed: AtomicBool,
+    pub initialized: AtomicBool,
+}
+
+pub struct TestFs {
+    files: BTreeMap<String, (Inode, Vec<u8>)>,
+    /// Reads of `slow*` files take one permit each; the test adds permits to release them.
+    pub gate: Arc<Semaphore>,
+    pub probe: Arc<Probe>,
+}
+
+impl TestFs {
+    pub fn new(files: &[(&str, &[u8])]) -> TestFs {
+        let files = files
+            .iter()
+            .enumerate()
+            .map(|(i, (name, data))| (name.to_string(), (Inode(i as u64 + 2), data.to_vec())))
+            .collect();
+        TestFs { files, gate: Arc::new(Semaphore::new(0)), probe: Arc::default() }
+    }
+
+    fn by_ino(&self, ino: Inode) -> Option<(&str, &[u8])> {
+        self.files.iter().find(|(_, (i, _))| *i == ino).map(|(n, (_, d))| (n.as_str(), &d[..]))
+    }
+
+    fn attr(&self, ino: Inode) -> Result<EntryAttributes> {
+        if ino == Inode::ROOT {
+            return Ok(EntryAttributes::new(ino, FileType::Directory, 0o755));
+        }
+        let (_, data) = self.by_ino(ino).ok_or(Errno::ENOENT)?;
+        let mut attr = EntryAttributes::new(ino, FileType::RegularFile, 0o644).with_size(data.len() as u64);
+        // Short timeouts: tests look at fresh kernel state.
+        attr.attr_timeout = Duration::ZERO;
+        attr.entry_timeout = Duration::ZERO;
+        Ok(attr)
+    }
+}
+
+impl Operations for TestFs {
+    async fn init(&self, _info: &fusegen::ConnectionInfo) -> Result<()> {
+        self.probe.initialized.store(true, Ordering::SeqCst);
+        Ok(())
+    }
+
+    async fn destroy(&self) {
+        self.probe.destroyed.store(true, Ordering::SeqCst);
+    }
+
+    async fn lookup(&self, parent: Inode, name: &OsStr, _ctx: &RequestContext) -> Result<EntryAttributes> {
+        if parent != Inode::ROOT {
+            return Err(Errno::ENOENT);
+        }
+        let name = name.to_str().ok_or(Errno::ENOENT)?;
+        let (ino, _) = self.files.get(name).ok_or(Errno::ENOENT)?;
+        self.attr(*ino)
+    }
+
+    async fn getattr(&self, ino: Inode, _fh: Option<FileHandle>, _ctx: &RequestContext) -> Result<EntryAttributes> {
+        self.attr(ino)
+    }
+
+    async fn read(&self, ino: Inode, _fh: FileHandle, offset: u64, size: u32, _ctx: &RequestContext) -> Result<Bytes> {
+        let (name, data) = self.by_ino(ino).ok_or(Errno::ENOENT)?;
+        let now = self.probe.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        self.probe.peak.fetch_max(now, Ordering::SeqCst);
+        self.probe.reads.fetch_add(1, Ordering::SeqCst);
+        if name.starts_with("slow") {
+            // Holding the permit forever is fine: each slow read consumes one.
+            if let Ok(permit) = self.gate.acquire().await {
+                permit.forget();
+            }
+        }
+        self.probe.in_flight.fetch_sub(1, Ordering::SeqCst);
+        let start = (offset as usize).min(data.len());
+        let end = start.saturating_add(size as usize).min(data.len());
+        Ok(Bytes::copy_from_slice(&data[start..end]))
+    }
+
+    async fn readdir(&self, ino: Inode, _fh: FileHandle, offset: u64, out: &mut ReaddirReply<'_>, _ctx: &RequestContext) -> Result<()> {
+        if ino != Inode::ROOT {
+            return Err(Errno::ENOTDIR);
+        }
+        let root = self.attr(Inode::ROOT)?;
+        let mut entries = vec![(".".to_string(), root), ("..".to_string(), root)];
+        for (name, (ino, _)) in &self.files {
+            entries.push((name.clone(), self.attr(*ino)?));
+        }
+        for (i, (name, attr)) in entries.iter().enumerate().skip(offset as usize) {
+            if !out.add(OsStr::new(name), attr, i as u64 + 1) {
+                break;
+            }
+        }
+        Ok(())
+    }
+}
