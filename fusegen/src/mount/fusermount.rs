@@ -213,6 +213,10 @@ pub(crate) fn mount(
         Err(err) => {
             let _ = child.kill();
             reap(&mut child, EXIT_TIMEOUT);
+            // It may have mounted before we lost it; the mount would be useless without the fd.
+            if super::mountinfo::fuse_mounted_at(mountpoint) == Some(true) {
+                let _ = super::unmount_path(mountpoint);
+            }
             Err(MountError::io(
                 "receiving the /dev/fuse descriptor from fusermount3",
                 err,

@@ -12,6 +12,7 @@ mod fusermount;
 mod mountinfo;
 mod options;
 mod parse;
+mod suggest;
 #[cfg(test)]
 mod tests;
 
@@ -40,7 +41,7 @@ pub(crate) fn mount(
     options.validate()?;
     let (path, root_mode) = check_mountpoint(mountpoint)?;
 
-    let via_fusermount = |options: &MountOptions| -> Result<(OwnedFd, Mount), MountError> {
+    let via_fusermount = || -> Result<(OwnedFd, Mount), MountError> {
         let program = fusermount::find().ok_or(MountError::FusermountMissing)?;
         check_writable_for_user(&path)?;
         let (fd, helper) = fusermount::mount(&program, &path, options)?;
@@ -52,8 +53,8 @@ pub(crate) fn mount(
 
     let mounted = match options.method {
         // Only fusermount3 can watch the process and unmount after it dies.
-        _ if options.auto_unmount => via_fusermount(options),
-        MountMethod::Fusermount => via_fusermount(options),
+        _ if options.auto_unmount => via_fusermount(),
+        MountMethod::Fusermount => via_fusermount(),
         MountMethod::Direct => direct::mount(&path, root_mode, options)
             .map(|fd| (fd, Mount::new(path.clone(), MountMethod::Direct, None)))
             .map_err(direct::Failure::into_error),
@@ -61,7 +62,7 @@ pub(crate) fn mount(
             Ok(fd) => Ok((fd, Mount::new(path.clone(), MountMethod::Direct, None))),
             Err(direct::Failure::NotPermitted(err)) => {
                 tracing::debug!(error = %err, "direct mount not permitted, trying fusermount3");
-                via_fusermount(options)
+                via_fusermount()
             }
             Err(direct::Failure::Fatal(err)) => Err(err),
         },
@@ -83,8 +84,15 @@ fn check_mountpoint(mountpoint: &Path) -> Result<(PathBuf, u32), MountError> {
     if mountinfo::fuse_mounted_at(&absolute) == Some(true) {
         return Err(MountError::AlreadyMounted(absolute));
     }
-    let canonical = fs::canonicalize(&absolute)
-        .map_err(|e| from_path_io(&absolute, e, "resolving the mountpoint path"))?;
+    let canonical = fs::canonicalize(&absolute).map_err(|e| {
+        match from_path_io(&absolute, e, "resolving the mountpoint path") {
+            // ENOTCONN comes from a dead FUSE mount somewhere on the path; name that one.
+            MountError::AlreadyMounted(path) => {
+                MountError::AlreadyMounted(mountinfo::fuse_mount_containing(&path).unwrap_or(path))
+            }
+            other => other,
+        }
+    })?;
     if canonical != absolute && mountinfo::fuse_mounted_at(&canonical) == Some(true) {
         return Err(MountError::AlreadyMounted(canonical));
     }

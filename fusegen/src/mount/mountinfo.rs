@@ -81,6 +81,19 @@ pub(crate) fn fuse_mounted_at(path: &Path) -> Option<bool> {
     }
 }
 
+/// The innermost FUSE mount point that is `path` or one of its ancestors.
+pub(crate) fn fuse_mount_containing(path: &Path) -> Option<PathBuf> {
+    innermost_fuse_ancestor(&read().ok()?, path)
+}
+
+fn innermost_fuse_ancestor(entries: &[MountEntry], path: &Path) -> Option<PathBuf> {
+    entries
+        .iter()
+        .filter(|e| e.is_fuse() && path.starts_with(&e.mount_point))
+        .map(|e| e.mount_point.clone())
+        .max_by_key(|p| p.components().count())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -117,6 +130,18 @@ garbage line
     fn recognises_fuse_types() {
         let fuse: Vec<bool> = parse(SAMPLE).iter().map(MountEntry::is_fuse).collect();
         assert_eq!(fuse, [false, true, true, false, true]);
+    }
+
+    #[test]
+    fn finds_the_fuse_mount_above_a_path() {
+        let entries = parse(SAMPLE);
+        let inner = innermost_fuse_ancestor(&entries, Path::new("/mnt/plain/a/b"));
+        assert_eq!(inner.as_deref(), Some(Path::new("/mnt/plain")));
+        assert_eq!(
+            innermost_fuse_ancestor(&entries, Path::new("/mnt/plainer")),
+            None
+        );
+        assert_eq!(innermost_fuse_ancestor(&entries, Path::new("/etc")), None);
     }
 
     #[test]

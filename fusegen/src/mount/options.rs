@@ -60,9 +60,9 @@ pub struct MountOptions {
     /// `allow_other`: users other than the mounting one may access the filesystem. For a
     /// non-root user, `fusermount3` requires `user_allow_other` in `/etc/fuse.conf`.
     pub allow_other: bool,
-    /// `allow_root`: like `allow_other` for root only. The kernel is told `allow_other`; the
-    /// session refuses requests from anyone but the mounting user and root. Conflicts with
-    /// `allow_other`.
+    /// `allow_root`: like `allow_other` for root only. The kernel is told `allow_other`;
+    /// refusing requests from anyone but the mounting user and root (`EACCES`, as libfuse
+    /// does) is the session's job. Conflicts with `allow_other`.
     pub allow_root: bool,
     /// `ro` / `rw`: mount read-only (`MS_RDONLY`). Default `rw`; the last of the two wins.
     pub read_only: bool,
@@ -124,6 +124,16 @@ pub struct MountOptions {
     pub intr_signal: Option<i32>,
     /// `writeback_cache` (runtime): ask for the kernel's write-back cache at INIT.
     pub writeback_cache: bool,
+    /// `export_support` (runtime): `lookup` answers `.` and `..`, so the mount can be
+    /// exported over NFS (`FUSE_EXPORT_SUPPORT`; pyfuse3's `supports_dot_lookup`).
+    pub export_support: bool,
+    /// `cache_symlinks` (runtime): the kernel may cache `readlink` results.
+    pub cache_symlinks: bool,
+    /// `acl` (runtime): the kernel enforces POSIX ACLs stored as `system.posix_acl_*` xattrs.
+    pub acl: bool,
+    /// `atomic_o_trunc` (runtime): `open` handles `O_TRUNC` itself, so the kernel sends no
+    /// separate truncating `setattr`.
+    pub atomic_o_trunc: bool,
     /// `max_write=N` (runtime): the largest write request to accept, in bytes.
     pub max_write: Option<u32>,
     /// `max_readahead=N` (runtime): the readahead limit to negotiate at INIT, in bytes.
@@ -170,6 +180,10 @@ impl Default for MountOptions {
             intr: false,
             intr_signal: None,
             writeback_cache: false,
+            export_support: false,
+            cache_symlinks: false,
+            acl: false,
+            atomic_o_trunc: false,
             max_write: None,
             max_readahead: None,
             max_background: None,
@@ -335,13 +349,11 @@ mod tests {
     #[test]
     fn default_is_pyfuse3_default_options() {
         let d = MountOptions::default();
-        assert!(d.default_permissions);
-        let only_that = MountOptions {
-            default_permissions: false,
-            ..d.clone()
-        };
-        // Every other field is off/None; compare against a value built field by field above.
-        assert!(!only_that.allow_other && !only_that.read_only && only_that.fsname.is_none());
+        // Only `default_permissions` is on; every other flag is off and every value unset.
+        let text = format!("{d:?}");
+        assert!(text.contains("default_permissions: true"), "{text}");
+        assert_eq!(text.matches("true").count(), 1, "{text}");
+        assert!(!text.contains("Some("), "{text}");
         assert_eq!(d.method, MountMethod::Auto);
     }
 

@@ -7,6 +7,7 @@
 use std::time::Duration;
 
 use super::options::{check_blksize, check_fsname, check_signal, check_subtype};
+use super::suggest::{closest, foreign_hint};
 use super::{MountError, MountMethod, MountOptions};
 
 /// Sets a field from an option's value.
@@ -94,6 +95,10 @@ static SPECS: &[Spec] = &[
         check_signal(sig).map(|()| o.intr_signal = Some(sig))
     }),
     flag("writeback_cache", |o| o.writeback_cache = true),
+    flag("export_support", |o| o.export_support = true),
+    flag("cache_symlinks", |o| o.cache_symlinks = true),
+    flag("acl", |o| o.acl = true),
+    flag("atomic_o_trunc", |o| o.atomic_o_trunc = true),
     valued("max_write", "BYTES", |o, v| {
         number(v).map(|n| o.max_write = Some(n))
     }),
@@ -119,20 +124,6 @@ static SPECS: &[Spec] = &[
         };
         Ok(())
     }),
-];
-
-/// Options users bring from FUSE 2 or fstab, with what to do instead.
-const FOREIGN: &[(&str, &str)] = &[
-    (
-        "big_writes",
-        "a FUSE 2 option: FUSE 3 always allows big writes, so remove it",
-    ),
-    ("large_read", "obsolete since Linux 2.6, so remove it"),
-    (
-        "nosuid",
-        "fusegen always mounts with `nosuid`, so remove it",
-    ),
-    ("nodev", "fusegen always mounts with `nodev`, so remove it"),
 ];
 
 impl MountOptions {
@@ -255,7 +246,7 @@ fn unknown_reason(name: &str) -> String {
     if name.starts_with("-o") {
         return "pass the option list without the leading `-o`".into();
     }
-    if let Some((_, hint)) = FOREIGN.iter().find(|(foreign, _)| *foreign == name) {
+    if let Some(hint) = foreign_hint(name) {
         return format!("unknown option: {hint}");
     }
     let valid = SPECS
@@ -266,37 +257,10 @@ fn unknown_reason(name: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join(", ");
-    match suggest(name) {
+    match closest(name, SPECS.iter().map(|s| s.name)) {
         Some(near) => format!("unknown option, did you mean `{near}`? valid options: {valid}"),
         None => format!("unknown option; valid options: {valid}"),
     }
-}
-
-/// The closest option name within edit distance 2, if any.
-fn suggest(name: &str) -> Option<&'static str> {
-    let lower = name.to_ascii_lowercase();
-    SPECS
-        .iter()
-        .map(|s| (edit_distance(&lower, s.name), s.name))
-        .filter(|&(d, _)| d <= 2)
-        .min_by_key(|&(d, _)| d)
-        .map(|(_, n)| n)
-}
-
-/// Levenshtein distance over chars (option names are short, so O(n·m) is fine).
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, &cb) in b.iter().enumerate() {
-            let substitute = diagonal + usize::from(ca != cb);
-            diagonal = row[j + 1];
-            row[j + 1] = substitute.min(row[j] + 1).min(diagonal + 1);
-        }
-    }
-    row[b.len()]
 }
 
 fn number(v: &str) -> Result<u32, String> {
@@ -350,8 +314,10 @@ mod tests {
     fn every_flag_sets_its_field() {
         let o = parse(
             "allow_other,ro,nonempty,auto_unmount,debug,use_ino,readdir_ino,direct_io,\
-             kernel_cache,auto_cache,noforget,intr,writeback_cache",
+             kernel_cache,auto_cache,noforget,intr,writeback_cache,export_support,\
+             cache_symlinks,acl,atomic_o_trunc",
         );
+        assert!(o.export_support && o.cache_symlinks && o.acl && o.atomic_o_trunc);
         assert!(o.default_permissions && o.allow_other && o.read_only && o.nonempty);
         assert!(o.auto_unmount && o.debug && o.use_ino && o.readdir_ino && o.direct_io);
         assert!(o.kernel_cache && o.auto_cache && o.noforget && o.intr && o.writeback_cache);
@@ -536,13 +502,5 @@ mod tests {
             },
             o
         );
-    }
-
-    #[test]
-    fn edit_distance_basics() {
-        assert_eq!(edit_distance("", "ro"), 2);
-        assert_eq!(edit_distance("alow_other", "allow_other"), 1);
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
-        assert_eq!(suggest("zzzzzz"), None);
     }
 }

@@ -250,6 +250,12 @@ fn already_mounted_is_detected_without_blocking() {
         mount(&s.mountpoint, &MountOptions::default()),
         Err(MountError::AlreadyMounted(_))
     ));
+    // Below a dead mount, lookups fail with ENOTCONN; the error names the dead mount. (Safe
+    // only because the connection is aborted: nothing waits for INIT any more.)
+    match mount(&s.mountpoint.join("sub"), &MountOptions::default()) {
+        Err(MountError::AlreadyMounted(p)) => assert_eq!(p, s.mountpoint),
+        other => panic!("expected AlreadyMounted below a dead mount, got {other:?}"),
+    }
     unmount_and_check(&mut m);
 }
 
