@@ -78,12 +78,14 @@ pub(crate) fn wanted_flags(options: &MountOptions, handlers: Handlers) -> u64 {
             f |= flag;
         }
     };
-    add(handlers.contains(Handlers::POSIX_LOCKS), FUSE_POSIX_LOCKS);
+    // The kernel sends POSIX locks to the filesystem only if it can both test and set them.
+    add(handlers.contains(Handlers::GETLK | Handlers::SETLK), FUSE_POSIX_LOCKS);
     add(handlers.contains(Handlers::FLOCK), FUSE_FLOCK_LOCKS);
-    add(handlers.contains(Handlers::DOT_LOOKUP), FUSE_EXPORT_SUPPORT);
-    add(handlers.contains(Handlers::IOCTL_DIR), FUSE_HAS_IOCTL_DIR);
-    add(handlers.contains(Handlers::CACHE_SYMLINKS), FUSE_CACHE_SYMLINKS);
-    add(handlers.contains(Handlers::ATOMIC_O_TRUNC), FUSE_ATOMIC_O_TRUNC);
+    add(handlers.contains(Handlers::IOCTL), FUSE_HAS_IOCTL_DIR);
+    add(options.export_support && handlers.contains(Handlers::LOOKUP), FUSE_EXPORT_SUPPORT);
+    add(options.cache_symlinks, FUSE_CACHE_SYMLINKS);
+    add(options.atomic_o_trunc, FUSE_ATOMIC_O_TRUNC);
+    add(options.acl, FUSE_POSIX_ACL);
     add(options.writeback_cache, FUSE_WRITEBACK_CACHE);
     f
 }
@@ -172,8 +174,11 @@ mod tests {
         let all = offer(45, u64::MAX);
         let (n, _) = negotiate(&all, &opts, Handlers::empty()).unwrap();
         assert!(!n.has(FUSE_POSIX_LOCKS) && !n.has(FUSE_FLOCK_LOCKS));
-        let (n, _) = negotiate(&all, &opts, Handlers::POSIX_LOCKS | Handlers::FLOCK).unwrap();
+        let both = Handlers::GETLK | Handlers::SETLK | Handlers::FLOCK;
+        let (n, _) = negotiate(&all, &opts, both).unwrap();
         assert!(n.has(FUSE_POSIX_LOCKS) && n.has(FUSE_FLOCK_LOCKS));
+        let (n, _) = negotiate(&all, &opts, Handlers::GETLK).unwrap();
+        assert!(!n.has(FUSE_POSIX_LOCKS), "getlk alone does not enable POSIX locks");
     }
 
     #[test]
@@ -187,7 +192,8 @@ mod tests {
 
     #[test]
     fn flags2_only_from_7_36() {
-        let opts = MountOptions { writeback_cache: true, ..MountOptions::default() };
+        let mut opts = MountOptions::default();
+        opts.writeback_cache = true;
         let (n, out) = negotiate(&offer(33, u64::MAX), &opts, Handlers::empty()).unwrap();
         assert!(!n.has(FUSE_INIT_EXT));
         assert_eq!(out.flags2, 0);

@@ -35,3 +35,8 @@ pub use mount::{MountError, MountMethod, MountOptions};
 pub use operations::{ConnectionInfo, Handlers, IoctlReply, Operations};
 pub use session::{Session, SessionHandle, Workers, mount, run, run_with};
 pub use types::*;
+
+/// The README's example must keep compiling.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;

@@ -21,24 +21,98 @@ use crate::types::{
 };
 
 bitflags! {
-    /// Optional operations a filesystem serves, declared so the runtime can request the
-    /// matching kernel capabilities at INIT. The macros fill this from the handlers written;
-    /// a hand-written impl lists what it implements (an empty set is always safe: locks are
-    /// then handled locally by the kernel, and so on).
+    /// The handlers a filesystem implements, one bit per [`Operations`] method. The runtime
+    /// derives kernel capabilities from it (no `getlk`/`setlk` => locks stay local to the
+    /// kernel, and so on). `#[fusegen::handlers]` fills it in; a hand-written implementation
+    /// lists what it overrides (leaving a bit out only makes the negotiation more cautious).
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct Handlers: u64 {
-        /// `getlk` and `setlk`: POSIX byte-range locks are sent to the filesystem.
-        const POSIX_LOCKS = 1 << 0;
-        /// `flock`: BSD locks are sent to the filesystem.
-        const FLOCK = 1 << 1;
-        /// `lookup` answers `.` and `..` (needed to export over NFS).
-        const DOT_LOOKUP = 1 << 2;
-        /// `ioctl` also serves directories.
-        const IOCTL_DIR = 1 << 3;
-        /// `readlink` results may be cached by the kernel.
-        const CACHE_SYMLINKS = 1 << 4;
-        /// `open` with `O_TRUNC` truncates (no separate SETATTR is needed).
-        const ATOMIC_O_TRUNC = 1 << 5;
+        /// `init`
+        const INIT = 1 << 0;
+        /// `destroy`
+        const DESTROY = 1 << 1;
+        /// `lookup`
+        const LOOKUP = 1 << 2;
+        /// `forget`
+        const FORGET = 1 << 3;
+        /// `getattr`
+        const GETATTR = 1 << 4;
+        /// `setattr`
+        const SETATTR = 1 << 5;
+        /// `readlink`
+        const READLINK = 1 << 6;
+        /// `mknod`
+        const MKNOD = 1 << 7;
+        /// `mkdir`
+        const MKDIR = 1 << 8;
+        /// `unlink`
+        const UNLINK = 1 << 9;
+        /// `rmdir`
+        const RMDIR = 1 << 10;
+        /// `symlink`
+        const SYMLINK = 1 << 11;
+        /// `rename`
+        const RENAME = 1 << 12;
+        /// `link`
+        const LINK = 1 << 13;
+        /// `open`
+        const OPEN = 1 << 14;
+        /// `read`
+        const READ = 1 << 15;
+        /// `write`
+        const WRITE = 1 << 16;
+        /// `flush`
+        const FLUSH = 1 << 17;
+        /// `release`
+        const RELEASE = 1 << 18;
+        /// `fsync`
+        const FSYNC = 1 << 19;
+        /// `opendir`
+        const OPENDIR = 1 << 20;
+        /// `readdir`
+        const READDIR = 1 << 21;
+        /// `releasedir`
+        const RELEASEDIR = 1 << 22;
+        /// `fsyncdir`
+        const FSYNCDIR = 1 << 23;
+        /// `statfs`
+        const STATFS = 1 << 24;
+        /// `setxattr`
+        const SETXATTR = 1 << 25;
+        /// `getxattr`
+        const GETXATTR = 1 << 26;
+        /// `listxattr`
+        const LISTXATTR = 1 << 27;
+        /// `removexattr`
+        const REMOVEXATTR = 1 << 28;
+        /// `access`
+        const ACCESS = 1 << 29;
+        /// `create`
+        const CREATE = 1 << 30;
+        /// `getlk`
+        const GETLK = 1 << 31;
+        /// `setlk`
+        const SETLK = 1 << 32;
+        /// `flock`
+        const FLOCK = 1 << 33;
+        /// `bmap`
+        const BMAP = 1 << 34;
+        /// `ioctl`
+        const IOCTL = 1 << 35;
+        /// `poll`
+        const POLL = 1 << 36;
+        /// `fallocate`
+        const FALLOCATE = 1 << 37;
+        /// `lseek`
+        const LSEEK = 1 << 38;
+        /// `copy_file_range`
+        const COPY_FILE_RANGE = 1 << 39;
+        /// `syncfs`
+        const SYNCFS = 1 << 40;
+        /// `tmpfile`
+        const TMPFILE = 1 << 41;
+        /// `statx`
+        const STATX = 1 << 42;
     }
 }
 
@@ -94,7 +168,7 @@ macro_rules! handler {
 /// }
 /// ```
 pub trait Operations: Send + Sync + 'static {
-    /// Optional operations served, for capability negotiation (see [`Handlers`]).
+    /// The handlers this type implements, for capability negotiation (see [`Handlers`]).
     const HANDLERS: Handlers = Handlers::empty();
 
     handler! {

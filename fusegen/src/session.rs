@@ -153,6 +153,10 @@ struct Runtime<FS> {
     negotiated: Negotiated,
     policy: ReplyPolicy,
     noforget: bool,
+    /// With `allow_root`, the only users besides root who may use the mount (its owner).
+    allow_root_owner: Option<u32>,
+    /// The `debug` option: log every request at info level.
+    debug: bool,
     read_lock: Mutex<()>,
     alive: AtomicUsize,
     idle: AtomicUsize,
@@ -205,6 +209,8 @@ impl<FS: Operations> Session<FS> {
             negotiated,
             policy: reply_policy(&self.options),
             noforget: self.options.noforget,
+            allow_root_owner: self.options.allow_root.then(|| nix::unistd::getuid().as_raw()),
+            debug: self.options.debug,
             read_lock: Mutex::new(()),
             alive: AtomicUsize::new(workers.min),
             idle: AtomicUsize::new(0),
@@ -449,6 +455,16 @@ async fn handle<FS: Operations>(rt: &Runtime<FS>, bytes: &[u8]) {
     let h = req.header;
     let (unique, opcode) = (h.unique, h.opcode);
     let no_reply = matches!(req.op, Operation::Forget { .. } | Operation::BatchForget { .. } | Operation::Interrupt { .. } | Operation::NotifyReply { .. });
+    if rt.debug {
+        tracing::info!(unique, opcode = opcode_name(opcode), nodeid = h.nodeid, uid = h.uid, pid = h.pid, "request");
+    }
+    // `allow_root`: the kernel lets everyone in (it only knows allow_other), so refuse here.
+    if let Some(owner) = rt.allow_root_owner {
+        if !no_reply && h.uid != owner && h.uid != 0 {
+            send(&rt.dev, unique, &Reply::Error(crate::Errno::EACCES));
+            return;
+        }
+    }
     let span = tracing::debug_span!("request", unique, opcode = opcode_name(opcode), nodeid = h.nodeid);
     let cx = Context { fs: &*rt.fs, negotiated: &rt.negotiated, policy: &rt.policy, noforget: rt.noforget };
     let reply = match AssertUnwindSafe(dispatch(&cx, h, req.op)).catch_unwind().instrument(span).await {

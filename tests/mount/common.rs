@@ -69,6 +69,9 @@ impl TestMount {
             .prefix("fusegen-")
             .tempdir_in(temp_root())
             .expect("creating a temporary mountpoint");
+        // Other users must be able to reach the mountpoint for allow_other/allow_root tests.
+        std::fs::set_permissions(dir.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .expect("chmod 755 on the mountpoint");
         let path = dir.path().to_path_buf();
         let session = fusegen::mount(fs, &path, options)?;
         let handle = session.handle();

@@ -55,3 +55,34 @@ fn default_mount_is_read_write_and_unknown_ops_are_enosys() {
     let err = within(CALL_TIMEOUT, "mkdir", move || std::fs::create_dir(dir)).unwrap_err();
     assert_eq!(err.raw_os_error(), Some(libc::ENOSYS));
 }
+
+/// `cat PATH` as the `nobody` user; returns its exit status and stderr.
+fn cat_as_nobody(path: &std::path::Path) -> (bool, String) {
+    use std::os::unix::process::CommandExt;
+    let path = path.to_path_buf();
+    let out = within(CALL_TIMEOUT, "cat as nobody", move || {
+        std::process::Command::new("cat").arg(path).uid(65534).gid(65534).output()
+    })
+    .expect("run cat");
+    (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn allow_other_admits_and_allow_root_refuses_other_users() {
+    let Some(()) = fuse_available("allow_other_admits_and_allow_root_refuses_other_users") else { return };
+    if !nix::unistd::getuid().is_root() {
+        eprintln!("skipping: needs root to run a command as nobody");
+        return;
+    }
+    let fs = || TestFs::new(&[("f", b"shared")]);
+    let m = TestMount::start(fs(), MountOptions::parse(["allow_other"]).unwrap(), Workers::default()).unwrap();
+    let (ok, err) = cat_as_nobody(&m.join("f"));
+    assert!(ok, "allow_other: nobody can read: {err}");
+    drop(m);
+
+    let m = TestMount::start(fs(), MountOptions::parse(["allow_root"]).unwrap(), Workers::default()).unwrap();
+    let (ok, err) = cat_as_nobody(&m.join("f"));
+    assert!(!ok && err.contains("Permission denied"), "allow_root: nobody is refused: {err}");
+    let f = m.join("f");
+    assert_eq!(within(CALL_TIMEOUT, "read as root", move || std::fs::read(f)).unwrap(), b"shared");
+}
