@@ -221,7 +221,9 @@ pub const CUSE_INIT_INFO_MAX: usize = 4096;
 
 /// Inode attributes as the kernel caches them.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
 pub struct fuse_attr {
     pub ino: u64,
     pub size: u64,
@@ -244,7 +246,9 @@ const _: () = assert!(size_of::<fuse_attr>() == 88);
 
 /// A timestamp inside `fuse_statx`.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
 pub struct fuse_sx_time {
     pub tv_sec: i64,
     pub tv_nsec: u32,
@@ -254,7 +258,9 @@ const _: () = assert!(size_of::<fuse_sx_time>() == 16);
 
 /// Extended attributes answered to `FUSE_STATX` (7.39).
 #[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
 pub struct fuse_statx {
     pub mask: u32,
     pub blksize: u32,
@@ -282,7 +288,9 @@ const _: () = assert!(size_of::<fuse_statx>() == 256);
 
 /// Filesystem statistics (`statfs(2)`).
 #[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
 pub struct fuse_kstatfs {
     pub blocks: u64,
     pub bfree: u64,
@@ -299,7 +307,9 @@ const _: () = assert!(size_of::<fuse_kstatfs>() == 80);
 
 /// A POSIX byte-range lock.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
 pub struct fuse_file_lock {
     pub start: u64,
     pub end: u64,
@@ -310,7 +320,9 @@ const _: () = assert!(size_of::<fuse_file_lock>() == 24);
 
 /// Kernel `struct fuse_entry_out`.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
 pub struct fuse_entry_out {
     pub nodeid: u64,
     pub generation: u64,
@@ -324,7 +336,9 @@ const _: () = assert!(size_of::<fuse_entry_out>() == 128);
 
 /// Kernel `struct fuse_forget_in`.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
 pub struct fuse_forget_in {
     pub nlookup: u64,
 }
@@ -332,7 +346,9 @@ const _: () = assert!(size_of::<fuse_forget_in>() == 8);
 
 /// Kernel `struct fuse_forget_one`.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
 pub struct fuse_forget_one {
     pub nodeid: u64,
     pub nlookup: u64,
@@ -341,7 +357,9 @@ const _: () = assert!(size_of::<fuse_forget_one>() == 16);
 
 /// Kernel `struct fuse_batch_forget_in`.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
 pub struct fuse_batch_forget_in {
     pub count: u32,
     pub dummy: u32,
@@ -350,7 +368,9 @@ const _: () = assert!(size_of::<fuse_batch_forget_in>() == 8);
 
 /// Kernel `struct fuse_getattr_in`.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
 pub struct fuse_getattr_in {
     pub getattr_flags: u32,
     pub dummy: u32,
@@ -360,7 +380,9 @@ const _: () = assert!(size_of::<fuse_getattr_in>() == 16);
 
 /// Kernel `struct fuse_attr_out`.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
 pub struct fuse_attr_out {
     pub attr_valid: u64,
     pub attr_valid_nsec: u32,
@@ -371,7 +393,9 @@ const _: () = assert!(size_of::<fuse_attr_out>() == 104);
 
 /// Kernel `struct fuse_statx_in`.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
 pub struct fuse_statx_in {
     pub getattr_flags: u32,
     pub reserved: u32,
@@ -383,7 +407,9 @@ const _: () = assert!(size_of::<fuse_statx_in>() == 24);
 
 /// Kernel `struct fuse_statx_out`.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
 pub struct fuse_statx_out {
     pub attr_valid: u64,
     pub attr_valid_nsec: u32,
@@ -395,7 +421,9 @@ const _: () = assert!(size_of::<fuse_statx_out>() == 288);
 
 /// Kernel `struct fuse_mknod_in`.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
 pub struct fuse_mknod_in {
     pub mode: u32,
     pub rdev: u32,
@@ -406,7 +434,9 @@ const _: () = assert!(size_of::<fuse_mknod_in>() == 16);
 
 /// Kernel `struct fuse_mkdir_in`.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
 pub struct fuse_mkdir_in {
     pub mode: u32,
     pub umask: u32,
@@ -415,7 +445,9 @@ const _: () = assert!(size_of::<fuse_mkdir_in>() == 8);
 
 /// Kernel `struct fuse_rename_in`.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
 pub struct fuse_rename_in {
     pub newdir: u64,
 }
@@ -423,7 +455,9 @@ const _: () = assert!(size_of::<fuse_rename_in>() == 8);
 
 /// Kernel `struct fuse_rename2_in`.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
 pub struct fuse_rename2_in {
     pub newdir: u64,
     pub flags: u32,
@@ -433,7 +467,9 @@ const _: () = assert!(size_of::<fuse_rename2_in>() == 16);
 
 /// Kernel `struct fuse_link_in`.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
 pub struct fuse_link_in {
     pub oldnodeid: u64,
 }
@@ -441,7 +477,9 @@ const _: () = assert!(size_of::<fuse_link_in>() == 8);
 
 /// Kernel `struct fuse_setattr_in`.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
 pub struct fuse_setattr_in {
     pub valid: u32,
     pub padding: u32,
@@ -464,7 +502,9 @@ const _: () = assert!(size_of::<fuse_setattr_in>() == 88);
 
 /// Kernel `struct fuse_open_in`.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
 pub struct fuse_open_in {
     pub flags: u32,
     pub open_flags: u32,
@@ -473,7 +513,9 @@ const _: () = assert!(size_of::<fuse_open_in>() == 8);
 
 /// Kernel `struct fuse_create_in`.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
 pub struct fuse_create_in {
     pub flags: u32,
     pub mode: u32,
@@ -484,7 +526,9 @@ const _: () = assert!(size_of::<fuse_create_in>() == 16);
 
 /// Kernel `struct fuse_open_out`.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
 pub struct fuse_open_out {
     pub fh: u64,
     pub open_flags: u32,
@@ -494,7 +538,9 @@ const _: () = assert!(size_of::<fuse_open_out>() == 16);
 
 /// Kernel `struct fuse_release_in`.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
 pub struct fuse_release_in {
     pub fh: u64,
     pub flags: u32,
@@ -505,7 +551,9 @@ const _: () = assert!(size_of::<fuse_release_in>() == 24);
 
 /// Kernel `struct fuse_flush_in`.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
 pub struct fuse_flush_in {
     pub fh: u64,
     pub unused: u32,
@@ -516,7 +564,9 @@ const _: () = assert!(size_of::<fuse_flush_in>() == 24);
 
 /// Kernel `struct fuse_read_in`.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
 pub struct fuse_read_in {
     pub fh: u64,
     pub offset: u64,
@@ -530,7 +580,9 @@ const _: () = assert!(size_of::<fuse_read_in>() == 40);
 
 /// Kernel `struct fuse_write_in`.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
 pub struct fuse_write_in {
     pub fh: u64,
     pub offset: u64,
@@ -544,7 +596,9 @@ const _: () = assert!(size_of::<fuse_write_in>() == 40);
 
 /// Kernel `struct fuse_write_out`.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
 pub struct fuse_write_out {
     pub size: u32,
     pub padding: u32,
@@ -553,7 +607,9 @@ const _: () = assert!(size_of::<fuse_write_out>() == 8);
 
 /// Kernel `struct fuse_statfs_out`.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
 pub struct fuse_statfs_out {
     pub st: fuse_kstatfs,
 }
@@ -561,7 +617,9 @@ const _: () = assert!(size_of::<fuse_statfs_out>() == 80);
 
 /// Kernel `struct fuse_fsync_in`.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
 pub struct fuse_fsync_in {
     pub fh: u64,
     pub fsync_flags: u32,
@@ -571,7 +629,9 @@ const _: () = assert!(size_of::<fuse_fsync_in>() == 16);
 
 /// Kernel `struct fuse_setxattr_in`.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
 pub struct fuse_setxattr_in {
     pub size: u32,
     pub flags: u32,
@@ -582,7 +642,9 @@ const _: () = assert!(size_of::<fuse_setxattr_in>() == 16);
 
 /// Kernel `struct fuse_getxattr_in`.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
 pub struct fuse_getxattr_in {
     pub size: u32,
     pub padding: u32,
@@ -591,7 +653,9 @@ const _: () = assert!(size_of::<fuse_getxattr_in>() == 8);
 
 /// Kernel `struct fuse_getxattr_out`.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
 pub struct fuse_getxattr_out {
     pub size: u32,
     pub padding: u32,
@@ -600,7 +664,9 @@ const _: () = assert!(size_of::<fuse_getxattr_out>() == 8);
 
 /// Kernel `struct fuse_lk_in`.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
 pub struct fuse_lk_in {
     pub fh: u64,
     pub owner: u64,
@@ -612,7 +678,9 @@ const _: () = assert!(size_of::<fuse_lk_in>() == 48);
 
 /// Kernel `struct fuse_lk_out`.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
 pub struct fuse_lk_out {
     pub lk: fuse_file_lock,
 }
@@ -620,7 +688,9 @@ const _: () = assert!(size_of::<fuse_lk_out>() == 24);
 
 /// Kernel `struct fuse_access_in`.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
 pub struct fuse_access_in {
     pub mask: u32,
     pub padding: u32,
@@ -629,7 +699,9 @@ const _: () = assert!(size_of::<fuse_access_in>() == 8);
 
 /// Kernel `struct fuse_init_in`.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
 pub struct fuse_init_in {
     pub major: u32,
     pub minor: u32,
@@ -642,7 +714,9 @@ const _: () = assert!(size_of::<fuse_init_in>() == 64);
 
 /// Kernel `struct fuse_init_out`.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
 pub struct fuse_init_out {
     pub major: u32,
     pub minor: u32,
@@ -663,7 +737,9 @@ const _: () = assert!(size_of::<fuse_init_out>() == 64);
 
 /// Kernel `struct cuse_init_in`.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
 pub struct cuse_init_in {
     pub major: u32,
     pub minor: u32,
@@ -674,7 +750,9 @@ const _: () = assert!(size_of::<cuse_init_in>() == 16);
 
 /// Kernel `struct cuse_init_out`.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
 pub struct cuse_init_out {
     pub major: u32,
     pub minor: u32,
@@ -690,7 +768,9 @@ const _: () = assert!(size_of::<cuse_init_out>() == 72);
 
 /// Kernel `struct fuse_interrupt_in`.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
 pub struct fuse_interrupt_in {
     pub unique: u64,
 }
@@ -698,7 +778,9 @@ const _: () = assert!(size_of::<fuse_interrupt_in>() == 8);
 
 /// Kernel `struct fuse_bmap_in`.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
 pub struct fuse_bmap_in {
     pub block: u64,
     pub blocksize: u32,
@@ -708,7 +790,9 @@ const _: () = assert!(size_of::<fuse_bmap_in>() == 16);
 
 /// Kernel `struct fuse_bmap_out`.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
 pub struct fuse_bmap_out {
     pub block: u64,
 }
@@ -716,7 +800,9 @@ const _: () = assert!(size_of::<fuse_bmap_out>() == 8);
 
 /// Kernel `struct fuse_ioctl_in`.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
 pub struct fuse_ioctl_in {
     pub fh: u64,
     pub flags: u32,
@@ -729,7 +815,9 @@ const _: () = assert!(size_of::<fuse_ioctl_in>() == 32);
 
 /// Kernel `struct fuse_ioctl_iovec`.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
 pub struct fuse_ioctl_iovec {
     pub base: u64,
     pub len: u64,
@@ -738,7 +826,9 @@ const _: () = assert!(size_of::<fuse_ioctl_iovec>() == 16);
 
 /// Kernel `struct fuse_ioctl_out`.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
 pub struct fuse_ioctl_out {
     pub result: i32,
     pub flags: u32,
@@ -749,7 +839,9 @@ const _: () = assert!(size_of::<fuse_ioctl_out>() == 16);
 
 /// Kernel `struct fuse_poll_in`.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
 pub struct fuse_poll_in {
     pub fh: u64,
     pub kh: u64,
@@ -760,7 +852,9 @@ const _: () = assert!(size_of::<fuse_poll_in>() == 24);
 
 /// Kernel `struct fuse_poll_out`.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
 pub struct fuse_poll_out {
     pub revents: u32,
     pub padding: u32,
@@ -769,7 +863,9 @@ const _: () = assert!(size_of::<fuse_poll_out>() == 8);
 
 /// Kernel `struct fuse_notify_poll_wakeup_out`.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
 pub struct fuse_notify_poll_wakeup_out {
     pub kh: u64,
 }
@@ -777,7 +873,9 @@ const _: () = assert!(size_of::<fuse_notify_poll_wakeup_out>() == 8);
 
 /// Kernel `struct fuse_fallocate_in`.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
 pub struct fuse_fallocate_in {
     pub fh: u64,
     pub offset: u64,
@@ -789,7 +887,9 @@ const _: () = assert!(size_of::<fuse_fallocate_in>() == 32);
 
 /// Kernel `struct fuse_in_header`.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
 pub struct fuse_in_header {
     pub len: u32,
     pub opcode: u32,
@@ -805,7 +905,9 @@ const _: () = assert!(size_of::<fuse_in_header>() == 40);
 
 /// Kernel `struct fuse_out_header`.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
 pub struct fuse_out_header {
     pub len: u32,
     pub error: i32,
@@ -815,7 +917,9 @@ const _: () = assert!(size_of::<fuse_out_header>() == 16);
 
 /// Header of one `READDIR` record; the name follows, padded to 8 bytes.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
 pub struct fuse_dirent {
     pub ino: u64,
     pub off: u64,
@@ -826,7 +930,9 @@ const _: () = assert!(size_of::<fuse_dirent>() == 24);
 
 /// Header of one `READDIRPLUS` record; the name follows, padded to 8 bytes.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
 pub struct fuse_direntplus {
     pub entry_out: fuse_entry_out,
     pub dirent: fuse_dirent,
@@ -835,7 +941,9 @@ const _: () = assert!(size_of::<fuse_direntplus>() == 152);
 
 /// Kernel `struct fuse_notify_inval_inode_out`.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
 pub struct fuse_notify_inval_inode_out {
     pub ino: u64,
     pub off: i64,
@@ -845,7 +953,9 @@ const _: () = assert!(size_of::<fuse_notify_inval_inode_out>() == 24);
 
 /// Kernel `struct fuse_notify_inval_entry_out`.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
 pub struct fuse_notify_inval_entry_out {
     pub parent: u64,
     pub namelen: u32,
@@ -855,7 +965,9 @@ const _: () = assert!(size_of::<fuse_notify_inval_entry_out>() == 16);
 
 /// Kernel `struct fuse_notify_delete_out`.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
 pub struct fuse_notify_delete_out {
     pub parent: u64,
     pub child: u64,
@@ -866,7 +978,9 @@ const _: () = assert!(size_of::<fuse_notify_delete_out>() == 24);
 
 /// Kernel `struct fuse_notify_store_out`.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
 pub struct fuse_notify_store_out {
     pub nodeid: u64,
     pub offset: u64,
@@ -877,7 +991,9 @@ const _: () = assert!(size_of::<fuse_notify_store_out>() == 24);
 
 /// Kernel `struct fuse_notify_retrieve_out`.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
 pub struct fuse_notify_retrieve_out {
     pub notify_unique: u64,
     pub nodeid: u64,
@@ -889,7 +1005,9 @@ const _: () = assert!(size_of::<fuse_notify_retrieve_out>() == 32);
 
 /// Kernel `struct fuse_notify_retrieve_in`.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
 pub struct fuse_notify_retrieve_in {
     pub dummy1: u64,
     pub offset: u64,
@@ -902,7 +1020,9 @@ const _: () = assert!(size_of::<fuse_notify_retrieve_in>() == 40);
 
 /// Kernel `struct fuse_notify_prune_out`.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
 pub struct fuse_notify_prune_out {
     pub count: u32,
     pub padding: u32,
@@ -912,7 +1032,9 @@ const _: () = assert!(size_of::<fuse_notify_prune_out>() == 16);
 
 /// Kernel `struct fuse_backing_map`.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
 pub struct fuse_backing_map {
     pub fd: i32,
     pub flags: u32,
@@ -922,7 +1044,9 @@ const _: () = assert!(size_of::<fuse_backing_map>() == 16);
 
 /// Kernel `struct fuse_lseek_in`.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
 pub struct fuse_lseek_in {
     pub fh: u64,
     pub offset: u64,
@@ -933,7 +1057,9 @@ const _: () = assert!(size_of::<fuse_lseek_in>() == 24);
 
 /// Kernel `struct fuse_lseek_out`.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
 pub struct fuse_lseek_out {
     pub offset: u64,
 }
@@ -941,7 +1067,9 @@ const _: () = assert!(size_of::<fuse_lseek_out>() == 8);
 
 /// Kernel `struct fuse_copy_file_range_in`.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
 pub struct fuse_copy_file_range_in {
     pub fh_in: u64,
     pub off_in: u64,
@@ -955,7 +1083,9 @@ const _: () = assert!(size_of::<fuse_copy_file_range_in>() == 56);
 
 /// Kernel `struct fuse_copy_file_range_out`.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
 pub struct fuse_copy_file_range_out {
     pub bytes_copied: u64,
 }
@@ -963,7 +1093,9 @@ const _: () = assert!(size_of::<fuse_copy_file_range_out>() == 8);
 
 /// Kernel `struct fuse_setupmapping_in`.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
 pub struct fuse_setupmapping_in {
     pub fh: u64,
     pub foffset: u64,
@@ -975,7 +1107,9 @@ const _: () = assert!(size_of::<fuse_setupmapping_in>() == 40);
 
 /// Kernel `struct fuse_removemapping_in`.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
 pub struct fuse_removemapping_in {
     pub count: u32,
 }
@@ -983,7 +1117,9 @@ const _: () = assert!(size_of::<fuse_removemapping_in>() == 4);
 
 /// Kernel `struct fuse_removemapping_one`.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
 pub struct fuse_removemapping_one {
     pub moffset: u64,
     pub len: u64,
@@ -992,7 +1128,9 @@ const _: () = assert!(size_of::<fuse_removemapping_one>() == 16);
 
 /// Kernel `struct fuse_syncfs_in`.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
 pub struct fuse_syncfs_in {
     pub padding: u64,
 }
@@ -1000,7 +1138,9 @@ const _: () = assert!(size_of::<fuse_syncfs_in>() == 8);
 
 /// Kernel `struct fuse_secctx`.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
 pub struct fuse_secctx {
     pub size: u32,
     pub padding: u32,
@@ -1009,7 +1149,9 @@ const _: () = assert!(size_of::<fuse_secctx>() == 8);
 
 /// Kernel `struct fuse_secctx_header`.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
 pub struct fuse_secctx_header {
     pub size: u32,
     pub nr_secctx: u32,
@@ -1018,7 +1160,9 @@ const _: () = assert!(size_of::<fuse_secctx_header>() == 8);
 
 /// Kernel `struct fuse_ext_header`.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
 pub struct fuse_ext_header {
     pub size: u32,
     pub r#type: u32,
@@ -1027,7 +1171,9 @@ const _: () = assert!(size_of::<fuse_ext_header>() == 8);
 
 /// Kernel `struct fuse_supp_groups`.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
 pub struct fuse_supp_groups {
     pub nr_groups: u32,
 }
@@ -1035,7 +1181,9 @@ const _: () = assert!(size_of::<fuse_supp_groups>() == 4);
 
 /// Kernel `struct fuse_uring_ent_in_out`.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
 pub struct fuse_uring_ent_in_out {
     pub flags: u64,
     pub commit_id: u64,
@@ -1057,7 +1205,9 @@ const _: () = assert!(size_of::<fuse_uring_req_header>() == 288);
 
 /// Kernel `struct fuse_uring_cmd_req`.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
 pub struct fuse_uring_cmd_req {
     pub flags: u64,
     pub commit_id: u64,

@@ -35,7 +35,9 @@ impl Device {
         let flags = fcntl(&fd, FcntlArg::F_GETFL).map_err(io::Error::from)?;
         let flags = OFlag::from_bits_retain(flags) | OFlag::O_NONBLOCK;
         fcntl(&fd, FcntlArg::F_SETFL(flags)).map_err(io::Error::from)?;
-        Ok(Device { fd: crate::sys::register_async_fd(fd, Interest::READABLE | Interest::ERROR)? })
+        Ok(Device {
+            fd: crate::sys::register_async_fd(fd, Interest::READABLE | Interest::ERROR)?,
+        })
     }
 
     /// Reads one request into `buf`, which must hold at least the negotiated buffer size.
@@ -65,7 +67,11 @@ impl Device {
     /// is not an error for the session.
     pub(crate) fn write(&self, header: &abi::fuse_out_header, payload: &[u8]) -> io::Result<()> {
         let iov = [IoSlice::new(header.as_bytes()), IoSlice::new(payload)];
-        let iov = if payload.is_empty() { &iov[..1] } else { &iov[..] };
+        let iov = if payload.is_empty() {
+            &iov[..1]
+        } else {
+            &iov[..]
+        };
         loop {
             match nix::sys::uio::writev(self.fd.get_ref(), iov) {
                 Ok(_) => return Ok(()),

@@ -46,7 +46,13 @@ fn padded(len: usize) -> usize {
 
 impl<'a> ReaddirReply<'a> {
     pub(crate) fn new(max: usize, plus: bool, policy: &'a ReplyPolicy) -> ReaddirReply<'a> {
-        ReaddirReply { buf: Vec::with_capacity(max.min(64 * 1024)), max, plus, policy, entries: 0 }
+        ReaddirReply {
+            buf: Vec::with_capacity(max.min(64 * 1024)),
+            max,
+            plus,
+            policy,
+            entries: 0,
+        }
     }
 
     /// Adds one entry; returns `false`, adding nothing, when the kernel's buffer is full.
@@ -72,13 +78,17 @@ impl<'a> ReaddirReply<'a> {
             r#type: attr.kind().map_or(0, |k| k.dirent_type()),
         };
         if self.plus {
-            let entry = abi::fuse_direntplus { entry_out: entry_out(attr, self.policy), dirent };
+            let entry = abi::fuse_direntplus {
+                entry_out: entry_out(attr, self.policy),
+                dirent,
+            };
             self.buf.extend_from_slice(entry.as_bytes());
         } else {
             self.buf.extend_from_slice(dirent.as_bytes());
         }
         self.buf.extend_from_slice(name);
-        self.buf.resize(self.buf.len() + (record - header - name.len()), 0);
+        self.buf
+            .resize(self.buf.len() + (record - header - name.len()), 0);
         self.entries += 1;
         true
     }

@@ -44,14 +44,23 @@ pub(crate) async fn dispatch<FS: Operations>(
 ) -> Reply {
     let fs = cx.fs;
     let ino = Inode(header.nodeid);
-    let mut ctx = RequestContext { uid: header.uid, gid: header.gid, pid: header.pid, umask: 0 };
+    let mut ctx = RequestContext {
+        uid: header.uid,
+        gid: header.gid,
+        pid: header.pid,
+        umask: 0,
+    };
     let policy = cx.policy;
     use Operation as O;
     let result: Result<Reply> = match op {
         O::Lookup { name } => fs.lookup(ino, name, &ctx).await.map(|a| entry(&a, policy)),
         O::Forget { arg } => {
             if !cx.noforget {
-                fs.forget(&[Forget { ino, nlookup: arg.nlookup }]).await;
+                fs.forget(&[Forget {
+                    ino,
+                    nlookup: arg.nlookup,
+                }])
+                .await;
             }
             Ok(Reply::None)
         }
@@ -59,7 +68,10 @@ pub(crate) async fn dispatch<FS: Operations>(
             if !cx.noforget {
                 let list: Vec<Forget> = forgets
                     .iter()
-                    .map(|f| Forget { ino: Inode(f.nodeid), nlookup: f.nlookup })
+                    .map(|f| Forget {
+                        ino: Inode(f.nodeid),
+                        nlookup: f.nlookup,
+                    })
                     .collect();
                 fs.forget(&list).await;
             }
@@ -67,43 +79,66 @@ pub(crate) async fn dispatch<FS: Operations>(
         }
         O::Getattr { arg } => {
             let fh = fh_if(arg.getattr_flags & FUSE_GETATTR_FH != 0, arg.fh);
-            fs.getattr(ino, fh, &ctx).await.map(|a| reply::fixed(&reply::attr_out(&a, policy)))
+            fs.getattr(ino, fh, &ctx)
+                .await
+                .map(|a| reply::fixed(&reply::attr_out(&a, policy)))
         }
         O::Setattr { arg } => {
             let (set, fh) = setattr_from_kernel(arg);
-            fs.setattr(ino, &set, fh, &ctx).await.map(|a| reply::fixed(&reply::attr_out(&a, policy)))
+            fs.setattr(ino, &set, fh, &ctx)
+                .await
+                .map(|a| reply::fixed(&reply::attr_out(&a, policy)))
         }
         O::Readlink => fs.readlink(ino, &ctx).await.map(Reply::Data),
-        O::Symlink { name, target } => {
-            fs.symlink(ino, name, target, &ctx).await.map(|a| entry(&a, policy))
-        }
+        O::Symlink { name, target } => fs
+            .symlink(ino, name, target, &ctx)
+            .await
+            .map(|a| entry(&a, policy)),
         O::Mknod { arg, name } => {
             ctx.umask = arg.umask;
-            fs.mknod(ino, name, arg.mode, arg.rdev, &ctx).await.map(|a| entry(&a, policy))
+            fs.mknod(ino, name, arg.mode, arg.rdev, &ctx)
+                .await
+                .map(|a| entry(&a, policy))
         }
         O::Mkdir { arg, name } => {
             ctx.umask = arg.umask;
-            fs.mkdir(ino, name, arg.mode, &ctx).await.map(|a| entry(&a, policy))
+            fs.mkdir(ino, name, arg.mode, &ctx)
+                .await
+                .map(|a| entry(&a, policy))
         }
         O::Unlink { name } => fs.unlink(ino, name, &ctx).await.map(|()| Reply::Empty),
         O::Rmdir { name } => fs.rmdir(ino, name, &ctx).await.map(|()| Reply::Empty),
-        O::Rename { newdir, flags, name, newname } => {
+        O::Rename {
+            newdir,
+            flags,
+            name,
+            newname,
+        } => {
             let flags = RenameFlags::from_bits_retain(flags);
-            fs.rename(ino, name, Inode(newdir), newname, flags, &ctx).await.map(|()| Reply::Empty)
+            fs.rename(ino, name, Inode(newdir), newname, flags, &ctx)
+                .await
+                .map(|()| Reply::Empty)
         }
-        O::Link { arg, name } => {
-            fs.link(Inode(arg.oldnodeid), ino, name, &ctx).await.map(|a| entry(&a, policy))
-        }
+        O::Link { arg, name } => fs
+            .link(Inode(arg.oldnodeid), ino, name, &ctx)
+            .await
+            .map(|a| entry(&a, policy)),
         O::Open { arg } => {
             let no_open = cx.negotiated.has(FUSE_NO_OPEN_SUPPORT);
             open_reply(fs.open(ino, arg.flags as i32, &ctx).await, no_open, policy)
         }
         O::Opendir { arg } => {
             let no_open = cx.negotiated.has(FUSE_NO_OPENDIR_SUPPORT);
-            open_reply(fs.opendir(ino, arg.flags as i32, &ctx).await, no_open, policy)
+            open_reply(
+                fs.opendir(ino, arg.flags as i32, &ctx).await,
+                no_open,
+                policy,
+            )
         }
         O::Read { arg } => {
-            let data = fs.read(ino, FileHandle(arg.fh), arg.offset, arg.size, &ctx).await;
+            let data = fs
+                .read(ino, FileHandle(arg.fh), arg.offset, arg.size, &ctx)
+                .await;
             // More than asked would make the kernel fail the whole read.
             data.map(|d| Reply::Data(truncate(d, arg.size as usize)))
         }
@@ -112,7 +147,10 @@ pub(crate) async fn dispatch<FS: Operations>(
             let n = fs.write(ino, fh, arg.offset, data, &ctx).await;
             n.map(|n| reply::write(n.min(arg.size)))
         }
-        O::Statfs => fs.statfs(ino, &ctx).await.map(|s| reply::fixed(&reply::statfs_out(&s))),
+        O::Statfs => fs
+            .statfs(ino, &ctx)
+            .await
+            .map(|s| reply::fixed(&reply::statfs_out(&s))),
         O::Release { arg } => {
             let fh = FileHandle(arg.fh);
             // The kernel ignores the result; the handler's error is only logged.
@@ -120,34 +158,49 @@ pub(crate) async fn dispatch<FS: Operations>(
             Ok(Reply::Empty)
         }
         O::Releasedir { arg } => {
-            log_ignored("releasedir", fs.releasedir(ino, FileHandle(arg.fh), &ctx).await);
+            log_ignored(
+                "releasedir",
+                fs.releasedir(ino, FileHandle(arg.fh), &ctx).await,
+            );
             Ok(Reply::Empty)
         }
         O::Fsync { arg } => {
             let datasync = arg.fsync_flags & FUSE_FSYNC_FDATASYNC != 0;
-            fs.fsync(ino, FileHandle(arg.fh), datasync, &ctx).await.map(|()| Reply::Empty)
+            fs.fsync(ino, FileHandle(arg.fh), datasync, &ctx)
+                .await
+                .map(|()| Reply::Empty)
         }
         O::Fsyncdir { arg } => {
             let datasync = arg.fsync_flags & FUSE_FSYNC_FDATASYNC != 0;
-            fs.fsyncdir(ino, FileHandle(arg.fh), datasync, &ctx).await.map(|()| Reply::Empty)
+            fs.fsyncdir(ino, FileHandle(arg.fh), datasync, &ctx)
+                .await
+                .map(|()| Reply::Empty)
         }
-        O::Flush { arg } => {
-            fs.flush(ino, FileHandle(arg.fh), arg.lock_owner, &ctx).await.map(|()| Reply::Empty)
-        }
-        O::Setxattr { flags, name, value, .. } => {
-            fs.setxattr(ino, name, value, flags as i32, &ctx).await.map(|()| Reply::Empty)
-        }
-        O::Getxattr { arg, name } => {
-            fs.getxattr(ino, name, &ctx).await.map(|v| reply::xattr(v, arg.size))
-        }
-        O::Listxattr { arg } => {
-            fs.listxattr(ino, &ctx).await.map(|names| reply::xattr(xattr_list(&names), arg.size))
-        }
+        O::Flush { arg } => fs
+            .flush(ino, FileHandle(arg.fh), arg.lock_owner, &ctx)
+            .await
+            .map(|()| Reply::Empty),
+        O::Setxattr {
+            flags, name, value, ..
+        } => fs
+            .setxattr(ino, name, value, flags as i32, &ctx)
+            .await
+            .map(|()| Reply::Empty),
+        O::Getxattr { arg, name } => fs
+            .getxattr(ino, name, &ctx)
+            .await
+            .map(|v| reply::xattr(v, arg.size)),
+        O::Listxattr { arg } => fs
+            .listxattr(ino, &ctx)
+            .await
+            .map(|names| reply::xattr(xattr_list(&names), arg.size)),
         O::Removexattr { name } => fs.removexattr(ino, name, &ctx).await.map(|()| Reply::Empty),
         O::Readdir { arg } | O::Readdirplus { arg } => {
             let plus = matches!(op, O::Readdirplus { .. });
             let mut out = ReaddirReply::new(arg.size as usize, plus, policy);
-            let r = fs.readdir(ino, FileHandle(arg.fh), arg.offset, &mut out, &ctx).await;
+            let r = fs
+                .readdir(ino, FileHandle(arg.fh), arg.offset, &mut out, &ctx)
+                .await;
             r.map(|()| Reply::Data(Bytes::from(out.into_bytes())))
         }
         O::Access { arg } => match fs.access(ino, arg.mask as i32, &ctx).await {
@@ -167,15 +220,19 @@ pub(crate) async fn dispatch<FS: Operations>(
         }
         O::Getlk { arg } => {
             let lock = lock_from_kernel(&arg.lk);
-            let r = fs.getlk(ino, FileHandle(arg.fh), arg.owner, lock, &ctx).await;
+            let r = fs
+                .getlk(ino, FileHandle(arg.fh), arg.owner, lock, &ctx)
+                .await;
             r.map(|lk| reply::lock(&lk))
         }
         O::Setlk { arg, sleep } => {
             let fh = FileHandle(arg.fh);
             let r = if arg.lk_flags & FUSE_LK_FLOCK != 0 {
-                fs.flock(ino, fh, arg.owner, flock_op(arg.lk.r#type, sleep), &ctx).await
+                fs.flock(ino, fh, arg.owner, flock_op(arg.lk.r#type, sleep), &ctx)
+                    .await
             } else {
-                fs.setlk(ino, fh, arg.owner, lock_from_kernel(&arg.lk), sleep, &ctx).await
+                fs.setlk(ino, fh, arg.owner, lock_from_kernel(&arg.lk), sleep, &ctx)
+                    .await
             };
             r.map(|()| Reply::Empty)
         }
@@ -187,15 +244,24 @@ pub(crate) async fn dispatch<FS: Operations>(
         O::Poll { arg } => {
             let kh = (arg.flags & FUSE_POLL_SCHEDULE_NOTIFY != 0).then_some(arg.kh);
             let r = fs.poll(ino, FileHandle(arg.fh), kh, arg.events, &ctx).await;
-            r.map(|revents| reply::fixed(&abi::fuse_poll_out { revents, padding: 0 }))
+            r.map(|revents| {
+                reply::fixed(&abi::fuse_poll_out {
+                    revents,
+                    padding: 0,
+                })
+            })
         }
         O::Fallocate { arg } => {
             let (fh, mode) = (FileHandle(arg.fh), arg.mode as i32);
-            let r = fs.fallocate(ino, fh, arg.offset, arg.length, mode, &ctx).await;
+            let r = fs
+                .fallocate(ino, fh, arg.offset, arg.length, mode, &ctx)
+                .await;
             r.map(|()| Reply::Empty)
         }
         O::Lseek { arg } => {
-            let r = fs.lseek(ino, FileHandle(arg.fh), arg.offset, arg.whence as i32, &ctx).await;
+            let r = fs
+                .lseek(ino, FileHandle(arg.fh), arg.offset, arg.whence as i32, &ctx)
+                .await;
             r.map(|offset| reply::fixed(&abi::fuse_lseek_out { offset }))
         }
         O::CopyFileRange { arg, wide } => {
@@ -236,9 +302,7 @@ pub(crate) async fn dispatch<FS: Operations>(
         O::Interrupt { .. } | O::NotifyReply { .. } => Ok(Reply::None),
         // INIT is handled by the session before dispatch starts; a second one is a bug.
         O::Init { .. } => Err(Errno::EIO),
-        O::CuseInit { .. } | O::Setupmapping { .. } | O::Removemapping { .. } => {
-            Err(Errno::ENOSYS)
-        }
+        O::CuseInit { .. } | O::Setupmapping { .. } | O::Removemapping { .. } => Err(Errno::ENOSYS),
         O::Unknown { opcode } => {
             tracing::warn!(opcode, "unknown opcode, answering ENOSYS");
             Err(Errno::ENOSYS)
@@ -252,7 +316,11 @@ fn entry(attr: &crate::types::EntryAttributes, policy: &ReplyPolicy) -> Reply {
 }
 
 fn truncate(data: Bytes, max: usize) -> Bytes {
-    if data.len() > max { data.slice(..max) } else { data }
+    if data.len() > max {
+        data.slice(..max)
+    } else {
+        data
+    }
 }
 
 fn log_ignored(what: &'static str, r: Result<()>) {
@@ -295,7 +363,12 @@ fn setattr_from_kernel(a: &abi::fuse_setattr_in) -> (SetAttr, Option<FileHandle>
 }
 
 fn lock_from_kernel(lk: &abi::fuse_file_lock) -> FileLock {
-    FileLock { start: lk.start, end: lk.end, typ: lk.r#type as i32, pid: lk.pid }
+    FileLock {
+        start: lk.start,
+        end: lk.end,
+        typ: lk.r#type as i32,
+        pid: lk.pid,
+    }
 }
 
 /// The kernel sends `flock(2)` as SETLK with `FUSE_LK_FLOCK`, a POSIX lock type and the
@@ -306,7 +379,11 @@ fn flock_op(lock_type: u32, sleep: bool) -> i32 {
         libc::F_WRLCK => libc::LOCK_EX,
         _ => libc::LOCK_UN,
     };
-    if sleep || op == libc::LOCK_UN { op } else { op | libc::LOCK_NB }
+    if sleep || op == libc::LOCK_UN {
+        op
+    } else {
+        op | libc::LOCK_NB
+    }
 }
 
 /// NUL-separated names, the `listxattr(2)` format.
@@ -332,10 +409,23 @@ async fn ioctl<FS: Operations>(
     }
     let r = cx
         .fs
-        .ioctl(ino, FileHandle(arg.fh), arg.cmd, arg.arg, data, arg.out_size, ctx)
+        .ioctl(
+            ino,
+            FileHandle(arg.fh),
+            arg.cmd,
+            arg.arg,
+            data,
+            arg.out_size,
+            ctx,
+        )
         .await?;
     let data = truncate(r.data, arg.out_size as usize);
-    let out = abi::fuse_ioctl_out { result: r.result, flags: 0, in_iovs: 0, out_iovs: 0 };
+    let out = abi::fuse_ioctl_out {
+        result: r.result,
+        flags: 0,
+        in_iovs: 0,
+        out_iovs: 0,
+    };
     let mut buf = BytesMut::with_capacity(size_of::<abi::fuse_ioctl_out>() + data.len());
     buf.put_slice(out.as_bytes());
     buf.put_slice(&data);
@@ -349,7 +439,10 @@ mod tests {
     #[test]
     fn flock_ops_round_trip() {
         assert_eq!(flock_op(libc::F_WRLCK as u32, true), libc::LOCK_EX);
-        assert_eq!(flock_op(libc::F_RDLCK as u32, false), libc::LOCK_SH | libc::LOCK_NB);
+        assert_eq!(
+            flock_op(libc::F_RDLCK as u32, false),
+            libc::LOCK_SH | libc::LOCK_NB
+        );
         assert_eq!(flock_op(libc::F_UNLCK as u32, false), libc::LOCK_UN);
     }
 

@@ -79,10 +79,16 @@ pub(crate) fn wanted_flags(options: &MountOptions, handlers: Handlers) -> u64 {
         }
     };
     // The kernel sends POSIX locks to the filesystem only if it can both test and set them.
-    add(handlers.contains(Handlers::GETLK | Handlers::SETLK), FUSE_POSIX_LOCKS);
+    add(
+        handlers.contains(Handlers::GETLK | Handlers::SETLK),
+        FUSE_POSIX_LOCKS,
+    );
     add(handlers.contains(Handlers::FLOCK), FUSE_FLOCK_LOCKS);
     add(handlers.contains(Handlers::IOCTL), FUSE_HAS_IOCTL_DIR);
-    add(options.export_support && handlers.contains(Handlers::LOOKUP), FUSE_EXPORT_SUPPORT);
+    add(
+        options.export_support && handlers.contains(Handlers::LOOKUP),
+        FUSE_EXPORT_SUPPORT,
+    );
     add(options.cache_symlinks, FUSE_CACHE_SYMLINKS);
     add(options.atomic_o_trunc, FUSE_ATOMIC_O_TRUNC);
     add(options.acl, FUSE_POSIX_ACL);
@@ -97,17 +103,29 @@ pub(crate) fn negotiate(
     handlers: Handlers,
 ) -> Result<(Negotiated, abi::fuse_init_out), InitError> {
     if init.major < 7 || (init.major == 7 && init.minor < MIN_MINOR) {
-        return Err(InitError::TooOld { major: init.major, minor: init.minor });
+        return Err(InitError::TooOld {
+            major: init.major,
+            minor: init.minor,
+        });
     }
     // A kernel with a newer major waits for a reply naming ours, then sends INIT again.
-    let minor = if init.major > 7 { OUR_MINOR } else { init.minor.min(OUR_MINOR) };
+    let minor = if init.major > 7 {
+        OUR_MINOR
+    } else {
+        init.minor.min(OUR_MINOR)
+    };
     let mut flags = wanted_flags(options, handlers) & init.flags;
     if minor < 36 {
         // flags2 exists only from 7.36; below it the high half must stay clear.
         flags &= u64::from(u32::MAX) & !FUSE_INIT_EXT;
     }
-    let max_write = options.max_write.unwrap_or(DEFAULT_MAX_WRITE).max(PAGE_SIZE);
-    let max_readahead = options.max_readahead.map_or(init.max_readahead, |r| r.min(init.max_readahead));
+    let max_write = options
+        .max_write
+        .unwrap_or(DEFAULT_MAX_WRITE)
+        .max(PAGE_SIZE);
+    let max_readahead = options
+        .max_readahead
+        .map_or(init.max_readahead, |r| r.min(init.max_readahead));
     let max_pages = u16::try_from(max_write.div_ceil(PAGE_SIZE)).unwrap_or(u16::MAX);
     let reply = abi::fuse_init_out {
         major: 7,
@@ -130,7 +148,9 @@ pub(crate) fn negotiate(
         flags,
         max_write,
         max_readahead,
-        layout: Layout { setxattr_ext: flags & FUSE_SETXATTR_EXT != 0 },
+        layout: Layout {
+            setxattr_ext: flags & FUSE_SETXATTR_EXT != 0,
+        },
     };
     Ok((negotiated, reply))
 }
@@ -140,7 +160,12 @@ mod tests {
     use super::*;
 
     fn offer(minor: u32, flags: u64) -> InitIn {
-        InitIn { major: 7, minor, max_readahead: 128 * 1024, flags }
+        InitIn {
+            major: 7,
+            minor,
+            max_readahead: 128 * 1024,
+            flags,
+        }
     }
 
     #[test]
@@ -178,7 +203,10 @@ mod tests {
         let (n, _) = negotiate(&all, &opts, both).unwrap();
         assert!(n.has(FUSE_POSIX_LOCKS) && n.has(FUSE_FLOCK_LOCKS));
         let (n, _) = negotiate(&all, &opts, Handlers::GETLK).unwrap();
-        assert!(!n.has(FUSE_POSIX_LOCKS), "getlk alone does not enable POSIX locks");
+        assert!(
+            !n.has(FUSE_POSIX_LOCKS),
+            "getlk alone does not enable POSIX locks"
+        );
     }
 
     #[test]
@@ -192,8 +220,7 @@ mod tests {
 
     #[test]
     fn flags2_only_from_7_36() {
-        let mut opts = MountOptions::default();
-        opts.writeback_cache = true;
+        let opts = MountOptions::parse(["writeback_cache"]).unwrap();
         let (n, out) = negotiate(&offer(33, u64::MAX), &opts, Handlers::empty()).unwrap();
         assert!(!n.has(FUSE_INIT_EXT));
         assert_eq!(out.flags2, 0);

@@ -18,9 +18,11 @@ mod dir;
 mod dispatch;
 mod errno;
 mod error;
+mod filesystem;
 mod init;
 pub mod mount;
 mod operations;
+mod private;
 mod reply;
 mod request;
 mod session;
@@ -31,10 +33,31 @@ pub use bytes::Bytes;
 pub use dir::ReaddirReply;
 pub use errno::{Errno, Result};
 pub use error::Error;
+pub use filesystem::Filesystem;
+/// `#[derive(Filesystem)]`: mount configuration from `#[fuse(...)]` options (`docs/options.md`).
+pub use fusegen_macros::Filesystem;
+/// `#[fusegen::handlers]`: the `Operations` implementation from an `impl` block of `async fn`
+/// handlers (`docs/handlers.md`).
+pub use fusegen_macros::handlers;
 pub use mount::{MountError, MountMethod, MountOptions};
 pub use operations::{ConnectionInfo, Handlers, IoctlReply, Operations};
 pub use session::{Session, SessionHandle, Workers, mount, run, run_with};
 pub use types::*;
+
+/// Everything a filesystem usually needs: `use fusegen::prelude::*;`.
+pub mod prelude {
+    pub use crate::{
+        Bytes, EntryAttributes, Errno, FileHandle, FileInfo, FileLock, FileType, Filesystem,
+        Forget, Inode, MountOptions, Operations, ReaddirReply, RenameFlags, RequestContext, Result,
+        SetAttr, StatvfsData, Workers,
+    };
+    pub use std::ffi::{OsStr, OsString};
+}
+
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::private::*;
+}
 
 /// The README's example must keep compiling.
 #[cfg(doctest)]

@@ -143,6 +143,7 @@ pub struct IoctlReply {
 macro_rules! handler {
     ($(#[$m:meta])* fn $name:ident(&self $(, $arg:ident : $ty:ty)* $(,)?) -> $ret:ty = $default:expr;) => {
         $(#[$m])*
+        #[allow(clippy::too_many_arguments)] // one positional parameter per kernel argument
         fn $name(&self $(, $arg: $ty)*) -> impl Future<Output = $ret> + Send {
             async { $default }
         }
@@ -167,6 +168,11 @@ macro_rules! handler {
 ///     }
 /// }
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no FUSE handlers",
+    label = "no `#[fusegen::handlers]` block for `{Self}`",
+    note = "write the handlers as `async fn`s in an `impl {Self} {{ ... }}` block marked `#[fusegen::handlers]`"
+)]
 pub trait Operations: Send + Sync + 'static {
     /// The handlers this type implements, for capability negotiation (see [`Handlers`]).
     const HANDLERS: Handlers = Handlers::empty();

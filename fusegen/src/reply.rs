@@ -38,7 +38,10 @@ pub(crate) struct Fixed {
 
 impl Fixed {
     fn new() -> Fixed {
-        Fixed { buf: [0; FIXED_MAX], len: 0 }
+        Fixed {
+            buf: [0; FIXED_MAX],
+            len: 0,
+        }
     }
 
     fn push<T: IntoBytes + Immutable>(mut self, value: &T) -> Fixed {
@@ -67,6 +70,8 @@ impl std::fmt::Debug for Fixed {
 }
 
 /// What to send back for one request.
+// `Fixed` is large on purpose: replies are built on the stack, so the common ones allocate nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub(crate) enum Reply {
     /// Send nothing (FORGET, BATCH_FORGET, INTERRUPT, NOTIFY_REPLY).
@@ -104,7 +109,11 @@ pub(crate) fn out_header(unique: u64, reply: &Reply) -> Option<abi::fuse_out_hea
         other => (0, other.payload().len()),
     };
     let len = size_of::<abi::fuse_out_header>() + payload;
-    Some(abi::fuse_out_header { len: u32::try_from(len).unwrap_or(u32::MAX), error, unique })
+    Some(abi::fuse_out_header {
+        len: u32::try_from(len).unwrap_or(u32::MAX),
+        error,
+        unique,
+    })
 }
 
 fn split(d: Duration) -> (u64, u32) {
@@ -165,7 +174,12 @@ pub(crate) fn entry_out(attr: &EntryAttributes, policy: &ReplyPolicy) -> abi::fu
 /// `fuse_attr_out` for getattr and setattr.
 pub(crate) fn attr_out(attr: &EntryAttributes, policy: &ReplyPolicy) -> abi::fuse_attr_out {
     let (attr_valid, attr_valid_nsec) = split(policy.attr_timeout.unwrap_or(attr.attr_timeout));
-    abi::fuse_attr_out { attr_valid, attr_valid_nsec, dummy: 0, attr: fuse_attr(attr, policy) }
+    abi::fuse_attr_out {
+        attr_valid,
+        attr_valid_nsec,
+        dummy: 0,
+        attr: fuse_attr(attr, policy),
+    }
 }
 
 /// `fuse_statx_out` for statx; birth time included.
@@ -173,7 +187,11 @@ pub(crate) fn statx_out(attr: &EntryAttributes, policy: &ReplyPolicy) -> abi::fu
     let a = fuse_attr(attr, policy);
     let t = |time| {
         let (tv_sec, tv_nsec) = time_to_kernel(time);
-        abi::fuse_sx_time { tv_sec, tv_nsec, reserved: 0 }
+        abi::fuse_sx_time {
+            tv_sec,
+            tv_nsec,
+            reserved: 0,
+        }
     };
     let (attr_valid, attr_valid_nsec) = split(policy.attr_timeout.unwrap_or(attr.attr_timeout));
     let basic = libc::STATX_BASIC_STATS | libc::STATX_BTIME;

@@ -23,7 +23,12 @@ pub(crate) enum RequestError {
     LengthMismatch { header: u32, read: usize },
     /// An argument struct, name or payload runs past the end of the message.
     #[error("{opcode} request truncated: {what} needs {need} bytes, {left} left")]
-    Truncated { opcode: &'static str, what: &'static str, need: usize, left: usize },
+    Truncated {
+        opcode: &'static str,
+        what: &'static str,
+        need: usize,
+        left: usize,
+    },
     /// A name has no terminating NUL.
     #[error("{opcode} request: name is not NUL-terminated")]
     MissingNul { opcode: &'static str },
@@ -63,58 +68,172 @@ pub(crate) struct Request<'a> {
 #[derive(Debug)]
 #[allow(dead_code)] // a few fields (e.g. DAX mappings) are parsed for completeness only
 pub(crate) enum Operation<'a> {
-    Lookup { name: &'a OsStr },
-    Forget { arg: &'a abi::fuse_forget_in },
-    Getattr { arg: &'a abi::fuse_getattr_in },
-    Setattr { arg: &'a abi::fuse_setattr_in },
+    Lookup {
+        name: &'a OsStr,
+    },
+    Forget {
+        arg: &'a abi::fuse_forget_in,
+    },
+    Getattr {
+        arg: &'a abi::fuse_getattr_in,
+    },
+    Setattr {
+        arg: &'a abi::fuse_setattr_in,
+    },
     Readlink,
-    Symlink { name: &'a OsStr, target: &'a OsStr },
-    Mknod { arg: &'a abi::fuse_mknod_in, name: &'a OsStr },
-    Mkdir { arg: &'a abi::fuse_mkdir_in, name: &'a OsStr },
-    Unlink { name: &'a OsStr },
-    Rmdir { name: &'a OsStr },
-    Rename { newdir: u64, flags: u32, name: &'a OsStr, newname: &'a OsStr },
-    Link { arg: &'a abi::fuse_link_in, name: &'a OsStr },
-    Open { arg: &'a abi::fuse_open_in },
-    Read { arg: &'a abi::fuse_read_in },
-    Write { arg: &'a abi::fuse_write_in, data: &'a [u8] },
+    Symlink {
+        name: &'a OsStr,
+        target: &'a OsStr,
+    },
+    Mknod {
+        arg: &'a abi::fuse_mknod_in,
+        name: &'a OsStr,
+    },
+    Mkdir {
+        arg: &'a abi::fuse_mkdir_in,
+        name: &'a OsStr,
+    },
+    Unlink {
+        name: &'a OsStr,
+    },
+    Rmdir {
+        name: &'a OsStr,
+    },
+    Rename {
+        newdir: u64,
+        flags: u32,
+        name: &'a OsStr,
+        newname: &'a OsStr,
+    },
+    Link {
+        arg: &'a abi::fuse_link_in,
+        name: &'a OsStr,
+    },
+    Open {
+        arg: &'a abi::fuse_open_in,
+    },
+    Read {
+        arg: &'a abi::fuse_read_in,
+    },
+    Write {
+        arg: &'a abi::fuse_write_in,
+        data: &'a [u8],
+    },
     Statfs,
-    Release { arg: &'a abi::fuse_release_in },
-    Fsync { arg: &'a abi::fuse_fsync_in },
-    Setxattr { size: u32, flags: u32, setxattr_flags: u32, name: &'a OsStr, value: &'a [u8] },
-    Getxattr { arg: &'a abi::fuse_getxattr_in, name: &'a OsStr },
-    Listxattr { arg: &'a abi::fuse_getxattr_in },
-    Removexattr { name: &'a OsStr },
-    Flush { arg: &'a abi::fuse_flush_in },
-    Init { arg: InitIn },
-    Opendir { arg: &'a abi::fuse_open_in },
-    Readdir { arg: &'a abi::fuse_read_in },
-    Releasedir { arg: &'a abi::fuse_release_in },
-    Fsyncdir { arg: &'a abi::fuse_fsync_in },
-    Getlk { arg: &'a abi::fuse_lk_in },
-    Setlk { arg: &'a abi::fuse_lk_in, sleep: bool },
-    Access { arg: &'a abi::fuse_access_in },
-    Create { arg: &'a abi::fuse_create_in, name: &'a OsStr },
-    Interrupt { arg: &'a abi::fuse_interrupt_in },
-    Bmap { arg: &'a abi::fuse_bmap_in },
+    Release {
+        arg: &'a abi::fuse_release_in,
+    },
+    Fsync {
+        arg: &'a abi::fuse_fsync_in,
+    },
+    Setxattr {
+        size: u32,
+        flags: u32,
+        setxattr_flags: u32,
+        name: &'a OsStr,
+        value: &'a [u8],
+    },
+    Getxattr {
+        arg: &'a abi::fuse_getxattr_in,
+        name: &'a OsStr,
+    },
+    Listxattr {
+        arg: &'a abi::fuse_getxattr_in,
+    },
+    Removexattr {
+        name: &'a OsStr,
+    },
+    Flush {
+        arg: &'a abi::fuse_flush_in,
+    },
+    Init {
+        arg: InitIn,
+    },
+    Opendir {
+        arg: &'a abi::fuse_open_in,
+    },
+    Readdir {
+        arg: &'a abi::fuse_read_in,
+    },
+    Releasedir {
+        arg: &'a abi::fuse_release_in,
+    },
+    Fsyncdir {
+        arg: &'a abi::fuse_fsync_in,
+    },
+    Getlk {
+        arg: &'a abi::fuse_lk_in,
+    },
+    Setlk {
+        arg: &'a abi::fuse_lk_in,
+        sleep: bool,
+    },
+    Access {
+        arg: &'a abi::fuse_access_in,
+    },
+    Create {
+        arg: &'a abi::fuse_create_in,
+        name: &'a OsStr,
+    },
+    Interrupt {
+        arg: &'a abi::fuse_interrupt_in,
+    },
+    Bmap {
+        arg: &'a abi::fuse_bmap_in,
+    },
     Destroy,
-    Ioctl { arg: &'a abi::fuse_ioctl_in, data: &'a [u8] },
-    Poll { arg: &'a abi::fuse_poll_in },
-    NotifyReply { arg: &'a abi::fuse_notify_retrieve_in, data: &'a [u8] },
-    BatchForget { forgets: &'a [abi::fuse_forget_one] },
-    Fallocate { arg: &'a abi::fuse_fallocate_in },
-    Readdirplus { arg: &'a abi::fuse_read_in },
-    Lseek { arg: &'a abi::fuse_lseek_in },
-    CopyFileRange { arg: &'a abi::fuse_copy_file_range_in, wide: bool },
-    Setupmapping { arg: &'a abi::fuse_setupmapping_in },
+    Ioctl {
+        arg: &'a abi::fuse_ioctl_in,
+        data: &'a [u8],
+    },
+    Poll {
+        arg: &'a abi::fuse_poll_in,
+    },
+    NotifyReply {
+        arg: &'a abi::fuse_notify_retrieve_in,
+        data: &'a [u8],
+    },
+    BatchForget {
+        forgets: &'a [abi::fuse_forget_one],
+    },
+    Fallocate {
+        arg: &'a abi::fuse_fallocate_in,
+    },
+    Readdirplus {
+        arg: &'a abi::fuse_read_in,
+    },
+    Lseek {
+        arg: &'a abi::fuse_lseek_in,
+    },
+    CopyFileRange {
+        arg: &'a abi::fuse_copy_file_range_in,
+        wide: bool,
+    },
+    Setupmapping {
+        arg: &'a abi::fuse_setupmapping_in,
+    },
     /// DAX only (virtiofs); the entries follow the 4-byte count unaligned, so stay raw bytes.
-    Removemapping { count: u32, entries: &'a [u8] },
-    Syncfs { arg: &'a abi::fuse_syncfs_in },
-    Tmpfile { arg: &'a abi::fuse_create_in, name: &'a OsStr },
-    Statx { arg: &'a abi::fuse_statx_in },
-    CuseInit { arg: &'a abi::cuse_init_in },
+    Removemapping {
+        count: u32,
+        entries: &'a [u8],
+    },
+    Syncfs {
+        arg: &'a abi::fuse_syncfs_in,
+    },
+    Tmpfile {
+        arg: &'a abi::fuse_create_in,
+        name: &'a OsStr,
+    },
+    Statx {
+        arg: &'a abi::fuse_statx_in,
+    },
+    CuseInit {
+        arg: &'a abi::cuse_init_in,
+    },
     /// An opcode this library does not know; answered with `ENOSYS`.
-    Unknown { opcode: u32 },
+    Unknown {
+        opcode: u32,
+    },
 }
 
 /// Reads arguments off the front of a message body.
@@ -132,8 +251,10 @@ impl<'a> ArgReader<'a> {
         if self.data.len() < need {
             return Err(self.truncated(what, need));
         }
-        let (value, rest) = T::ref_from_prefix(self.data)
-            .map_err(|_| RequestError::Misaligned { opcode: self.opcode })?;
+        let (value, rest) =
+            T::ref_from_prefix(self.data).map_err(|_| RequestError::Misaligned {
+                opcode: self.opcode,
+            })?;
         self.data = rest;
         Ok(value)
     }
@@ -147,8 +268,11 @@ impl<'a> ArgReader<'a> {
         if self.data.len() < need {
             return Err(self.truncated(what, need));
         }
-        let (items, rest) = <[T]>::ref_from_prefix_with_elems(self.data, count)
-            .map_err(|_| RequestError::Misaligned { opcode: self.opcode })?;
+        let (items, rest) = <[T]>::ref_from_prefix_with_elems(self.data, count).map_err(|_| {
+            RequestError::Misaligned {
+                opcode: self.opcode,
+            }
+        })?;
         self.data = rest;
         Ok(items)
     }
@@ -164,8 +288,9 @@ impl<'a> ArgReader<'a> {
 
     /// A NUL-terminated name; the NUL is consumed but not returned.
     fn fetch_name(&mut self) -> Result<&'a OsStr, RequestError> {
-        let end = memchr::memchr(0, self.data)
-            .ok_or(RequestError::MissingNul { opcode: self.opcode })?;
+        let end = memchr::memchr(0, self.data).ok_or(RequestError::MissingNul {
+            opcode: self.opcode,
+        })?;
         let name = &self.data[..end];
         self.data = &self.data[end + 1..];
         Ok(OsStr::from_bytes(name))
@@ -176,7 +301,12 @@ impl<'a> ArgReader<'a> {
     }
 
     fn truncated(&self, what: &'static str, need: usize) -> RequestError {
-        RequestError::Truncated { opcode: self.opcode, what, need, left: self.data.len() }
+        RequestError::Truncated {
+            opcode: self.opcode,
+            what,
+            need,
+            left: self.data.len(),
+        }
     }
 }
 
@@ -241,10 +371,16 @@ pub(crate) fn opcode_name(opcode: u32) -> &'static str {
 
 /// Parses the header only; used to answer a request whose arguments are malformed.
 pub(crate) fn parse_header(buf: &[u8]) -> Result<&abi::fuse_in_header, RequestError> {
+    if buf.len() < size_of::<abi::fuse_in_header>() {
+        return Err(RequestError::ShortHeader(buf.len()));
+    }
     let (header, _) = abi::fuse_in_header::ref_from_prefix(buf)
-        .map_err(|_| RequestError::ShortHeader(buf.len()))?;
+        .map_err(|_| RequestError::Misaligned { opcode: "header" })?;
     if header.len as usize != buf.len() {
-        return Err(RequestError::LengthMismatch { header: header.len, read: buf.len() });
+        return Err(RequestError::LengthMismatch {
+            header: header.len,
+            read: buf.len(),
+        });
     }
     Ok(header)
 }
@@ -259,7 +395,10 @@ pub(crate) fn parse(buf: &[u8], layout: Layout) -> Result<Request<'_>, RequestEr
         Some(args_len) => &body[..args_len],
         None => return Err(RequestError::BadExtensions(ext_len)),
     };
-    let mut r = ArgReader { data: body, opcode: opcode_name(header.opcode) };
+    let mut r = ArgReader {
+        data: body,
+        opcode: opcode_name(header.opcode),
+    };
     let op = parse_op(header.opcode, &mut r, layout)?;
     Ok(Request { header, op })
 }
@@ -271,20 +410,46 @@ fn parse_op<'a>(
 ) -> Result<Operation<'a>, RequestError> {
     use Operation as O;
     Ok(match opcode {
-        FUSE_LOOKUP => O::Lookup { name: r.fetch_name()? },
-        FUSE_FORGET => O::Forget { arg: r.fetch("fuse_forget_in")? },
-        FUSE_GETATTR => O::Getattr { arg: r.fetch("fuse_getattr_in")? },
-        FUSE_SETATTR => O::Setattr { arg: r.fetch("fuse_setattr_in")? },
+        FUSE_LOOKUP => O::Lookup {
+            name: r.fetch_name()?,
+        },
+        FUSE_FORGET => O::Forget {
+            arg: r.fetch("fuse_forget_in")?,
+        },
+        FUSE_GETATTR => O::Getattr {
+            arg: r.fetch("fuse_getattr_in")?,
+        },
+        FUSE_SETATTR => O::Setattr {
+            arg: r.fetch("fuse_setattr_in")?,
+        },
         FUSE_READLINK => O::Readlink,
         // The entry name comes first, then the link target.
-        FUSE_SYMLINK => O::Symlink { name: r.fetch_name()?, target: r.fetch_name()? },
-        FUSE_MKNOD => O::Mknod { arg: r.fetch("fuse_mknod_in")?, name: r.fetch_name()? },
-        FUSE_MKDIR => O::Mkdir { arg: r.fetch("fuse_mkdir_in")?, name: r.fetch_name()? },
-        FUSE_UNLINK => O::Unlink { name: r.fetch_name()? },
-        FUSE_RMDIR => O::Rmdir { name: r.fetch_name()? },
+        FUSE_SYMLINK => O::Symlink {
+            name: r.fetch_name()?,
+            target: r.fetch_name()?,
+        },
+        FUSE_MKNOD => O::Mknod {
+            arg: r.fetch("fuse_mknod_in")?,
+            name: r.fetch_name()?,
+        },
+        FUSE_MKDIR => O::Mkdir {
+            arg: r.fetch("fuse_mkdir_in")?,
+            name: r.fetch_name()?,
+        },
+        FUSE_UNLINK => O::Unlink {
+            name: r.fetch_name()?,
+        },
+        FUSE_RMDIR => O::Rmdir {
+            name: r.fetch_name()?,
+        },
         FUSE_RENAME => {
             let arg: &abi::fuse_rename_in = r.fetch("fuse_rename_in")?;
-            O::Rename { newdir: arg.newdir, flags: 0, name: r.fetch_name()?, newname: r.fetch_name()? }
+            O::Rename {
+                newdir: arg.newdir,
+                flags: 0,
+                name: r.fetch_name()?,
+                newname: r.fetch_name()?,
+            }
         }
         FUSE_RENAME2 => {
             let arg: &abi::fuse_rename2_in = r.fetch("fuse_rename2_in")?;
@@ -295,16 +460,30 @@ fn parse_op<'a>(
                 newname: r.fetch_name()?,
             }
         }
-        FUSE_LINK => O::Link { arg: r.fetch("fuse_link_in")?, name: r.fetch_name()? },
-        FUSE_OPEN => O::Open { arg: r.fetch("fuse_open_in")? },
-        FUSE_READ => O::Read { arg: r.fetch("fuse_read_in")? },
+        FUSE_LINK => O::Link {
+            arg: r.fetch("fuse_link_in")?,
+            name: r.fetch_name()?,
+        },
+        FUSE_OPEN => O::Open {
+            arg: r.fetch("fuse_open_in")?,
+        },
+        FUSE_READ => O::Read {
+            arg: r.fetch("fuse_read_in")?,
+        },
         FUSE_WRITE => {
             let arg: &abi::fuse_write_in = r.fetch("fuse_write_in")?;
-            O::Write { arg, data: r.fetch_bytes(arg.size as usize, "write data")? }
+            O::Write {
+                arg,
+                data: r.fetch_bytes(arg.size as usize, "write data")?,
+            }
         }
         FUSE_STATFS => O::Statfs,
-        FUSE_RELEASE => O::Release { arg: r.fetch("fuse_release_in")? },
-        FUSE_FSYNC => O::Fsync { arg: r.fetch("fuse_fsync_in")? },
+        FUSE_RELEASE => O::Release {
+            arg: r.fetch("fuse_release_in")?,
+        },
+        FUSE_FSYNC => O::Fsync {
+            arg: r.fetch("fuse_fsync_in")?,
+        },
         FUSE_SETXATTR => {
             let (size, flags, setxattr_flags) = if layout.setxattr_ext {
                 let a: &abi::fuse_setxattr_in = r.fetch("fuse_setxattr_in")?;
@@ -316,57 +495,133 @@ fn parse_op<'a>(
             };
             let name = r.fetch_name()?;
             let value = r.fetch_bytes(size as usize, "xattr value")?;
-            O::Setxattr { size, flags, setxattr_flags, name, value }
+            O::Setxattr {
+                size,
+                flags,
+                setxattr_flags,
+                name,
+                value,
+            }
         }
-        FUSE_GETXATTR => O::Getxattr { arg: r.fetch("fuse_getxattr_in")?, name: r.fetch_name()? },
-        FUSE_LISTXATTR => O::Listxattr { arg: r.fetch("fuse_getxattr_in")? },
-        FUSE_REMOVEXATTR => O::Removexattr { name: r.fetch_name()? },
-        FUSE_FLUSH => O::Flush { arg: r.fetch("fuse_flush_in")? },
-        FUSE_INIT => O::Init { arg: parse_init(r)? },
-        FUSE_OPENDIR => O::Opendir { arg: r.fetch("fuse_open_in")? },
-        FUSE_READDIR => O::Readdir { arg: r.fetch("fuse_read_in")? },
-        FUSE_RELEASEDIR => O::Releasedir { arg: r.fetch("fuse_release_in")? },
-        FUSE_FSYNCDIR => O::Fsyncdir { arg: r.fetch("fuse_fsync_in")? },
-        FUSE_GETLK => O::Getlk { arg: r.fetch("fuse_lk_in")? },
-        FUSE_SETLK => O::Setlk { arg: r.fetch("fuse_lk_in")?, sleep: false },
-        FUSE_SETLKW => O::Setlk { arg: r.fetch("fuse_lk_in")?, sleep: true },
-        FUSE_ACCESS => O::Access { arg: r.fetch("fuse_access_in")? },
-        FUSE_CREATE => O::Create { arg: r.fetch("fuse_create_in")?, name: r.fetch_name()? },
-        FUSE_INTERRUPT => O::Interrupt { arg: r.fetch("fuse_interrupt_in")? },
-        FUSE_BMAP => O::Bmap { arg: r.fetch("fuse_bmap_in")? },
+        FUSE_GETXATTR => O::Getxattr {
+            arg: r.fetch("fuse_getxattr_in")?,
+            name: r.fetch_name()?,
+        },
+        FUSE_LISTXATTR => O::Listxattr {
+            arg: r.fetch("fuse_getxattr_in")?,
+        },
+        FUSE_REMOVEXATTR => O::Removexattr {
+            name: r.fetch_name()?,
+        },
+        FUSE_FLUSH => O::Flush {
+            arg: r.fetch("fuse_flush_in")?,
+        },
+        FUSE_INIT => O::Init {
+            arg: parse_init(r)?,
+        },
+        FUSE_OPENDIR => O::Opendir {
+            arg: r.fetch("fuse_open_in")?,
+        },
+        FUSE_READDIR => O::Readdir {
+            arg: r.fetch("fuse_read_in")?,
+        },
+        FUSE_RELEASEDIR => O::Releasedir {
+            arg: r.fetch("fuse_release_in")?,
+        },
+        FUSE_FSYNCDIR => O::Fsyncdir {
+            arg: r.fetch("fuse_fsync_in")?,
+        },
+        FUSE_GETLK => O::Getlk {
+            arg: r.fetch("fuse_lk_in")?,
+        },
+        FUSE_SETLK => O::Setlk {
+            arg: r.fetch("fuse_lk_in")?,
+            sleep: false,
+        },
+        FUSE_SETLKW => O::Setlk {
+            arg: r.fetch("fuse_lk_in")?,
+            sleep: true,
+        },
+        FUSE_ACCESS => O::Access {
+            arg: r.fetch("fuse_access_in")?,
+        },
+        FUSE_CREATE => O::Create {
+            arg: r.fetch("fuse_create_in")?,
+            name: r.fetch_name()?,
+        },
+        FUSE_INTERRUPT => O::Interrupt {
+            arg: r.fetch("fuse_interrupt_in")?,
+        },
+        FUSE_BMAP => O::Bmap {
+            arg: r.fetch("fuse_bmap_in")?,
+        },
         FUSE_DESTROY => O::Destroy,
         FUSE_IOCTL => {
             let arg: &abi::fuse_ioctl_in = r.fetch("fuse_ioctl_in")?;
-            O::Ioctl { arg, data: r.fetch_bytes(arg.in_size as usize, "ioctl input")? }
+            O::Ioctl {
+                arg,
+                data: r.fetch_bytes(arg.in_size as usize, "ioctl input")?,
+            }
         }
-        FUSE_POLL => O::Poll { arg: r.fetch("fuse_poll_in")? },
+        FUSE_POLL => O::Poll {
+            arg: r.fetch("fuse_poll_in")?,
+        },
         FUSE_NOTIFY_REPLY => {
             let arg: &abi::fuse_notify_retrieve_in = r.fetch("fuse_notify_retrieve_in")?;
-            O::NotifyReply { arg, data: r.fetch_bytes(arg.size as usize, "retrieved data")? }
+            O::NotifyReply {
+                arg,
+                data: r.fetch_bytes(arg.size as usize, "retrieved data")?,
+            }
         }
         FUSE_BATCH_FORGET => {
             let arg: &abi::fuse_batch_forget_in = r.fetch("fuse_batch_forget_in")?;
-            O::BatchForget { forgets: r.fetch_slice(arg.count as usize, "fuse_forget_one list")? }
+            O::BatchForget {
+                forgets: r.fetch_slice(arg.count as usize, "fuse_forget_one list")?,
+            }
         }
-        FUSE_FALLOCATE => O::Fallocate { arg: r.fetch("fuse_fallocate_in")? },
-        FUSE_READDIRPLUS => O::Readdirplus { arg: r.fetch("fuse_read_in")? },
-        FUSE_LSEEK => O::Lseek { arg: r.fetch("fuse_lseek_in")? },
-        FUSE_COPY_FILE_RANGE => {
-            O::CopyFileRange { arg: r.fetch("fuse_copy_file_range_in")?, wide: false }
-        }
-        FUSE_COPY_FILE_RANGE_64 => {
-            O::CopyFileRange { arg: r.fetch("fuse_copy_file_range_in")?, wide: true }
-        }
-        FUSE_SETUPMAPPING => O::Setupmapping { arg: r.fetch("fuse_setupmapping_in")? },
+        FUSE_FALLOCATE => O::Fallocate {
+            arg: r.fetch("fuse_fallocate_in")?,
+        },
+        FUSE_READDIRPLUS => O::Readdirplus {
+            arg: r.fetch("fuse_read_in")?,
+        },
+        FUSE_LSEEK => O::Lseek {
+            arg: r.fetch("fuse_lseek_in")?,
+        },
+        FUSE_COPY_FILE_RANGE => O::CopyFileRange {
+            arg: r.fetch("fuse_copy_file_range_in")?,
+            wide: false,
+        },
+        FUSE_COPY_FILE_RANGE_64 => O::CopyFileRange {
+            arg: r.fetch("fuse_copy_file_range_in")?,
+            wide: true,
+        },
+        FUSE_SETUPMAPPING => O::Setupmapping {
+            arg: r.fetch("fuse_setupmapping_in")?,
+        },
         FUSE_REMOVEMAPPING => {
-            let count = r.fetch::<abi::fuse_removemapping_in>("fuse_removemapping_in")?.count;
+            let count = r
+                .fetch::<abi::fuse_removemapping_in>("fuse_removemapping_in")?
+                .count;
             let len = (count as usize).saturating_mul(size_of::<abi::fuse_removemapping_one>());
-            O::Removemapping { count, entries: r.fetch_bytes(len, "removemapping list")? }
+            O::Removemapping {
+                count,
+                entries: r.fetch_bytes(len, "removemapping list")?,
+            }
         }
-        FUSE_SYNCFS => O::Syncfs { arg: r.fetch("fuse_syncfs_in")? },
-        FUSE_TMPFILE => O::Tmpfile { arg: r.fetch("fuse_create_in")?, name: r.fetch_name()? },
-        FUSE_STATX => O::Statx { arg: r.fetch("fuse_statx_in")? },
-        CUSE_INIT => O::CuseInit { arg: r.fetch("cuse_init_in")? },
+        FUSE_SYNCFS => O::Syncfs {
+            arg: r.fetch("fuse_syncfs_in")?,
+        },
+        FUSE_TMPFILE => O::Tmpfile {
+            arg: r.fetch("fuse_create_in")?,
+            name: r.fetch_name()?,
+        },
+        FUSE_STATX => O::Statx {
+            arg: r.fetch("fuse_statx_in")?,
+        },
+        CUSE_INIT => O::CuseInit {
+            arg: r.fetch("cuse_init_in")?,
+        },
         other => {
             let _ = r.rest();
             O::Unknown { opcode: other }
@@ -390,7 +645,12 @@ fn parse_init(r: &mut ArgReader<'_>) -> Result<InitIn, RequestError> {
         let flags2: &u32 = r.fetch("fuse_init_in.flags2")?;
         flags |= u64::from(*flags2) << 32;
     }
-    Ok(InitIn { major: v1.major, minor: v1.minor, max_readahead: v1.max_readahead, flags })
+    Ok(InitIn {
+        major: v1.major,
+        minor: v1.minor,
+        max_readahead: v1.max_readahead,
+        flags,
+    })
 }
 
 #[cfg(test)]

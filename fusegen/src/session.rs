@@ -23,6 +23,7 @@ use crate::abi;
 use crate::dev::{Device, ReadBuf, ReadOutcome};
 use crate::dispatch::{Context, dispatch};
 use crate::error::Error;
+use crate::filesystem::Filesystem;
 use crate::init::{self, Negotiated};
 use crate::mount::{self, Mount, MountOptions};
 use crate::operations::{ConnectionInfo, Operations};
@@ -44,7 +45,11 @@ pub struct Workers {
 impl Default for Workers {
     /// pyfuse3's defaults: 1 to 99 workers; 5 seconds of grace at shutdown.
     fn default() -> Workers {
-        Workers { min: 1, max: 99, grace: Duration::from_secs(5) }
+        Workers {
+            min: 1,
+            max: 99,
+            grace: Duration::from_secs(5),
+        }
     }
 }
 
@@ -127,7 +132,10 @@ pub fn mount<FS: Operations>(
         device: Some(device),
         mount: Some(mount),
         mountpoint,
-        shutdown: Arc::new(Shutdown { requested: AtomicBool::new(false), efd }),
+        shutdown: Arc::new(Shutdown {
+            requested: AtomicBool::new(false),
+            efd,
+        }),
         destroyed: Arc::new(AtomicBool::new(false)),
     })
 }
@@ -168,7 +176,9 @@ struct Runtime<FS> {
 impl<FS: Operations> Session<FS> {
     /// A handle whose `terminate()` makes `main` return.
     pub fn handle(&self) -> SessionHandle {
-        SessionHandle { shutdown: self.shutdown.clone() }
+        SessionHandle {
+            shutdown: self.shutdown.clone(),
+        }
     }
 
     /// Where the filesystem is mounted.
@@ -189,11 +199,23 @@ impl<FS: Operations> Session<FS> {
     /// Serves requests until [`SessionHandle::terminate`] is called or the filesystem is
     /// unmounted from outside (`fusermount3 -u`, `umount`). Runs once per session.
     pub async fn main(&mut self, workers: Workers) -> Result<(), Error> {
-        let fd = self.device.take().ok_or(Error::NotRunning("main() already ran or close() was called"))?;
-        let workers = Workers { min: workers.min.max(1), max: workers.max.max(workers.min.max(1)), ..workers };
+        let fd = self.device.take().ok_or(Error::NotRunning(
+            "main() already ran or close() was called",
+        ))?;
+        let workers = Workers {
+            min: workers.min.max(1),
+            max: workers.max.max(workers.min.max(1)),
+            ..workers
+        };
         let dev = Device::new(fd).map_err(Error::Device)?;
-        let efd = self.shutdown.efd.as_fd().try_clone_to_owned().map_err(Error::Device)?;
-        let wakeup = crate::sys::register_async_fd(efd, tokio::io::Interest::READABLE).map_err(Error::Device)?;
+        let efd = self
+            .shutdown
+            .efd
+            .as_fd()
+            .try_clone_to_owned()
+            .map_err(Error::Device)?;
+        let wakeup = crate::sys::register_async_fd(efd, tokio::io::Interest::READABLE)
+            .map_err(Error::Device)?;
         if self.handle().is_terminated() {
             return Ok(());
         }
@@ -209,7 +231,10 @@ impl<FS: Operations> Session<FS> {
             negotiated,
             policy: reply_policy(&self.options),
             noforget: self.options.noforget,
-            allow_root_owner: self.options.allow_root.then(|| nix::unistd::getuid().as_raw()),
+            allow_root_owner: self
+                .options
+                .allow_root
+                .then(|| nix::unistd::getuid().as_raw()),
             debug: self.options.debug,
             read_lock: Mutex::new(()),
             alive: AtomicUsize::new(workers.min),
@@ -246,9 +271,11 @@ impl<FS: Operations> Session<FS> {
             }
         };
         let _ = stop_tx.send(true);
-        if tokio::time::timeout(workers.grace, async { while tasks.join_next().await.is_some() {} })
-            .await
-            .is_err()
+        if tokio::time::timeout(workers.grace, async {
+            while tasks.join_next().await.is_some() {}
+        })
+        .await
+        .is_err()
         {
             tracing::warn!(grace = ?workers.grace, "handlers still running after the grace period, cancelling them");
             tasks.abort_all();
@@ -285,7 +312,10 @@ impl<FS: Operations> Session<FS> {
             };
             let unique = req.header.unique;
             let Operation::Init { arg } = req.op else {
-                tracing::warn!(opcode = opcode_name(req.header.opcode), "request before INIT");
+                tracing::warn!(
+                    opcode = opcode_name(req.header.opcode),
+                    "request before INIT"
+                );
                 send(dev, unique, &Reply::Error(crate::Errno::EIO));
                 continue;
             };
@@ -305,10 +335,17 @@ impl<FS: Operations> Session<FS> {
             };
             if let Err(e) = self.fs.init(&info).await {
                 send(dev, unique, &Reply::Error(e));
-                return Err(Error::Protocol(format!("the filesystem's init handler failed: {e}")));
+                return Err(Error::Protocol(format!(
+                    "the filesystem's init handler failed: {e}"
+                )));
             }
             send(dev, unique, &reply::fixed(&out));
-            tracing::debug!(minor = out.minor, flags = format_args!("{:#x}", negotiated.flags), max_write = out.max_write, "INIT negotiated");
+            tracing::debug!(
+                minor = out.minor,
+                flags = format_args!("{:#x}", negotiated.flags),
+                max_write = out.max_write,
+                "INIT negotiated"
+            );
             return Ok(negotiated);
         }
     }
@@ -350,7 +387,11 @@ fn reply_policy(o: &MountOptions) -> ReplyPolicy {
     open_flags.set(OpenFlags::KEEP_CACHE, o.kernel_cache || o.auto_cache);
     ReplyPolicy {
         entry_timeout: o.entry_timeout,
-        attr_timeout: if o.auto_cache { o.ac_attr_timeout.or(o.attr_timeout) } else { o.attr_timeout },
+        attr_timeout: if o.auto_cache {
+            o.ac_attr_timeout.or(o.attr_timeout)
+        } else {
+            o.attr_timeout
+        },
         negative_timeout: o.negative_timeout,
         uid: o.uid,
         gid: o.gid,
@@ -360,10 +401,10 @@ fn reply_policy(o: &MountOptions) -> ReplyPolicy {
 }
 
 fn send(dev: &Device, unique: u64, reply: &Reply) {
-    if let Some(header) = reply::out_header(unique, reply) {
-        if let Err(e) = dev.write(&header, reply.payload()) {
-            tracing::warn!(unique, error = %e, "writing reply to /dev/fuse failed");
-        }
+    if let Some(header) = reply::out_header(unique, reply)
+        && let Err(e) = dev.write(&header, reply.payload())
+    {
+        tracing::warn!(unique, error = %e, "writing reply to /dev/fuse failed");
     }
 }
 
@@ -426,7 +467,9 @@ fn grow<FS>(rt: &Runtime<FS>) {
     }
     let grew = rt
         .alive
-        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| (n < rt.workers.max).then_some(n + 1))
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+            (n < rt.workers.max).then_some(n + 1)
+        })
         .is_ok();
     if grew && rt.control.send(Control::Spawn).is_err() {
         rt.alive.fetch_sub(1, Ordering::SeqCst);
@@ -439,7 +482,9 @@ fn shrink<FS>(rt: &Runtime<FS>) -> bool {
         return false;
     }
     rt.alive
-        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| (n > rt.workers.min).then_some(n - 1))
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+            (n > rt.workers.min).then_some(n - 1)
+        })
         .is_ok()
 }
 
@@ -454,20 +499,49 @@ async fn handle<FS: Operations>(rt: &Runtime<FS>, bytes: &[u8]) {
     };
     let h = req.header;
     let (unique, opcode) = (h.unique, h.opcode);
-    let no_reply = matches!(req.op, Operation::Forget { .. } | Operation::BatchForget { .. } | Operation::Interrupt { .. } | Operation::NotifyReply { .. });
+    let no_reply = matches!(
+        req.op,
+        Operation::Forget { .. }
+            | Operation::BatchForget { .. }
+            | Operation::Interrupt { .. }
+            | Operation::NotifyReply { .. }
+    );
     if rt.debug {
-        tracing::info!(unique, opcode = opcode_name(opcode), nodeid = h.nodeid, uid = h.uid, pid = h.pid, "request");
+        tracing::info!(
+            unique,
+            opcode = opcode_name(opcode),
+            nodeid = h.nodeid,
+            uid = h.uid,
+            pid = h.pid,
+            "request"
+        );
     }
     // `allow_root`: the kernel lets everyone in (it only knows allow_other), so refuse here.
-    if let Some(owner) = rt.allow_root_owner {
-        if !no_reply && h.uid != owner && h.uid != 0 {
-            send(&rt.dev, unique, &Reply::Error(crate::Errno::EACCES));
-            return;
-        }
+    if let Some(owner) = rt.allow_root_owner
+        && !no_reply
+        && h.uid != owner
+        && h.uid != 0
+    {
+        send(&rt.dev, unique, &Reply::Error(crate::Errno::EACCES));
+        return;
     }
-    let span = tracing::debug_span!("request", unique, opcode = opcode_name(opcode), nodeid = h.nodeid);
-    let cx = Context { fs: &*rt.fs, negotiated: &rt.negotiated, policy: &rt.policy, noforget: rt.noforget };
-    let reply = match AssertUnwindSafe(dispatch(&cx, h, req.op)).catch_unwind().instrument(span).await {
+    let span = tracing::debug_span!(
+        "request",
+        unique,
+        opcode = opcode_name(opcode),
+        nodeid = h.nodeid
+    );
+    let cx = Context {
+        fs: &*rt.fs,
+        negotiated: &rt.negotiated,
+        policy: &rt.policy,
+        noforget: rt.noforget,
+    };
+    let reply = match AssertUnwindSafe(dispatch(&cx, h, req.op))
+        .catch_unwind()
+        .instrument(span)
+        .await
+    {
         Ok(reply) => reply,
         Err(panic) => {
             let msg = panic
@@ -476,21 +550,26 @@ async fn handle<FS: Operations>(rt: &Runtime<FS>, bytes: &[u8]) {
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_default();
             tracing::error!(unique, opcode = opcode_name(opcode), panic = %msg, "handler panicked, answering EIO");
-            if no_reply { Reply::None } else { Reply::Error(crate::Errno::EIO) }
+            if no_reply {
+                Reply::None
+            } else {
+                Reply::Error(crate::Errno::EIO)
+            }
         }
     };
     send(&rt.dev, unique, &reply);
 }
 
-/// Mounts `fs` with default options, serves it until Ctrl-C (SIGINT) or SIGTERM, then unmounts.
+/// Mounts `fs` with its `#[fuse(...)]` configuration, serves it until Ctrl-C (SIGINT) or
+/// SIGTERM, then unmounts.
 ///
 /// ```no_run
-/// # async fn demo(fs: impl fusegen::Operations) -> Result<(), fusegen::Error> {
+/// # async fn demo(fs: impl fusegen::Filesystem) -> Result<(), fusegen::Error> {
 /// fusegen::run(fs, "/mnt/x").await
 /// # }
 /// ```
-pub async fn run<FS: Operations>(fs: FS, mountpoint: impl AsRef<Path>) -> Result<(), Error> {
-    run_with(fs, mountpoint, MountOptions::default(), Workers::default()).await
+pub async fn run<FS: Filesystem>(fs: FS, mountpoint: impl AsRef<Path>) -> Result<(), Error> {
+    run_with(fs, mountpoint, FS::mount_options(), FS::workers()).await
 }
 
 /// [`run`] with explicit mount options and worker limits.

@@ -226,7 +226,10 @@ pub struct FileInfo {
 impl FileInfo {
     /// An open file with handle `fh` whose cached pages survive reopening.
     pub fn new(fh: impl Into<FileHandle>) -> FileInfo {
-        FileInfo { fh: fh.into(), flags: OpenFlags::KEEP_CACHE }
+        FileInfo {
+            fh: fh.into(),
+            flags: OpenFlags::KEEP_CACHE,
+        }
     }
 
     /// Adds or removes `DIRECT_IO` (reads and writes bypass the page cache).
@@ -386,7 +389,10 @@ pub struct FileLock {
 /// Splits a `SystemTime` into the kernel's (seconds, nanoseconds), negative seconds allowed.
 pub(crate) fn time_to_kernel(t: SystemTime) -> (i64, u32) {
     match t.duration_since(UNIX_EPOCH) {
-        Ok(d) => (i64::try_from(d.as_secs()).unwrap_or(i64::MAX), d.subsec_nanos()),
+        Ok(d) => (
+            i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+            d.subsec_nanos(),
+        ),
         Err(e) => {
             let d = e.duration();
             let secs = i64::try_from(d.as_secs()).unwrap_or(i64::MAX);
@@ -429,7 +435,11 @@ mod tests {
 
     #[test]
     fn setattr_fields_follow_options() {
-        let s = SetAttr { size: Some(0), mode: Some(0o600), ..SetAttr::default() };
+        let s = SetAttr {
+            size: Some(0),
+            mode: Some(0o600),
+            ..SetAttr::default()
+        };
         assert_eq!(s.fields(), SetattrFields::SIZE | SetattrFields::MODE);
     }
 }

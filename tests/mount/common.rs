@@ -18,7 +18,11 @@ pub const CALL_TIMEOUT: Duration = Duration::from_secs(20);
 /// Whether mount tests can run here; `None` means skip (a reason was printed).
 /// Under `CI=true` an unavailable FUSE is a test failure, never a silent pass.
 pub fn fuse_available(test: &str) -> Option<()> {
-    let reason = match std::fs::OpenOptions::new().read(true).write(true).open("/dev/fuse") {
+    let reason = match std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/fuse")
+    {
         Ok(_) => return Some(()),
         Err(e) => format!("/dev/fuse cannot be opened: {e}"),
     };
@@ -70,13 +74,21 @@ impl TestMount {
             .tempdir_in(temp_root())
             .expect("creating a temporary mountpoint");
         // Other users must be able to reach the mountpoint for allow_other/allow_root tests.
-        std::fs::set_permissions(dir.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755))
-            .expect("chmod 755 on the mountpoint");
+        std::fs::set_permissions(
+            dir.path(),
+            std::os::unix::fs::PermissionsExt::from_mode(0o755),
+        )
+        .expect("chmod 755 on the mountpoint");
         let path = dir.path().to_path_buf();
         let session = fusegen::mount(fs, &path, options)?;
         let handle = session.handle();
         let server = std::thread::spawn(move || serve(session, workers));
-        let mount = TestMount { dir: Some(dir), path, handle, server: Some(server) };
+        let mount = TestMount {
+            dir: Some(dir),
+            path,
+            handle,
+            server: Some(server),
+        };
         mount.wait_ready();
         Ok(mount)
     }
@@ -117,14 +129,22 @@ impl TestMount {
         let server = self.server.take().expect("server already joined");
         let deadline = Instant::now() + timeout;
         while !server.is_finished() {
-            assert!(Instant::now() < deadline, "session did not stop within {timeout:?}");
+            assert!(
+                Instant::now() < deadline,
+                "session did not stop within {timeout:?}"
+            );
             std::thread::sleep(Duration::from_millis(10));
         }
-        server.join().unwrap_or_else(|_| Err("server thread panicked".into()))
+        server
+            .join()
+            .unwrap_or_else(|_| Err("server thread panicked".into()))
     }
 }
 
-fn serve<FS: Operations>(mut session: fusegen::Session<FS>, workers: Workers) -> Result<(), String> {
+fn serve<FS: Operations>(
+    mut session: fusegen::Session<FS>,
+    workers: Workers,
+) -> Result<(), String> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(4)
         .enable_all()
@@ -164,7 +184,8 @@ pub fn is_mounted(path: &Path) -> bool {
         return false;
     };
     let target = path.to_string_lossy();
-    info.lines().any(|line| line.split(' ').nth(4) == Some(target.as_ref()))
+    info.lines()
+        .any(|line| line.split(' ').nth(4) == Some(target.as_ref()))
 }
 
 /// Polls until `path` is no longer a mount point.

@@ -14,17 +14,27 @@ fn pattern(len: usize) -> Vec<u8> {
 
 #[test]
 fn fifty_concurrent_readers_get_correct_data() {
-    let Some(()) = fuse_available("fifty_concurrent_readers_get_correct_data") else { return };
+    let Some(()) = fuse_available("fifty_concurrent_readers_get_correct_data") else {
+        return;
+    };
     let big = pattern(3 * 1024 * 1024 + 17);
     let small = b"Hello World!\n".to_vec();
     let m = TestMount::new(TestFs::new(&[("big", &big), ("small", &small)]));
     let readers: Vec<_> = (0..50)
         .map(|i| {
-            let (path, want) =
-                if i % 2 == 0 { (m.join("big"), big.clone()) } else { (m.join("small"), small.clone()) };
+            let (path, want) = if i % 2 == 0 {
+                (m.join("big"), big.clone())
+            } else {
+                (m.join("small"), small.clone())
+            };
             std::thread::spawn(move || {
-                let got = within(CALL_TIMEOUT, "concurrent read", move || std::fs::read(path)).unwrap();
-                assert!(got == want, "reader {i} got {} bytes of wrong data", got.len());
+                let got =
+                    within(CALL_TIMEOUT, "concurrent read", move || std::fs::read(path)).unwrap();
+                assert!(
+                    got == want,
+                    "reader {i} got {} bytes of wrong data",
+                    got.len()
+                );
             })
         })
         .collect();
@@ -44,28 +54,43 @@ fn eventually(what: &str, cond: impl Fn() -> bool) {
 
 #[test]
 fn a_slow_handler_does_not_block_others() {
-    let Some(()) = fuse_available("a_slow_handler_does_not_block_others") else { return };
+    let Some(()) = fuse_available("a_slow_handler_does_not_block_others") else {
+        return;
+    };
     let fs = TestFs::new(&[("slow", b"late"), ("fast", b"quick")]);
     let (gate, probe) = (fs.gate.clone(), fs.probe.clone());
     let m = TestMount::new(fs);
     let slow_path = m.join("slow");
     let slow = std::thread::spawn(move || std::fs::read(slow_path));
-    eventually("the slow read to reach the handler", || probe.in_flight.load(Ordering::SeqCst) == 1);
+    eventually("the slow read to reach the handler", || {
+        probe.in_flight.load(Ordering::SeqCst) == 1
+    });
     // While the slow read is parked in its handler, another read completes.
     let fast = m.join("fast");
-    assert_eq!(within(CALL_TIMEOUT, "fast read", move || std::fs::read(fast)).unwrap(), b"quick");
+    assert_eq!(
+        within(CALL_TIMEOUT, "fast read", move || std::fs::read(fast)).unwrap(),
+        b"quick"
+    );
     gate.add_permits(1);
     assert_eq!(slow.join().unwrap().unwrap(), b"late");
 }
 
 #[test]
 fn workers_grow_to_max_and_no_further() {
-    let Some(()) = fuse_available("workers_grow_to_max_and_no_further") else { return };
-    let files: Vec<(String, Vec<u8>)> = (0..8).map(|i| (format!("slow{i}"), vec![b'x'; 10])).collect();
+    let Some(()) = fuse_available("workers_grow_to_max_and_no_further") else {
+        return;
+    };
+    let files: Vec<(String, Vec<u8>)> = (0..8)
+        .map(|i| (format!("slow{i}"), vec![b'x'; 10]))
+        .collect();
     let refs: Vec<(&str, &[u8])> = files.iter().map(|(n, d)| (n.as_str(), &d[..])).collect();
     let fs = TestFs::new(&refs);
     let (gate, probe) = (fs.gate.clone(), fs.probe.clone());
-    let workers = Workers { min: 1, max: 3, ..Workers::default() };
+    let workers = Workers {
+        min: 1,
+        max: 3,
+        ..Workers::default()
+    };
     let m = TestMount::start(fs, MountOptions::default(), workers).expect("mount");
     let readers: Vec<_> = (0..8)
         .map(|i| {
@@ -74,9 +99,15 @@ fn workers_grow_to_max_and_no_further() {
         })
         .collect();
     // Three handlers are parked at the gate; with max = 3 no fourth can start.
-    eventually("three reads in flight", || probe.in_flight.load(Ordering::SeqCst) == 3);
+    eventually("three reads in flight", || {
+        probe.in_flight.load(Ordering::SeqCst) == 3
+    });
     std::thread::sleep(Duration::from_millis(200));
-    assert_eq!(probe.peak.load(Ordering::SeqCst), 3, "more handlers ran than max allows");
+    assert_eq!(
+        probe.peak.load(Ordering::SeqCst),
+        3,
+        "more handlers ran than max allows"
+    );
     gate.add_permits(8);
     for r in readers {
         assert_eq!(r.join().unwrap().unwrap(), vec![b'x'; 10]);

@@ -27,17 +27,24 @@ fn mount_err(path: &Path, options: MountOptions) -> MountError {
 
 #[test]
 fn missing_mountpoint() {
-    let Some(()) = fuse_available("missing_mountpoint") else { return };
+    let Some(()) = fuse_available("missing_mountpoint") else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("does-not-exist");
     let err = mount_err(&path, MountOptions::default());
     assert!(matches!(err, MountError::MountpointMissing(_)), "{err:?}");
-    assert!(err.to_string().contains("mkdir -p"), "message says what to do: {err}");
+    assert!(
+        err.to_string().contains("mkdir -p"),
+        "message says what to do: {err}"
+    );
 }
 
 #[test]
 fn mountpoint_is_a_file() {
-    let Some(()) = fuse_available("mountpoint_is_a_file") else { return };
+    let Some(()) = fuse_available("mountpoint_is_a_file") else {
+        return;
+    };
     let file = tempfile::NamedTempFile::new().unwrap();
     let err = mount_err(file.path(), MountOptions::default());
     assert!(matches!(err, MountError::NotADirectory(_)), "{err:?}");
@@ -45,7 +52,9 @@ fn mountpoint_is_a_file() {
 
 #[test]
 fn already_mounted() {
-    let Some(()) = fuse_available("already_mounted") else { return };
+    let Some(()) = fuse_available("already_mounted") else {
+        return;
+    };
     let m = TestMount::new(fs());
     let err = mount_err(m.path(), MountOptions::default());
     assert!(matches!(err, MountError::AlreadyMounted(_)), "{err:?}");
@@ -59,7 +68,10 @@ fn invalid_option_names_the_option_and_suggests() {
     let err = MountOptions::parse(["alow_other"]).unwrap_err();
     assert!(matches!(err, MountError::InvalidOption { .. }), "{err:?}");
     let msg = err.to_string();
-    assert!(msg.contains("alow_other") && msg.contains("allow_other"), "{msg}");
+    assert!(
+        msg.contains("alow_other") && msg.contains("allow_other"),
+        "{msg}"
+    );
     let err = MountOptions::parse(["attr_timeout=soon"]).unwrap_err();
     assert!(err.to_string().contains("attr_timeout"), "{err}");
 }
@@ -68,8 +80,13 @@ fn invalid_option_names_the_option_and_suggests() {
 fn probe_in_child(scenario: &str, configure: impl FnOnce(&mut Command)) -> String {
     let exe = std::env::current_exe().expect("test binary path");
     let mut cmd = Command::new(exe);
-    cmd.args(["--exact", "errors::child_probe", "--nocapture", "--test-threads=1"])
-        .env("FUSEGEN_CHILD_SCENARIO", scenario);
+    cmd.args([
+        "--exact",
+        "errors::child_probe",
+        "--nocapture",
+        "--test-threads=1",
+    ])
+    .env("FUSEGEN_CHILD_SCENARIO", scenario);
     configure(&mut cmd);
     let out = cmd.output().expect("spawn child test process");
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -96,7 +113,17 @@ fn in_namespace(cmd: &mut Command, setup: &str) {
     }
     // Absolute paths: the child may run with a PATH that finds nothing.
     let mut wrapped = Command::new("/usr/bin/unshare");
-    wrapped.args(["--mount", "--propagation", "private", "/bin/sh", "-c", &script]).arg(exe).args(args);
+    wrapped
+        .args([
+            "--mount",
+            "--propagation",
+            "private",
+            "/bin/sh",
+            "-c",
+            &script,
+        ])
+        .arg(exe)
+        .args(args);
     for (k, v) in cmd.get_envs() {
         if let Some(v) = v {
             wrapped.env(k, v);
@@ -109,7 +136,9 @@ fn in_namespace(cmd: &mut Command, setup: &str) {
 /// variable it does nothing.
 #[test]
 fn child_probe() {
-    let Ok(scenario) = std::env::var("FUSEGEN_CHILD_SCENARIO") else { return };
+    let Ok(scenario) = std::env::var("FUSEGEN_CHILD_SCENARIO") else {
+        return;
+    };
     let dir = std::env::var("FUSEGEN_CHILD_DIR").expect("FUSEGEN_CHILD_DIR");
     let method = match scenario.as_str() {
         "direct" => MountMethod::Direct,
@@ -124,7 +153,11 @@ fn child_probe() {
         }
         Err(fusegen::Error::Mount(e)) => {
             let variant = format!("{e:?}");
-            let name = variant.split(['(', ' ', '{']).next().unwrap_or_default().to_string();
+            let name = variant
+                .split(['(', ' ', '{'])
+                .next()
+                .unwrap_or_default()
+                .to_string();
             format!("{name} {e}")
         }
         Err(e) => format!("other {e}"),
@@ -133,14 +166,23 @@ fn child_probe() {
 }
 
 fn root_owned_dir() -> tempfile::TempDir {
-    let dir = tempfile::Builder::new().prefix("fusegen-perm-").tempdir().unwrap();
-    std::fs::set_permissions(dir.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let dir = tempfile::Builder::new()
+        .prefix("fusegen-perm-")
+        .tempdir()
+        .unwrap();
+    std::fs::set_permissions(
+        dir.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
     dir
 }
 
 #[test]
 fn unprivileged_user_on_a_directory_it_cannot_write_is_permission_denied() {
-    let Some(()) = fuse_available("unprivileged_user_on_a_directory_it_cannot_write_is_permission_denied") else {
+    let Some(()) =
+        fuse_available("unprivileged_user_on_a_directory_it_cannot_write_is_permission_denied")
+    else {
         return;
     };
     if !nix::unistd::getuid().is_root() {
@@ -157,7 +199,9 @@ fn unprivileged_user_on_a_directory_it_cannot_write_is_permission_denied() {
 
 #[test]
 fn unprivileged_direct_mount_cannot_open_the_device() {
-    let Some(()) = fuse_available("unprivileged_direct_mount_cannot_open_the_device") else { return };
+    let Some(()) = fuse_available("unprivileged_direct_mount_cannot_open_the_device") else {
+        return;
+    };
     if !nix::unistd::getuid().is_root() {
         eprintln!("skipping: needs root to switch to the nobody user");
         return;
@@ -175,23 +219,34 @@ fn unprivileged_direct_mount_cannot_open_the_device() {
 
 #[test]
 fn missing_dev_fuse_is_device_unavailable() {
-    let Some(()) = fuse_available("missing_dev_fuse_is_device_unavailable") else { return };
+    let Some(()) = fuse_available("missing_dev_fuse_is_device_unavailable") else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let outcome = probe_in_child("direct", |c| {
         c.env("FUSEGEN_CHILD_DIR", dir.path());
         in_namespace(c, "/bin/mount -t tmpfs none /dev");
     });
     assert!(outcome.starts_with("DeviceUnavailable"), "{outcome}");
-    assert!(outcome.contains("modprobe fuse"), "message says what to do: {outcome}");
+    assert!(
+        outcome.contains("modprobe fuse"),
+        "message says what to do: {outcome}"
+    );
 }
 
 #[test]
 fn missing_fusermount3_is_reported() {
-    let Some(()) = fuse_available("missing_fusermount3_is_reported") else { return };
+    let Some(()) = fuse_available("missing_fusermount3_is_reported") else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let outcome = probe_in_child("fusermount", |c| {
-        c.env("FUSEGEN_CHILD_DIR", dir.path()).env("PATH", "/nonexistent");
-        in_namespace(c, "for f in /usr/bin/fusermount3 /bin/fusermount3; do [ -e $f ] && /bin/mount --bind /dev/null $f; done; true");
+        c.env("FUSEGEN_CHILD_DIR", dir.path())
+            .env("PATH", "/nonexistent");
+        in_namespace(
+            c,
+            "for f in /usr/bin/fusermount3 /bin/fusermount3; do [ -e $f ] && /bin/mount --bind /dev/null $f; done; true",
+        );
     });
     assert!(outcome.starts_with("FusermountMissing"), "{outcome}");
     assert!(outcome.contains("apt-get install fuse3"), "{outcome}");
@@ -199,15 +254,18 @@ fn missing_fusermount3_is_reported() {
 
 #[test]
 fn both_mount_methods_serve_requests() {
-    let Some(()) = fuse_available("both_mount_methods_serve_requests") else { return };
+    let Some(()) = fuse_available("both_mount_methods_serve_requests") else {
+        return;
+    };
     for method in [MountMethod::Direct, MountMethod::Fusermount] {
         let options = MountOptions::default().method(method);
         let m = TestMount::start(fs(), options, fusegen::Workers::default())
             .unwrap_or_else(|e| panic!("{method:?}: {e}"));
         let f = m.join("f");
-        let data = crate::mount::common::within(crate::mount::common::CALL_TIMEOUT, "read", move || {
-            std::fs::read(f)
-        });
+        let data =
+            crate::mount::common::within(crate::mount::common::CALL_TIMEOUT, "read", move || {
+                std::fs::read(f)
+            });
         assert_eq!(data.unwrap(), b"x", "{method:?}");
         let path = m.path().to_path_buf();
         drop(m);

@@ -40,11 +40,18 @@ impl TestFs {
             .enumerate()
             .map(|(i, (name, data))| (name.to_string(), (Inode(i as u64 + 2), data.to_vec())))
             .collect();
-        TestFs { files, gate: Arc::new(Semaphore::new(0)), probe: Arc::default() }
+        TestFs {
+            files,
+            gate: Arc::new(Semaphore::new(0)),
+            probe: Arc::default(),
+        }
     }
 
     fn by_ino(&self, ino: Inode) -> Option<(&str, &[u8])> {
-        self.files.iter().find(|(_, (i, _))| *i == ino).map(|(n, (_, d))| (n.as_str(), &d[..]))
+        self.files
+            .iter()
+            .find(|(_, (i, _))| *i == ino)
+            .map(|(n, (_, d))| (n.as_str(), &d[..]))
     }
 
     fn attr(&self, ino: Inode) -> Result<EntryAttributes> {
@@ -52,7 +59,8 @@ impl TestFs {
             return Ok(EntryAttributes::new(ino, FileType::Directory, 0o755));
         }
         let (_, data) = self.by_ino(ino).ok_or(Errno::ENOENT)?;
-        let mut attr = EntryAttributes::new(ino, FileType::RegularFile, 0o644).with_size(data.len() as u64);
+        let mut attr =
+            EntryAttributes::new(ino, FileType::RegularFile, 0o644).with_size(data.len() as u64);
         // Short timeouts: tests look at fresh kernel state.
         attr.attr_timeout = Duration::ZERO;
         attr.entry_timeout = Duration::ZERO;
@@ -70,7 +78,12 @@ impl Operations for TestFs {
         self.probe.destroyed.store(true, Ordering::SeqCst);
     }
 
-    async fn lookup(&self, parent: Inode, name: &OsStr, _ctx: &RequestContext) -> Result<EntryAttributes> {
+    async fn lookup(
+        &self,
+        parent: Inode,
+        name: &OsStr,
+        _ctx: &RequestContext,
+    ) -> Result<EntryAttributes> {
         if parent != Inode::ROOT {
             return Err(Errno::ENOENT);
         }
@@ -79,11 +92,23 @@ impl Operations for TestFs {
         self.attr(*ino)
     }
 
-    async fn getattr(&self, ino: Inode, _fh: Option<FileHandle>, _ctx: &RequestContext) -> Result<EntryAttributes> {
+    async fn getattr(
+        &self,
+        ino: Inode,
+        _fh: Option<FileHandle>,
+        _ctx: &RequestContext,
+    ) -> Result<EntryAttributes> {
         self.attr(ino)
     }
 
-    async fn read(&self, ino: Inode, _fh: FileHandle, offset: u64, size: u32, _ctx: &RequestContext) -> Result<Bytes> {
+    async fn read(
+        &self,
+        ino: Inode,
+        _fh: FileHandle,
+        offset: u64,
+        size: u32,
+        _ctx: &RequestContext,
+    ) -> Result<Bytes> {
         let (name, data) = self.by_ino(ino).ok_or(Errno::ENOENT)?;
         let now = self.probe.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
         self.probe.peak.fetch_max(now, Ordering::SeqCst);
@@ -100,7 +125,14 @@ impl Operations for TestFs {
         Ok(Bytes::copy_from_slice(&data[start..end]))
     }
 
-    async fn readdir(&self, ino: Inode, _fh: FileHandle, offset: u64, out: &mut ReaddirReply<'_>, _ctx: &RequestContext) -> Result<()> {
+    async fn readdir(
+        &self,
+        ino: Inode,
+        _fh: FileHandle,
+        offset: u64,
+        out: &mut ReaddirReply<'_>,
+        _ctx: &RequestContext,
+    ) -> Result<()> {
         if ino != Inode::ROOT {
             return Err(Errno::ENOTDIR);
         }

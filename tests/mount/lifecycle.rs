@@ -4,7 +4,9 @@ use std::time::Duration;
 
 use fusegen::{MountOptions, Workers};
 
-use crate::mount::common::{CALL_TIMEOUT, TestMount, fuse_available, is_mounted, wait_unmounted, within};
+use crate::mount::common::{
+    CALL_TIMEOUT, TestMount, fuse_available, is_mounted, wait_unmounted, within,
+};
 use crate::mount::fixture::TestFs;
 
 fn hello_fs() -> TestFs {
@@ -13,7 +15,9 @@ fn hello_fs() -> TestFs {
 
 #[test]
 fn mount_read_unmount() {
-    let Some(()) = fuse_available("mount_read_unmount") else { return };
+    let Some(()) = fuse_available("mount_read_unmount") else {
+        return;
+    };
     let fs = hello_fs();
     let probe = fs.probe.clone();
     let m = TestMount::new(fs);
@@ -22,12 +26,18 @@ fn mount_read_unmount() {
     assert_eq!(data, b"Hello World!\n");
     let root = m.path().to_path_buf();
     let mut names: Vec<String> = within(CALL_TIMEOUT, "readdir", move || {
-        std::fs::read_dir(root).map(|d| d.map(|e| e.unwrap().file_name().into_string().unwrap()).collect())
+        std::fs::read_dir(root).map(|d| {
+            d.map(|e| e.unwrap().file_name().into_string().unwrap())
+                .collect()
+        })
     })
     .unwrap();
     names.sort();
     assert_eq!(names, ["empty", "hello"]);
-    assert!(probe.initialized.load(std::sync::atomic::Ordering::SeqCst), "init handler ran");
+    assert!(
+        probe.initialized.load(std::sync::atomic::Ordering::SeqCst),
+        "init handler ran"
+    );
     let path = m.path().to_path_buf();
     drop(m);
     assert!(!is_mounted(&path), "dropping the TestMount unmounted it");
@@ -35,7 +45,9 @@ fn mount_read_unmount() {
 
 #[test]
 fn missing_file_is_enoent() {
-    let Some(()) = fuse_available("missing_file_is_enoent") else { return };
+    let Some(()) = fuse_available("missing_file_is_enoent") else {
+        return;
+    };
     let m = TestMount::new(hello_fs());
     let file = m.join("nope");
     let err = within(CALL_TIMEOUT, "stat nope", move || std::fs::metadata(file)).unwrap_err();
@@ -44,7 +56,9 @@ fn missing_file_is_enoent() {
 
 #[test]
 fn terminate_from_another_os_thread_returns_main() {
-    let Some(()) = fuse_available("terminate_from_another_os_thread_returns_main") else { return };
+    let Some(()) = fuse_available("terminate_from_another_os_thread_returns_main") else {
+        return;
+    };
     let mut m = TestMount::new(hello_fs());
     let handle = m.handle();
     std::thread::spawn(move || {
@@ -60,7 +74,9 @@ fn terminate_from_another_os_thread_returns_main() {
 
 #[test]
 fn close_twice_is_harmless_and_unmounts() {
-    let Some(()) = fuse_available("close_twice_is_harmless_and_unmounts") else { return };
+    let Some(()) = fuse_available("close_twice_is_harmless_and_unmounts") else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let mut session = fusegen::mount(hello_fs(), dir.path(), MountOptions::default()).unwrap();
     assert!(is_mounted(dir.path()));
@@ -76,7 +92,9 @@ fn close_twice_is_harmless_and_unmounts() {
 
 #[test]
 fn drop_without_main_unmounts() {
-    let Some(()) = fuse_available("drop_without_main_unmounts") else { return };
+    let Some(()) = fuse_available("drop_without_main_unmounts") else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let session = fusegen::mount(hello_fs(), dir.path(), MountOptions::default()).unwrap();
     assert!(is_mounted(dir.path()));
@@ -86,7 +104,9 @@ fn drop_without_main_unmounts() {
 
 #[test]
 fn ten_rapid_mount_unmount_cycles() {
-    let Some(()) = fuse_available("ten_rapid_mount_unmount_cycles") else { return };
+    let Some(()) = fuse_available("ten_rapid_mount_unmount_cycles") else {
+        return;
+    };
     for i in 0..10 {
         let m = TestMount::new(hello_fs());
         let file = m.join("hello");
@@ -100,20 +120,39 @@ fn ten_rapid_mount_unmount_cycles() {
 
 #[test]
 fn external_umount_makes_main_return() {
-    let Some(()) = fuse_available("external_umount_makes_main_return") else { return };
+    let Some(()) = fuse_available("external_umount_makes_main_return") else {
+        return;
+    };
     let fs = hello_fs();
     let probe = fs.probe.clone();
     let mut m = TestMount::new(fs);
     let path = m.path().to_path_buf();
-    let status = std::process::Command::new("umount").arg(&path).status().expect("run umount");
-    assert!(status.success(), "umount failed: {status}");
+    // A concurrent test that forks can hold a transient reference (EBUSY); retry briefly.
+    let mut last = String::new();
+    let unmounted = (0..20).any(|_| {
+        let out = std::process::Command::new("umount")
+            .arg(&path)
+            .output()
+            .expect("run umount");
+        last = String::from_utf8_lossy(&out.stderr).into_owned();
+        out.status.success() || {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            false
+        }
+    });
+    assert!(unmounted, "umount kept failing: {last}");
     assert_eq!(m.join_server(CALL_TIMEOUT), Ok(()));
-    assert!(probe.destroyed.load(std::sync::atomic::Ordering::SeqCst), "destroy ran on unmount");
+    assert!(
+        probe.destroyed.load(std::sync::atomic::Ordering::SeqCst),
+        "destroy ran on unmount"
+    );
 }
 
 #[test]
 fn external_fusermount_unmount_makes_main_return() {
-    let Some(()) = fuse_available("external_fusermount_unmount_makes_main_return") else { return };
+    let Some(()) = fuse_available("external_fusermount_unmount_makes_main_return") else {
+        return;
+    };
     let mut m = TestMount::new(hello_fs());
     let status = std::process::Command::new("fusermount3")
         .arg("-u")
@@ -126,19 +165,29 @@ fn external_fusermount_unmount_makes_main_return() {
 
 #[test]
 fn two_filesystems_in_one_process() {
-    let Some(()) = fuse_available("two_filesystems_in_one_process") else { return };
+    let Some(()) = fuse_available("two_filesystems_in_one_process") else {
+        return;
+    };
     let a = TestMount::new(TestFs::new(&[("a", b"first")]));
     let b = TestMount::new(TestFs::new(&[("b", b"second")]));
     let (fa, fb) = (a.join("a"), b.join("b"));
-    assert_eq!(within(CALL_TIMEOUT, "read a", move || std::fs::read(fa)).unwrap(), b"first");
-    assert_eq!(within(CALL_TIMEOUT, "read b", move || std::fs::read(fb)).unwrap(), b"second");
+    assert_eq!(
+        within(CALL_TIMEOUT, "read a", move || std::fs::read(fa)).unwrap(),
+        b"first"
+    );
+    assert_eq!(
+        within(CALL_TIMEOUT, "read b", move || std::fs::read(fb)).unwrap(),
+        b"second"
+    );
     let missing = a.join("b");
     assert!(within(CALL_TIMEOUT, "stat a/b", move || std::fs::metadata(missing)).is_err());
 }
 
 #[test]
 fn terminate_before_main_returns_immediately() {
-    let Some(()) = fuse_available("terminate_before_main_returns_immediately") else { return };
+    let Some(()) = fuse_available("terminate_before_main_returns_immediately") else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let mut session = fusegen::mount(hello_fs(), dir.path(), MountOptions::default()).unwrap();
     session.handle().terminate();

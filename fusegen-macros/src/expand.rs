@@ -1,0 +1,223 @@
+//! Code generation. Only `quote!`: every user error was reported before this runs.
+//!
+//! Generated code uses absolute paths (`::fusegen::…` or the `crate = "…"` path, `::core::…`),
+//! sits inside `const _: () = { … };` so it adds no names to the user's scope, and contains no
+//! `unsafe`.
+
+use proc_macro2::{Literal, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::{DeriveInput, ItemImpl};
+
+use crate::handlers::Handler;
+use crate::ops::Returns;
+use crate::option_table::{Kind, Target};
+use crate::options::{Options, Value};
+
+/// The path to the runtime crate.
+pub fn krate(custom: Option<&syn::Path>) -> TokenStream {
+    match custom {
+        Some(path) => quote!(#path),
+        None => quote!(::fusegen),
+    }
+}
+
+/// A type from the operation table, with `::fusegen` replaced by the crate path.
+fn table_type(path: &str, krate: &TokenStream) -> TokenStream {
+    let replaced = path.replace("::fusegen", &krate.to_string());
+    match syn::parse_str::<syn::Type>(&replaced) {
+        Ok(ty) => quote!(#ty),
+        // The table is ours; a type that does not parse is a bug caught by the UI tests.
+        Err(e) => e.to_compile_error(),
+    }
+}
+
+const ALLOWS: &str = "non_upper_case_globals, unused_qualifications, clippy::all, clippy::pedantic";
+
+fn allows() -> TokenStream {
+    let list: TokenStream = ALLOWS.parse().unwrap_or_default();
+    quote!(#[allow(#list)])
+}
+
+/// `impl Filesystem` from the struct's options.
+pub fn derive(input: &DeriveInput, options: &Options) -> TokenStream {
+    let krate = krate(options.krate());
+    let ident = &input.ident;
+    let mut mount = Vec::new();
+    let mut workers = Vec::new();
+    for s in &options.settings {
+        let value = setting_value(&s.def.kind, &s.value, &krate);
+        match s.def.target {
+            Target::Mount(field) => {
+                let field = format_ident!("{}", field);
+                mount.push(quote!(options.#field = #value;));
+            }
+            Target::Workers(field) => {
+                let field = format_ident!("{}", field);
+                // Workers fields are plain values, not options.
+                let value = plain_value(&s.value);
+                workers.push(quote!(workers.#field = #value;));
+            }
+            Target::Macro => {}
+        }
+    }
+    let flag = |name: &str| options.flag(name);
+    let (wb, cs, dot, acl, trunc, noforget) = (
+        flag("writeback_cache"),
+        flag("cache_symlinks"),
+        flag("supports_dot_lookup"),
+        flag("acl"),
+        flag("atomic_o_trunc"),
+        flag("noforget"),
+    );
+    let allows = allows();
+    quote_spanned! {ident.span()=>
+        #allows
+        const _: () = {
+            #[automatically_derived]
+            impl #krate::Filesystem for #ident {
+                #[doc(hidden)]
+                const __FUSEGEN_OPTION_CHECKS: #krate::__private::OptionChecks = #krate::__private::OptionChecks {
+                    writeback_cache: #wb,
+                    cache_symlinks: #cs,
+                    supports_dot_lookup: #dot,
+                    acl: #acl,
+                    atomic_o_trunc: #trunc,
+                    noforget: #noforget,
+                };
+                fn mount_options() -> #krate::MountOptions {
+                    #[allow(unused_mut)]
+                    let mut options = <#krate::MountOptions as ::core::default::Default>::default();
+                    #(#mount)*
+                    options
+                }
+                fn workers() -> #krate::Workers {
+                    #[allow(unused_mut)]
+                    let mut workers = <#krate::Workers as ::core::default::Default>::default();
+                    #(#workers)*
+                    workers
+                }
+            }
+        };
+    }
+}
+
+fn plain_value(value: &Value) -> TokenStream {
+    match value {
+        Value::Duration(nanos) => quote!(::core::time::Duration::from_nanos(#nanos)),
+        Value::Int(v) => {
+            let lit = Literal::u64_unsuffixed(*v);
+            quote!(#lit)
+        }
+        Value::Bool(b) => quote!(#b),
+        Value::Str(s) => quote!(::std::string::String::from(#s)),
+        Value::Path(_) => quote!(()),
+    }
+}
+
+fn setting_value(kind: &Kind, value: &Value, krate: &TokenStream) -> TokenStream {
+    match (kind, value) {
+        (Kind::Flag, Value::Bool(b)) => quote!(#b),
+        (Kind::OneOf(_), Value::Str(s)) => {
+            let variant = match s.as_str() {
+                "direct" => quote!(Direct),
+                "fusermount" => quote!(Fusermount),
+                _ => quote!(Auto),
+            };
+            quote!(#krate::MountMethod::#variant)
+        }
+        (_, v) => {
+            let inner = plain_value(v);
+            quote!(::core::option::Option::Some(#inner))
+        }
+    }
+}
+
+/// `impl Operations` from the handlers, plus the compile-time cross-check with the options.
+pub fn handlers(item: &ItemImpl, handlers: &[Handler], krate: &TokenStream) -> TokenStream {
+    let self_ty = &item.self_ty;
+    let methods = handlers.iter().map(|h| method(h, self_ty, krate));
+    let bits = handlers.iter().map(|h| {
+        let bit = format_ident!("{}", h.op.name.to_uppercase());
+        quote!(.union(#krate::Handlers::#bit))
+    });
+    let allows = allows();
+    let check = quote_spanned! {syn::spanned::Spanned::span(self_ty)=>
+        const _: () = #krate::__private::check_options::<#self_ty>();
+    };
+    quote! {
+        #allows
+        const _: () = {
+            #[automatically_derived]
+            impl #krate::Operations for #self_ty {
+                const HANDLERS: #krate::Handlers = #krate::Handlers::empty() #(#bits)*;
+                #(#methods)*
+            }
+            #check
+        };
+    }
+}
+
+fn method(h: &Handler, self_ty: &syn::Type, krate: &TokenStream) -> TokenStream {
+    let name = &h.ident;
+    let params: Vec<_> = (0..h.op.params.len())
+        .map(|i| format_ident!("__fusegen_arg{}", i))
+        .collect();
+    let types = h.op.params.iter().map(|p| table_type(p.path, krate));
+    let ctx_param =
+        h.op.takes_ctx
+            .then(|| quote!(__fusegen_ctx: &#krate::RequestContext));
+    let ctx_arg = h.has_ctx.then(|| quote!(__fusegen_ctx));
+    let unused_ctx = (h.op.takes_ctx && !h.has_ctx).then(|| quote!(let _ = __fusegen_ctx;));
+    let call = quote_spanned! {h.ident.span()=>
+        <#self_ty>::#name(self, #(#params,)* #ctx_arg).await
+    };
+    let (output, body) = match h.op.returns {
+        Returns::Unit => (quote!(()), call),
+        Returns::Result { path, .. } => {
+            let ok = table_type(path, krate);
+            let convert = quote_spanned! {h.ret_span=>
+                match #call {
+                    ::core::result::Result::Ok(value) => ::core::result::Result::Ok(::core::convert::Into::into(value)),
+                    ::core::result::Result::Err(error) => ::core::result::Result::Err(::core::convert::Into::into(error)),
+                }
+            };
+            (quote!(#krate::Result<#ok>), convert)
+        }
+    };
+    quote! {
+        fn #name(&self, #(#params: #types,)* #ctx_param)
+            -> impl ::core::future::Future<Output = #output> + ::core::marker::Send
+        {
+            #unused_ctx
+            async move { #body }
+        }
+    }
+}
+
+/// What the attribute emits when the input has errors: the user's block (so its methods and
+/// IDE help survive) and an `Operations` implementation with every default, so that nothing
+/// else fails because of the first mistake.
+pub fn handlers_fallback(item: &ItemImpl, krate: &TokenStream) -> TokenStream {
+    let self_ty = &item.self_ty;
+    if item.trait_.is_some() || !item.generics.params.is_empty() {
+        return TokenStream::new();
+    }
+    quote! {
+        const _: () = {
+            impl #krate::Operations for #self_ty {}
+        };
+    }
+}
+
+/// What the derive emits when its input has errors: a default `Filesystem` implementation.
+pub fn derive_fallback(input: &DeriveInput, krate: &TokenStream) -> TokenStream {
+    if !input.generics.params.is_empty() {
+        return TokenStream::new();
+    }
+    let ident = &input.ident;
+    quote! {
+        const _: () = {
+            impl #krate::Filesystem for #ident {}
+        };
+    }
+}

@@ -1,0 +1,701 @@
+//! THE table of FUSE operations a `#[fusegen::handlers]` block may implement: name, positional
+//! parameters, success type, and documentation.
+//!
+//! Pure data with no dependency on `syn`, so the documentation test can include this file and
+//! check `docs/handlers.md` against it. `fusegen/src/operations.rs` mirrors it; the UI test
+//! `tests/ui/pass/all-handlers.rs` proves the two agree.
+
+/// One handler parameter.
+pub struct Param {
+    /// Name used in documentation and messages.
+    pub name: &'static str,
+    /// The type as a user writes it (short form, shown in messages).
+    pub ty: &'static str,
+    /// The fully qualified type used in generated code.
+    pub path: &'static str,
+}
+
+/// What a handler returns on success.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Returns {
+    /// `Result<T>` with `T` as written here (short form) and its fully qualified path.
+    Result {
+        ty: &'static str,
+        path: &'static str,
+        also: &'static [&'static str],
+    },
+    /// Nothing at all (no `Result`): `forget`, `destroy`.
+    Unit,
+}
+
+/// One operation.
+pub struct Op {
+    /// Method name (libfuse's lowlevel name).
+    pub name: &'static str,
+    /// Parameters after `&self`, without the optional trailing `ctx: &RequestContext`.
+    pub params: &'static [Param],
+    /// Whether a trailing `ctx: &RequestContext` may be written.
+    pub takes_ctx: bool,
+    /// The success type.
+    pub returns: Returns,
+    /// The kernel requests it serves.
+    #[allow(dead_code)] // read by the documentation test
+    pub requests: &'static str,
+    /// What happens when the handler is not written.
+    #[allow(dead_code)] // read by the documentation test
+    pub default: &'static str,
+    /// One-line description.
+    #[allow(dead_code)] // read by the documentation test
+    pub doc: &'static str,
+}
+
+macro_rules! p {
+    ($name:literal : $ty:literal => $path:expr) => {
+        Param {
+            name: $name,
+            ty: $ty,
+            path: $path,
+        }
+    };
+}
+
+const INODE: &str = "::fusegen::Inode";
+const FH: &str = "::fusegen::FileHandle";
+const OSSTR: &str = "&::std::ffi::OsStr";
+
+const fn result(ty: &'static str, path: &'static str) -> Returns {
+    Returns::Result {
+        ty,
+        path,
+        also: &[],
+    }
+}
+
+const ENTRY: Returns = result("EntryAttributes", "::fusegen::EntryAttributes");
+const UNIT: Returns = result("()", "()");
+const DATA: Returns = Returns::Result {
+    ty: "Bytes",
+    path: "::fusegen::Bytes",
+    also: &["Vec<u8>"],
+};
+const OPEN: Returns = result("FileInfo", "::fusegen::FileInfo");
+const CREATED: Returns = result(
+    "(FileInfo, EntryAttributes)",
+    "(::fusegen::FileInfo, ::fusegen::EntryAttributes)",
+);
+
+/// Every operation, in the order of `docs/handlers.md`.
+pub const OPS: &[Op] = &[
+    Op {
+        name: "init",
+        params: &[p!("info": "&ConnectionInfo" => "&::fusegen::ConnectionInfo")],
+        takes_ctx: false,
+        returns: UNIT,
+        requests: "INIT",
+        default: "nothing to do",
+        doc: "Called once when the kernel connects, before any other request.",
+    },
+    Op {
+        name: "destroy",
+        params: &[],
+        takes_ctx: false,
+        returns: Returns::Unit,
+        requests: "DESTROY, unmount",
+        default: "nothing to do",
+        doc: "Called once when the session ends.",
+    },
+    Op {
+        name: "lookup",
+        params: &[
+            p!("parent": "Inode" => INODE),
+            p!("name": "&OsStr" => OSSTR),
+        ],
+        takes_ctx: true,
+        returns: ENTRY,
+        requests: "LOOKUP",
+        default: "ENOSYS",
+        doc: "Find `name` in `parent`; each reply with a non-zero inode is one lookup to be forgotten later.",
+    },
+    Op {
+        name: "forget",
+        params: &[p!("forgets": "&[Forget]" => "&[::fusegen::Forget]")],
+        takes_ctx: false,
+        returns: Returns::Unit,
+        requests: "FORGET, BATCH_FORGET",
+        default: "nothing (no reply is ever sent)",
+        doc: "The kernel drops lookup references.",
+    },
+    Op {
+        name: "getattr",
+        params: &[
+            p!("ino": "Inode" => INODE),
+            p!("fh": "Option<FileHandle>" => "::core::option::Option<::fusegen::FileHandle>"),
+        ],
+        takes_ctx: true,
+        returns: ENTRY,
+        requests: "GETATTR",
+        default: "ENOSYS",
+        doc: "Attributes of an inode.",
+    },
+    Op {
+        name: "setattr",
+        params: &[
+            p!("ino": "Inode" => INODE),
+            p!("attr": "&SetAttr" => "&::fusegen::SetAttr"),
+            p!("fh": "Option<FileHandle>" => "::core::option::Option<::fusegen::FileHandle>"),
+        ],
+        takes_ctx: true,
+        returns: ENTRY,
+        requests: "SETATTR",
+        default: "ENOSYS",
+        doc: "chmod, chown, truncate, utimens; return the new attributes.",
+    },
+    Op {
+        name: "readlink",
+        params: &[p!("ino": "Inode" => INODE)],
+        takes_ctx: true,
+        returns: DATA,
+        requests: "READLINK",
+        default: "ENOSYS",
+        doc: "Target of a symbolic link.",
+    },
+    Op {
+        name: "mknod",
+        params: &[
+            p!("parent": "Inode" => INODE),
+            p!("name": "&OsStr" => OSSTR),
+            p!("mode": "u32" => "u32"),
+            p!("rdev": "u32" => "u32"),
+        ],
+        takes_ctx: true,
+        returns: ENTRY,
+        requests: "MKNOD",
+        default: "ENOSYS",
+        doc: "Create a file node; `mode` includes the file type bits.",
+    },
+    Op {
+        name: "mkdir",
+        params: &[
+            p!("parent": "Inode" => INODE),
+            p!("name": "&OsStr" => OSSTR),
+            p!("mode": "u32" => "u32"),
+        ],
+        takes_ctx: true,
+        returns: ENTRY,
+        requests: "MKDIR",
+        default: "ENOSYS",
+        doc: "Create a directory.",
+    },
+    Op {
+        name: "unlink",
+        params: &[
+            p!("parent": "Inode" => INODE),
+            p!("name": "&OsStr" => OSSTR),
+        ],
+        takes_ctx: true,
+        returns: UNIT,
+        requests: "UNLINK",
+        default: "ENOSYS",
+        doc: "Remove a non-directory entry.",
+    },
+    Op {
+        name: "rmdir",
+        params: &[
+            p!("parent": "Inode" => INODE),
+            p!("name": "&OsStr" => OSSTR),
+        ],
+        takes_ctx: true,
+        returns: UNIT,
+        requests: "RMDIR",
+        default: "ENOSYS",
+        doc: "Remove an empty directory.",
+    },
+    Op {
+        name: "symlink",
+        params: &[
+            p!("parent": "Inode" => INODE),
+            p!("name": "&OsStr" => OSSTR),
+            p!("target": "&OsStr" => OSSTR),
+        ],
+        takes_ctx: true,
+        returns: ENTRY,
+        requests: "SYMLINK",
+        default: "ENOSYS",
+        doc: "Create a symbolic link `name` pointing to `target`.",
+    },
+    Op {
+        name: "rename",
+        params: &[
+            p!("parent": "Inode" => INODE),
+            p!("name": "&OsStr" => OSSTR),
+            p!("new_parent": "Inode" => INODE),
+            p!("new_name": "&OsStr" => OSSTR),
+            p!("flags": "RenameFlags" => "::fusegen::RenameFlags"),
+        ],
+        takes_ctx: true,
+        returns: UNIT,
+        requests: "RENAME, RENAME2",
+        default: "ENOSYS",
+        doc: "Rename, with `renameat2(2)` flags (NOREPLACE, EXCHANGE).",
+    },
+    Op {
+        name: "link",
+        params: &[
+            p!("ino": "Inode" => INODE),
+            p!("new_parent": "Inode" => INODE),
+            p!("new_name": "&OsStr" => OSSTR),
+        ],
+        takes_ctx: true,
+        returns: ENTRY,
+        requests: "LINK",
+        default: "ENOSYS",
+        doc: "Create a hard link.",
+    },
+    Op {
+        name: "open",
+        params: &[p!("ino": "Inode" => INODE), p!("flags": "i32" => "i32")],
+        takes_ctx: true,
+        returns: OPEN,
+        requests: "OPEN",
+        default: "opens are free: the kernel sends no OPEN and every request carries handle 0",
+        doc: "Open a file; `flags` are the `open(2)` flags.",
+    },
+    Op {
+        name: "read",
+        params: &[
+            p!("ino": "Inode" => INODE),
+            p!("fh": "FileHandle" => FH),
+            p!("offset": "u64" => "u64"),
+            p!("size": "u32" => "u32"),
+        ],
+        takes_ctx: true,
+        returns: DATA,
+        requests: "READ",
+        default: "ENOSYS",
+        doc: "Read up to `size` bytes at `offset`; fewer only at end of file (or with `direct_io`).",
+    },
+    Op {
+        name: "write",
+        params: &[
+            p!("ino": "Inode" => INODE),
+            p!("fh": "FileHandle" => FH),
+            p!("offset": "u64" => "u64"),
+            p!("data": "&[u8]" => "&[u8]"),
+        ],
+        takes_ctx: true,
+        returns: result("u32", "u32"),
+        requests: "WRITE",
+        default: "ENOSYS",
+        doc: "Write `data` at `offset`; return the number of bytes written.",
+    },
+    Op {
+        name: "flush",
+        params: &[
+            p!("ino": "Inode" => INODE),
+            p!("fh": "FileHandle" => FH),
+            p!("lock_owner": "u64" => "u64"),
+        ],
+        takes_ctx: true,
+        returns: UNIT,
+        requests: "FLUSH",
+        default: "ENOSYS: the kernel stops sending FLUSH",
+        doc: "Called on each `close(2)` of a descriptor.",
+    },
+    Op {
+        name: "release",
+        params: &[
+            p!("ino": "Inode" => INODE),
+            p!("fh": "FileHandle" => FH),
+            p!("flags": "i32" => "i32"),
+        ],
+        takes_ctx: true,
+        returns: UNIT,
+        requests: "RELEASE",
+        default: "success",
+        doc: "The last reference to an open file is gone.",
+    },
+    Op {
+        name: "fsync",
+        params: &[
+            p!("ino": "Inode" => INODE),
+            p!("fh": "FileHandle" => FH),
+            p!("datasync": "bool" => "bool"),
+        ],
+        takes_ctx: true,
+        returns: UNIT,
+        requests: "FSYNC",
+        default: "ENOSYS: the kernel treats fsync as done",
+        doc: "Flush file data (and metadata unless `datasync`) to stable storage.",
+    },
+    Op {
+        name: "opendir",
+        params: &[p!("ino": "Inode" => INODE), p!("flags": "i32" => "i32")],
+        takes_ctx: true,
+        returns: OPEN,
+        requests: "OPENDIR",
+        default: "opendir is free, as for `open`",
+        doc: "Open a directory.",
+    },
+    Op {
+        name: "readdir",
+        params: &[
+            p!("ino": "Inode" => INODE),
+            p!("fh": "FileHandle" => FH),
+            p!("offset": "u64" => "u64"),
+            p!("out": "&mut ReaddirReply<'_>" => "&mut ::fusegen::ReaddirReply<'_>"),
+        ],
+        takes_ctx: true,
+        returns: UNIT,
+        requests: "READDIR, READDIRPLUS",
+        default: "ENOSYS",
+        doc: "List entries from `offset` into `out` until `out.add` returns false.",
+    },
+    Op {
+        name: "releasedir",
+        params: &[p!("ino": "Inode" => INODE), p!("fh": "FileHandle" => FH)],
+        takes_ctx: true,
+        returns: UNIT,
+        requests: "RELEASEDIR",
+        default: "success",
+        doc: "The last reference to an open directory is gone.",
+    },
+    Op {
+        name: "fsyncdir",
+        params: &[
+            p!("ino": "Inode" => INODE),
+            p!("fh": "FileHandle" => FH),
+            p!("datasync": "bool" => "bool"),
+        ],
+        takes_ctx: true,
+        returns: UNIT,
+        requests: "FSYNCDIR",
+        default: "ENOSYS: the kernel treats it as done",
+        doc: "Sync a directory.",
+    },
+    Op {
+        name: "statfs",
+        params: &[p!("ino": "Inode" => INODE)],
+        takes_ctx: true,
+        returns: result("StatvfsData", "::fusegen::StatvfsData"),
+        requests: "STATFS",
+        default: "zero sizes, 255-byte names",
+        doc: "Filesystem statistics (`df`).",
+    },
+    Op {
+        name: "setxattr",
+        params: &[
+            p!("ino": "Inode" => INODE),
+            p!("name": "&OsStr" => OSSTR),
+            p!("value": "&[u8]" => "&[u8]"),
+            p!("flags": "i32" => "i32"),
+        ],
+        takes_ctx: true,
+        returns: UNIT,
+        requests: "SETXATTR",
+        default: "ENOSYS: xattrs are unsupported (EOPNOTSUPP)",
+        doc: "Set an extended attribute (`XATTR_CREATE`/`XATTR_REPLACE` in `flags`).",
+    },
+    Op {
+        name: "getxattr",
+        params: &[p!("ino": "Inode" => INODE), p!("name": "&OsStr" => OSSTR)],
+        takes_ctx: true,
+        returns: DATA,
+        requests: "GETXATTR",
+        default: "ENOSYS: xattrs are unsupported (EOPNOTSUPP)",
+        doc: "Value of an extended attribute (`ENODATA` if absent); size probes are automatic.",
+    },
+    Op {
+        name: "listxattr",
+        params: &[p!("ino": "Inode" => INODE)],
+        takes_ctx: true,
+        returns: result("Vec<OsString>", "::std::vec::Vec<::std::ffi::OsString>"),
+        requests: "LISTXATTR",
+        default: "ENOSYS: xattrs are unsupported (EOPNOTSUPP)",
+        doc: "Names of the extended attributes.",
+    },
+    Op {
+        name: "removexattr",
+        params: &[p!("ino": "Inode" => INODE), p!("name": "&OsStr" => OSSTR)],
+        takes_ctx: true,
+        returns: UNIT,
+        requests: "REMOVEXATTR",
+        default: "ENOSYS: xattrs are unsupported (EOPNOTSUPP)",
+        doc: "Remove an extended attribute.",
+    },
+    Op {
+        name: "access",
+        params: &[p!("ino": "Inode" => INODE), p!("mask": "i32" => "i32")],
+        takes_ctx: true,
+        returns: result("bool", "bool"),
+        requests: "ACCESS",
+        default: "every access is granted",
+        doc: "Check access for `access(2)`; `false` answers EACCES.",
+    },
+    Op {
+        name: "create",
+        params: &[
+            p!("parent": "Inode" => INODE),
+            p!("name": "&OsStr" => OSSTR),
+            p!("mode": "u32" => "u32"),
+            p!("flags": "i32" => "i32"),
+        ],
+        takes_ctx: true,
+        returns: CREATED,
+        requests: "CREATE",
+        default: "the kernel uses `mknod` then `open`",
+        doc: "Create and open a file.",
+    },
+    Op {
+        name: "getlk",
+        params: &[
+            p!("ino": "Inode" => INODE),
+            p!("fh": "FileHandle" => FH),
+            p!("owner": "u64" => "u64"),
+            p!("lock": "FileLock" => "::fusegen::FileLock"),
+        ],
+        takes_ctx: true,
+        returns: result("FileLock", "::fusegen::FileLock"),
+        requests: "GETLK",
+        default: "locks are local to the kernel",
+        doc: "Test for a POSIX lock (with `setlk`).",
+    },
+    Op {
+        name: "setlk",
+        params: &[
+            p!("ino": "Inode" => INODE),
+            p!("fh": "FileHandle" => FH),
+            p!("owner": "u64" => "u64"),
+            p!("lock": "FileLock" => "::fusegen::FileLock"),
+            p!("sleep": "bool" => "bool"),
+        ],
+        takes_ctx: true,
+        returns: UNIT,
+        requests: "SETLK, SETLKW",
+        default: "locks are local to the kernel",
+        doc: "Acquire or release a POSIX lock (with `getlk`).",
+    },
+    Op {
+        name: "flock",
+        params: &[
+            p!("ino": "Inode" => INODE),
+            p!("fh": "FileHandle" => FH),
+            p!("owner": "u64" => "u64"),
+            p!("op": "i32" => "i32"),
+        ],
+        takes_ctx: true,
+        returns: UNIT,
+        requests: "SETLK with FUSE_LK_FLOCK",
+        default: "flock is local to the kernel",
+        doc: "`flock(2)`: LOCK_SH, LOCK_EX or LOCK_UN, with LOCK_NB when non-blocking.",
+    },
+    Op {
+        name: "bmap",
+        params: &[
+            p!("ino": "Inode" => INODE),
+            p!("blocksize": "u32" => "u32"),
+            p!("block": "u64" => "u64"),
+        ],
+        takes_ctx: true,
+        returns: result("u64", "u64"),
+        requests: "BMAP",
+        default: "ENOSYS",
+        doc: "Map a file block to a device block (block-device filesystems).",
+    },
+    Op {
+        name: "ioctl",
+        params: &[
+            p!("ino": "Inode" => INODE),
+            p!("fh": "FileHandle" => FH),
+            p!("cmd": "u32" => "u32"),
+            p!("arg": "u64" => "u64"),
+            p!("input": "&[u8]" => "&[u8]"),
+            p!("out_size": "u32" => "u32"),
+        ],
+        takes_ctx: true,
+        returns: result("IoctlReply", "::fusegen::IoctlReply"),
+        requests: "IOCTL",
+        default: "ENOSYS (ENOTTY for the caller)",
+        doc: "A restricted `ioctl(2)` on an open file.",
+    },
+    Op {
+        name: "poll",
+        params: &[
+            p!("ino": "Inode" => INODE),
+            p!("fh": "FileHandle" => FH),
+            p!("kh": "Option<u64>" => "::core::option::Option<u64>"),
+            p!("events": "u32" => "u32"),
+        ],
+        takes_ctx: true,
+        returns: result("u32", "u32"),
+        requests: "POLL",
+        default: "always ready",
+        doc: "I/O readiness; `kh` identifies a later wake-up.",
+    },
+    Op {
+        name: "fallocate",
+        params: &[
+            p!("ino": "Inode" => INODE),
+            p!("fh": "FileHandle" => FH),
+            p!("offset": "u64" => "u64"),
+            p!("length": "u64" => "u64"),
+            p!("mode": "i32" => "i32"),
+        ],
+        takes_ctx: true,
+        returns: UNIT,
+        requests: "FALLOCATE",
+        default: "ENOSYS (EOPNOTSUPP for the caller)",
+        doc: "Allocate or punch space.",
+    },
+    Op {
+        name: "lseek",
+        params: &[
+            p!("ino": "Inode" => INODE),
+            p!("fh": "FileHandle" => FH),
+            p!("offset": "u64" => "u64"),
+            p!("whence": "i32" => "i32"),
+        ],
+        takes_ctx: true,
+        returns: result("u64", "u64"),
+        requests: "LSEEK",
+        default: "the kernel's generic seek (no SEEK_DATA/SEEK_HOLE)",
+        doc: "SEEK_DATA and SEEK_HOLE.",
+    },
+    Op {
+        name: "copy_file_range",
+        params: &[
+            p!("ino_in": "Inode" => INODE),
+            p!("fh_in": "FileHandle" => FH),
+            p!("offset_in": "u64" => "u64"),
+            p!("ino_out": "Inode" => INODE),
+            p!("fh_out": "FileHandle" => FH),
+            p!("offset_out": "u64" => "u64"),
+            p!("len": "u64" => "u64"),
+            p!("flags": "u64" => "u64"),
+        ],
+        takes_ctx: true,
+        returns: result("u64", "u64"),
+        requests: "COPY_FILE_RANGE, COPY_FILE_RANGE_64",
+        default: "the kernel copies through read and write",
+        doc: "Copy a range between open files.",
+    },
+    Op {
+        name: "syncfs",
+        params: &[p!("ino": "Inode" => INODE)],
+        takes_ctx: true,
+        returns: UNIT,
+        requests: "SYNCFS",
+        default: "ENOSYS",
+        doc: "Sync the whole filesystem (sent for block-backed mounts only).",
+    },
+    Op {
+        name: "tmpfile",
+        params: &[
+            p!("parent": "Inode" => INODE),
+            p!("mode": "u32" => "u32"),
+            p!("flags": "i32" => "i32"),
+        ],
+        takes_ctx: true,
+        returns: CREATED,
+        requests: "TMPFILE",
+        default: "ENOSYS (O_TMPFILE fails with EOPNOTSUPP)",
+        doc: "Create an unnamed temporary file.",
+    },
+    Op {
+        name: "statx",
+        params: &[
+            p!("ino": "Inode" => INODE),
+            p!("fh": "Option<FileHandle>" => "::core::option::Option<::fusegen::FileHandle>"),
+            p!("flags": "u32" => "u32"),
+            p!("mask": "u32" => "u32"),
+        ],
+        takes_ctx: true,
+        returns: ENTRY,
+        requests: "STATX",
+        default: "the kernel uses `getattr`",
+        doc: "Attributes including birth time.",
+    },
+];
+
+/// Names users bring from other libraries or from syscall names, with what to write instead.
+pub const HINTS: &[(&str, &str)] = &[
+    ("get_attr", "`getattr`"),
+    ("set_attr", "`setattr`"),
+    ("read_dir", "`readdir`"),
+    (
+        "readdirplus",
+        "`readdir` (it serves both READDIR and READDIRPLUS)",
+    ),
+    (
+        "readdir_plus",
+        "`readdir` (it serves both READDIR and READDIRPLUS)",
+    ),
+    ("open_dir", "`opendir`"),
+    ("release_dir", "`releasedir`"),
+    ("fsync_dir", "`fsyncdir`"),
+    ("mk_dir", "`mkdir`"),
+    ("make_dir", "`mkdir`"),
+    ("create_dir", "`mkdir`"),
+    ("rm_dir", "`rmdir`"),
+    ("remove_dir", "`rmdir`"),
+    ("rename2", "`rename` (it receives RENAME2 flags too)"),
+    (
+        "batch_forget",
+        "`forget` (it receives FORGET and BATCH_FORGET)",
+    ),
+    ("get_xattr", "`getxattr`"),
+    ("set_xattr", "`setxattr`"),
+    ("list_xattr", "`listxattr`"),
+    ("remove_xattr", "`removexattr`"),
+    ("read_link", "`readlink`"),
+    ("statvfs", "`statfs`"),
+    ("stat_fs", "`statfs`"),
+    (
+        "setlkw",
+        "`setlk` (its `sleep` argument is true for SETLKW)",
+    ),
+    ("get_lk", "`getlk`"),
+    ("set_lk", "`setlk`"),
+    ("sym_link", "`symlink`"),
+    ("hard_link", "`link`"),
+    ("mknode", "`mknod`"),
+    (
+        "truncate",
+        "`setattr` (a truncate arrives as a setattr with a size)",
+    ),
+    (
+        "chmod",
+        "`setattr` (chmod arrives as a setattr with a mode)",
+    ),
+    (
+        "chown",
+        "`setattr` (chown arrives as a setattr with uid/gid)",
+    ),
+    ("utimens", "`setattr` (times arrive as a setattr)"),
+    (
+        "close",
+        "`flush` (each close) or `release` (the last close)",
+    ),
+    ("opendir_plus", "`opendir`"),
+    ("stat", "`getattr`"),
+    ("remove", "`unlink`"),
+    ("delete", "`unlink`"),
+];
+
+/// The operation called `name`.
+pub fn find(name: &str) -> Option<&'static Op> {
+    OPS.iter().find(|op| op.name == name)
+}
+
+/// The signature as documented, e.g. `async fn lookup(&self, parent: Inode, name: &OsStr, ctx: &RequestContext) -> Result<EntryAttributes>`.
+pub fn signature(op: &Op) -> String {
+    let mut params: Vec<String> = vec!["&self".into()];
+    params.extend(op.params.iter().map(|p| format!("{}: {}", p.name, p.ty)));
+    if op.takes_ctx {
+        params.push("ctx: &RequestContext".into());
+    }
+    let ret = match op.returns {
+        Returns::Result { ty, .. } => format!(" -> Result<{ty}>"),
+        Returns::Unit => String::new(),
+    };
+    format!("async fn {}({}){}", op.name, params.join(", "), ret)
+}
