@@ -9,9 +9,11 @@ mod mount {
 mod concurrency;
 #[path = "mount/errors.rs"]
 mod errors;
-#[path = "mount/example_hello.rs"]
-mod example_hello;
+#[path = "mount/examples.rs"]
+mod examples;
 #[path = "mount/lifecycle.rs"]
 mod lifecycle;
+#[path = "mount/macros.rs"]
+mod macros;
 #[path = "mount/options.rs"]
 mod options;

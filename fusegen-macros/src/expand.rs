@@ -70,7 +70,9 @@ pub fn derive(input: &DeriveInput, options: &Options) -> TokenStream {
         flag("noforget"),
     );
     let allows = allows();
-    quote_spanned! {ident.span()=>
+    // Plain `quote!`: the locals below and the statements in `mount`/`workers` must share one
+    // hygiene context, which a user span (e.g. from inside a `macro_rules!`) would break.
+    quote! {
         #allows
         const _: () = {
             #[automatically_derived]

@@ -124,7 +124,9 @@ pub(crate) async fn dispatch<FS: Operations>(
             .await
             .map(|a| entry(&a, policy)),
         O::Open { arg } => {
-            let no_open = cx.negotiated.has(FUSE_NO_OPEN_SUPPORT);
+            // Mount-wide open flags (direct_io, kernel_cache) only apply to opens the kernel
+            // sends, so with such flags an unwritten `open` must not switch opens off.
+            let no_open = cx.negotiated.has(FUSE_NO_OPEN_SUPPORT) && policy.open_flags.is_empty();
             open_reply(fs.open(ino, arg.flags as i32, &ctx).await, no_open, policy)
         }
         O::Opendir { arg } => {
@@ -329,13 +331,18 @@ fn log_ignored(what: &'static str, r: Result<()>) {
     }
 }
 
-/// ENOSYS from open/opendir means "no open needed". Kernels that did not grant no-open
-/// support would fail the open instead, so the runtime answers a handle-less success for them.
+/// ENOSYS from open/opendir means "no open needed". When the kernel may not take it that way
+/// (no-open support not granted, or mount-wide open flags to deliver), the runtime answers a
+/// success with handle 0 instead.
 fn open_reply(r: Result<FileInfo>, no_open_granted: bool, policy: &ReplyPolicy) -> Result<Reply> {
     match r {
         Ok(info) => Ok(reply::fixed(&reply::open_out(&info, policy))),
         Err(Errno::ENOSYS) if !no_open_granted => {
-            Ok(reply::fixed(&reply::open_out(&FileInfo::new(0u64), policy)))
+            let info = FileInfo {
+                fh: FileHandle(0),
+                flags: crate::types::OpenFlags::empty(),
+            };
+            Ok(reply::fixed(&reply::open_out(&info, policy)))
         }
         Err(e) => Err(e),
     }

@@ -54,6 +54,16 @@ pub mod prelude {
     pub use std::ffi::{OsStr, OsString};
 }
 
+/// Reference pages, also in `docs/`: every handler and every `#[fuse(...)]` option.
+pub mod reference {
+    #[doc = include_str!("../../docs/handlers.md")]
+    pub mod handlers {}
+    #[doc = include_str!("../../docs/options.md")]
+    pub mod options {}
+    #[doc = include_str!("../../docs/mount.md")]
+    pub mod mount {}
+}
+
 #[doc(hidden)]
 pub mod __private {
     pub use crate::private::*;

@@ -191,8 +191,9 @@ impl<FS: Operations> Session<FS> {
         self.mount.as_ref().map(Mount::method)
     }
 
-    /// The filesystem being served.
-    pub fn filesystem(&self) -> &FS {
+    /// The filesystem being served; clone the `Arc` to inspect it from other tasks while
+    /// `main` runs.
+    pub fn filesystem(&self) -> &Arc<FS> {
         &self.fs
     }
 

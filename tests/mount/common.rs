@@ -51,6 +51,7 @@ pub fn within<T: Send + 'static>(
 
 /// A filesystem mounted for the duration of a test.
 pub struct TestMount {
+    fs: std::sync::Arc<dyn std::any::Any + Send + Sync>,
     dir: Option<tempfile::TempDir>,
     path: PathBuf,
     handle: SessionHandle,
@@ -82,8 +83,10 @@ impl TestMount {
         let path = dir.path().to_path_buf();
         let session = fusegen::mount(fs, &path, options)?;
         let handle = session.handle();
+        let fs = session.filesystem().clone();
         let server = std::thread::spawn(move || serve(session, workers));
         let mount = TestMount {
+            fs,
             dir: Some(dir),
             path,
             handle,
@@ -107,6 +110,14 @@ impl TestMount {
     /// `path` joined to the mountpoint.
     pub fn join(&self, rel: &str) -> PathBuf {
         self.path.join(rel)
+    }
+
+    /// Runs `f` on the mounted filesystem (to read counters it keeps).
+    pub fn with_fs<FS: 'static, R>(&self, f: impl FnOnce(&FS) -> R) -> R {
+        f(self
+            .fs
+            .downcast_ref::<FS>()
+            .expect("with_fs: wrong filesystem type"))
     }
 
     /// The session's handle (terminate from anywhere).

@@ -1,0 +1,172 @@
+//! The examples as a user runs them: `cargo run --example NAME -- DIR`, use the mount, then
+//! Ctrl-C (SIGINT) unmounts and leaves nothing behind.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::mount::common::{CALL_TIMEOUT, fuse_available, is_mounted, wait_unmounted, within};
+
+/// `target/<profile>/examples/NAME`, built next to this test binary by `cargo test`.
+pub fn example_binary(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    let profile_dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target/<profile>");
+    let bin = profile_dir.join("examples").join(name);
+    if !bin.exists() {
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "--example", name])
+            .status()
+            .expect("cargo build --example");
+        assert!(status.success());
+    }
+    bin
+}
+
+/// A running example process with its mount; killed and unmounted on drop.
+pub struct Example {
+    child: Option<Child>,
+    dir: tempfile::TempDir,
+}
+
+impl Example {
+    /// Starts `name` with `args` followed by a fresh mountpoint, and waits for the mount.
+    pub fn start(name: &str, args: &[&str]) -> Example {
+        let dir = tempfile::tempdir().unwrap();
+        let mut child = Command::new(example_binary(name))
+            .args(args)
+            .arg(dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start example");
+        let deadline = Instant::now() + CALL_TIMEOUT;
+        while !is_mounted(dir.path()) {
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!("{name} exited early: {status}");
+            }
+            assert!(Instant::now() < deadline, "{name} did not mount");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Example {
+            child: Some(child),
+            dir,
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Sends SIGINT (Ctrl-C), waits for a clean exit, and checks the mount is gone.
+    pub fn interrupt(mut self) {
+        let child = self.child.take().expect("running");
+        let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+        nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
+        let out = within(CALL_TIMEOUT, "example to exit", move || {
+            child.wait_with_output()
+        })
+        .unwrap();
+        assert!(
+            out.status.success(),
+            "example failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            wait_unmounted(self.dir.path(), Duration::from_secs(5)),
+            "Ctrl-C left the mount behind"
+        );
+    }
+}
+
+impl Drop for Example {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        if is_mounted(self.dir.path()) {
+            let _ = nix::mount::umount2(self.dir.path(), nix::mount::MntFlags::MNT_DETACH);
+        }
+    }
+}
+
+fn read(path: PathBuf) -> String {
+    within(CALL_TIMEOUT, "read", move || std::fs::read_to_string(path)).unwrap()
+}
+
+#[test]
+fn hello_example_mounts_serves_and_unmounts_on_ctrl_c() {
+    let Some(()) = fuse_available("hello_example_mounts_serves_and_unmounts_on_ctrl_c") else {
+        return;
+    };
+    let ex = Example::start("hello", &[]);
+    assert_eq!(read(ex.path().join("hello")), "Hello World!\n");
+    let file = ex.path().join("hello");
+    let err = within(CALL_TIMEOUT, "write hello", move || {
+        std::fs::write(file, "x")
+    })
+    .unwrap_err();
+    assert_eq!(
+        err.raw_os_error(),
+        Some(libc::EROFS),
+        "hello is mounted read-only"
+    );
+    let root = ex.path().to_path_buf();
+    let names: Vec<String> = within(CALL_TIMEOUT, "ls", move || {
+        std::fs::read_dir(root)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect()
+    });
+    assert_eq!(names, ["hello"]);
+    ex.interrupt();
+}
+
+#[test]
+fn counter_example_adds_concurrent_writes_without_losing_any() {
+    let Some(()) = fuse_available("counter_example_adds_concurrent_writes_without_losing_any")
+    else {
+        return;
+    };
+    let ex = Example::start("counter", &[]);
+    let file = ex.path().join("counter");
+    assert_eq!(read(file.clone()), "0\n");
+    let writers: Vec<_> = (0..8)
+        .map(|_| {
+            let file = file.clone();
+            std::thread::spawn(move || {
+                for _ in 0..50 {
+                    within(CALL_TIMEOUT, "write", {
+                        let file = file.clone();
+                        // Append: `>`-style writes would truncate, which resets the counter.
+                        move || {
+                            use std::io::Write;
+                            std::fs::OpenOptions::new()
+                                .append(true)
+                                .open(file)?
+                                .write_all(b"1")
+                        }
+                    })
+                    .unwrap();
+                }
+            })
+        })
+        .collect();
+    for w in writers {
+        w.join().unwrap();
+    }
+    assert_eq!(read(file.clone()), "400\n");
+    let f = file.clone();
+    within(CALL_TIMEOUT, "truncate", move || {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .truncate(true)
+            .open(f)
+    })
+    .unwrap();
+    assert_eq!(read(file), "0\n");
+    ex.interrupt();
+}

@@ -1,0 +1,12 @@
+use fusegen::prelude::*;
+
+#[derive(Filesystem)]
+struct Fs {
+    #[fuse(read_only)]
+    data: Vec<u8>,
+}
+
+#[fusegen::handlers]
+impl Fs {}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use fusegen::prelude::*;
+
+#[derive(Filesystem)]
+struct Fs<B> {
+    backend: B,
+}
+
+fn main() {}

@@ -1,0 +1,13 @@
+use fusegen::prelude::*;
+
+#[derive(Filesystem)]
+struct Fs;
+
+#[fusegen::handlers]
+impl Fs {
+    async fn get_attr(&self, ino: Inode, _fh: Option<FileHandle>) -> Result<EntryAttributes> {
+        Ok(EntryAttributes::new(ino, FileType::Directory, 0o755))
+    }
+}
+
+fn main() {}

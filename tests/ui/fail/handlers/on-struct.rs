@@ -1,0 +1,7 @@
+use fusegen::prelude::*;
+
+#[derive(Filesystem)]
+#[fusegen::handlers]
+struct Fs;
+
+fn main() {}

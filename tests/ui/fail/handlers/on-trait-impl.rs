@@ -1,0 +1,18 @@
+use fusegen::prelude::*;
+
+#[derive(Filesystem)]
+struct Fs;
+
+#[fusegen::handlers]
+impl Operations for Fs {
+    async fn getattr(
+        &self,
+        ino: Inode,
+        _fh: Option<FileHandle>,
+        _ctx: &RequestContext,
+    ) -> Result<EntryAttributes> {
+        Ok(EntryAttributes::new(ino, FileType::Directory, 0o755))
+    }
+}
+
+fn main() {}

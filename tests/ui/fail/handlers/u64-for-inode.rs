@@ -1,0 +1,13 @@
+use fusegen::prelude::*;
+
+#[derive(Filesystem)]
+struct Fs;
+
+#[fusegen::handlers]
+impl Fs {
+    async fn getattr(&self, ino: u64, _fh: Option<FileHandle>) -> Result<EntryAttributes> {
+        Ok(EntryAttributes::new(Inode(ino), FileType::Directory, 0o755))
+    }
+}
+
+fn main() {}
