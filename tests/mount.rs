@@ -5,6 +5,8 @@ mod mount {
     pub mod common;
     pub mod fixture;
 }
+#[path = "mount/backing.rs"]
+mod backing;
 #[path = "mount/concurrency.rs"]
 mod concurrency;
 #[path = "mount/errors.rs"]

@@ -61,6 +61,12 @@ impl Device {
         }
     }
 
+    /// The descriptor, for ioctls on the session.
+    pub(crate) fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        use std::os::fd::AsFd;
+        self.fd.get_ref().as_fd()
+    }
+
     /// Writes one message: header then payload, in a single `writev`.
     ///
     /// `ENOENT` means the kernel no longer waits for this request (it was interrupted), which

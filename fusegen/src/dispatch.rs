@@ -17,6 +17,7 @@ use crate::dir::ReaddirReply;
 use crate::errno::{Errno, Result};
 use crate::init::Negotiated;
 use crate::operations::Operations;
+use crate::passthrough::Backings;
 use crate::reply::{self, Reply, ReplyPolicy};
 use crate::request::Operation;
 use crate::types::{
@@ -30,6 +31,8 @@ pub(crate) struct Context<'a, FS> {
     pub negotiated: &'a Negotiated,
     pub policy: &'a ReplyPolicy,
     pub noforget: bool,
+    /// Present when the kernel granted passthrough.
+    pub backings: Option<&'a Backings>,
 }
 
 fn fh_if(flag_set: bool, fh: u64) -> Option<FileHandle> {
@@ -127,15 +130,20 @@ pub(crate) async fn dispatch<FS: Operations>(
             // Mount-wide open flags (direct_io, kernel_cache) only apply to opens the kernel
             // sends, so with such flags an unwritten `open` must not switch opens off.
             let no_open = cx.negotiated.has(FUSE_NO_OPEN_SUPPORT) && policy.open_flags.is_empty();
-            open_reply(fs.open(ino, arg.flags as i32, &ctx).await, no_open, policy)
+            open_reply(cx, ino, fs.open(ino, arg.flags as i32, &ctx).await, no_open)
         }
         O::Opendir { arg } => {
             let no_open = cx.negotiated.has(FUSE_NO_OPENDIR_SUPPORT);
-            open_reply(
-                fs.opendir(ino, arg.flags as i32, &ctx).await,
-                no_open,
-                policy,
-            )
+            match fs.opendir(ino, arg.flags as i32, &ctx).await {
+                // Mount-wide file flags (direct_io, kernel_cache) do not apply to directories.
+                Ok(info) => Ok(reply::fixed(&abi::fuse_open_out {
+                    fh: info.fh.0,
+                    open_flags: info.flags.bits(),
+                    backing_id: 0,
+                })),
+                Err(Errno::ENOSYS) if !no_open => Ok(reply::fixed(&abi::fuse_open_out::default())),
+                Err(e) => Err(e),
+            }
         }
         O::Read { arg } => {
             let data = fs
@@ -157,6 +165,9 @@ pub(crate) async fn dispatch<FS: Operations>(
             let fh = FileHandle(arg.fh);
             // The kernel ignores the result; the handler's error is only logged.
             log_ignored("release", fs.release(ino, fh, arg.flags as i32, &ctx).await);
+            if let Some(backings) = cx.backings {
+                backings.release(ino.0, arg.fh);
+            }
             Ok(Reply::Empty)
         }
         O::Releasedir { arg } => {
@@ -213,12 +224,12 @@ pub(crate) async fn dispatch<FS: Operations>(
         O::Create { arg, name } => {
             ctx.umask = arg.umask;
             let r = fs.create(ino, name, arg.mode, arg.flags as i32, &ctx).await;
-            r.map(|(info, attr)| reply::create(&attr, &info, policy))
+            r.map(|(info, attr)| reply::create(&attr, &opened(cx, attr.ino, &info), policy))
         }
         O::Tmpfile { arg, .. } => {
             ctx.umask = arg.umask;
             let r = fs.tmpfile(ino, arg.mode, arg.flags as i32, &ctx).await;
-            r.map(|(info, attr)| reply::create(&attr, &info, policy))
+            r.map(|(info, attr)| reply::create(&attr, &opened(cx, attr.ino, &info), policy))
         }
         O::Getlk { arg } => {
             let lock = lock_from_kernel(&arg.lk);
@@ -334,18 +345,37 @@ fn log_ignored(what: &'static str, r: Result<()>) {
 /// ENOSYS from open/opendir means "no open needed". When the kernel may not take it that way
 /// (no-open support not granted, or mount-wide open flags to deliver), the runtime answers a
 /// success with handle 0 instead.
-fn open_reply(r: Result<FileInfo>, no_open_granted: bool, policy: &ReplyPolicy) -> Result<Reply> {
+fn open_reply<FS>(
+    cx: &Context<'_, FS>,
+    ino: Inode,
+    r: Result<FileInfo>,
+    no_open_granted: bool,
+) -> Result<Reply> {
     match r {
-        Ok(info) => Ok(reply::fixed(&reply::open_out(&info, policy))),
+        Ok(info) => Ok(reply::fixed(&opened(cx, ino, &info))),
         Err(Errno::ENOSYS) if !no_open_granted => {
             let info = FileInfo {
                 fh: FileHandle(0),
                 flags: crate::types::OpenFlags::empty(),
+                backing: None,
             };
-            Ok(reply::fixed(&reply::open_out(&info, policy)))
+            Ok(reply::fixed(&reply::open_out(&info, cx.policy)))
         }
         Err(e) => Err(e),
     }
+}
+
+/// The open reply, with the file's backing registered when the kernel does passthrough.
+fn opened<FS>(cx: &Context<'_, FS>, ino: Inode, info: &FileInfo) -> abi::fuse_open_out {
+    let mut out = reply::open_out(info, cx.policy);
+    if let (Some(backings), Some(file)) = (cx.backings, &info.backing)
+        && let Some(id) = backings.register(ino.0, info.fh.0, file)
+    {
+        out.open_flags |= FOPEN_PASSTHROUGH;
+        // Backing ids are small positive integers assigned by the kernel.
+        out.backing_id = i32::try_from(id).unwrap_or(i32::MAX);
+    }
+    out
 }
 
 fn setattr_from_kernel(a: &abi::fuse_setattr_in) -> (SetAttr, Option<FileHandle>) {

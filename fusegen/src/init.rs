@@ -93,6 +93,12 @@ pub(crate) fn wanted_flags(options: &MountOptions, handlers: Handlers) -> u64 {
     add(options.atomic_o_trunc, FUSE_ATOMIC_O_TRUNC);
     add(options.acl, FUSE_POSIX_ACL);
     add(options.writeback_cache, FUSE_WRITEBACK_CACHE);
+    // Registering backing files needs CAP_SYS_ADMIN; asking without it only makes every
+    // passthrough open fail, so don't.
+    add(
+        options.passthrough && !options.writeback_cache && nix::unistd::geteuid().is_root(),
+        FUSE_PASSTHROUGH,
+    );
     f
 }
 
@@ -139,7 +145,11 @@ pub(crate) fn negotiate(
         max_pages,
         map_alignment: 0,
         flags2: (flags >> 32) as u32,
-        max_stack_depth: 0,
+        max_stack_depth: if flags & FUSE_PASSTHROUGH != 0 {
+            options.max_stack_depth.unwrap_or(1)
+        } else {
+            0
+        },
         request_timeout: 0,
         unused: [0; 11],
     };

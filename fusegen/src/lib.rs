@@ -21,13 +21,16 @@ mod error;
 mod filesystem;
 mod init;
 pub mod mount;
+mod notify;
 mod operations;
+mod passthrough;
 mod private;
 mod reply;
 mod request;
 mod session;
 mod sys;
 mod types;
+mod worker;
 
 pub use bytes::Bytes;
 pub use dir::ReaddirReply;
@@ -40,6 +43,7 @@ pub use fusegen_macros::Filesystem;
 /// handlers (`docs/handlers.md`).
 pub use fusegen_macros::handlers;
 pub use mount::{MountError, MountMethod, MountOptions};
+pub use notify::Notifier;
 pub use operations::{ConnectionInfo, Handlers, IoctlReply, Operations};
 pub use session::{Session, SessionHandle, Workers, mount, run, run_with};
 pub use types::*;
@@ -47,9 +51,9 @@ pub use types::*;
 /// Everything a filesystem usually needs: `use fusegen::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        Bytes, EntryAttributes, Errno, FileHandle, FileInfo, FileLock, FileType, Filesystem,
-        Forget, Inode, MountOptions, Operations, ReaddirReply, RenameFlags, RequestContext, Result,
-        SetAttr, StatvfsData, Workers,
+        BackingFile, Bytes, EntryAttributes, Errno, FileHandle, FileInfo, FileLock, FileType,
+        Filesystem, Forget, Inode, MountOptions, Operations, ReaddirReply, RenameFlags,
+        RequestContext, Result, SetAttr, StatvfsData, Workers,
     };
     pub use std::ffi::{OsStr, OsString};
 }

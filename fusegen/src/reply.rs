@@ -260,8 +260,12 @@ pub(crate) fn fixed<T: IntoBytes + Immutable>(value: &T) -> Reply {
 }
 
 /// CREATE and TMPFILE answer an entry followed by an open reply.
-pub(crate) fn create(attr: &EntryAttributes, info: &FileInfo, policy: &ReplyPolicy) -> Reply {
-    Reply::Fixed(Fixed::of(&entry_out(attr, policy)).push(&open_out(info, policy)))
+pub(crate) fn create(
+    attr: &EntryAttributes,
+    open: &abi::fuse_open_out,
+    policy: &ReplyPolicy,
+) -> Reply {
+    Reply::Fixed(Fixed::of(&entry_out(attr, policy)).push(open))
 }
 
 /// `fuse_write_out` for write.

@@ -254,6 +254,7 @@ fn open_out_ors_the_policy_flags() {
     let plain = FileInfo {
         fh: FileHandle(1),
         flags: OpenFlags::empty(),
+        backing: None,
     };
     let open = open_out(&plain, &ReplyPolicy::default());
     assert_eq!(open.fh, 1);
@@ -290,7 +291,8 @@ fn statfs_out_bytes() {
 
 #[test]
 fn create_is_entry_then_open() {
-    let reply = create(&sample(), &FileInfo::new(42), &direct_io_policy());
+    let policy = direct_io_policy();
+    let reply = create(&sample(), &open_out(&FileInfo::new(42), &policy), &policy);
     assert!(matches!(reply, Reply::Fixed(_)), "{reply:?}");
     let expected = [SAMPLE_ENTRY_HEAD, SAMPLE_ATTR, OPEN_OUT].concat();
     assert_eq!(reply.payload().len(), 144);

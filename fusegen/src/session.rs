@@ -1,35 +1,29 @@
 //! The session lifecycle, pyfuse3's `init` / `main` / `terminate` / `close`: mount, answer
-//! INIT, serve requests with a pool of worker tasks, stop on request or on unmount, unmount.
-//!
-//! Workers follow pyfuse3: one worker reads at a time; when a worker takes a request and no
-//! other worker is waiting to read, a new one starts (up to `max`); a worker that finishes a
-//! request while others are waiting exits if more than `min` are alive. So a slow handler
-//! never stops the filesystem from serving others.
+//! INIT, run the worker pool (`worker.rs`), stop on request or on unmount, unmount.
 
 use std::os::fd::{AsFd, OwnedFd};
-use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use futures_util::FutureExt;
 use nix::sys::eventfd::{EfdFlags, EventFd};
 use tokio::sync::{Mutex, mpsc, watch};
 use tokio::task::JoinSet;
-use tracing::Instrument;
 
 use crate::abi;
 use crate::dev::{Device, ReadBuf, ReadOutcome};
-use crate::dispatch::{Context, dispatch};
 use crate::error::Error;
 use crate::filesystem::Filesystem;
 use crate::init::{self, Negotiated};
 use crate::mount::{self, Mount, MountOptions};
+use crate::notify::{Notifier, NotifyChannel};
 use crate::operations::{ConnectionInfo, Operations};
+use crate::passthrough::Backings;
 use crate::reply::{self, Reply, ReplyPolicy};
 use crate::request::{self, Operation, opcode_name};
 use crate::types::OpenFlags;
+use crate::worker::{Control, End, Runtime, answer_malformed, send, worker};
 
 /// Worker task limits for [`Session::main`] (pyfuse3's `min_tasks` / `max_tasks`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,6 +88,7 @@ pub struct Session<FS: Operations> {
     mountpoint: PathBuf,
     shutdown: Arc<Shutdown>,
     destroyed: Arc<AtomicBool>,
+    notify: Arc<NotifyChannel>,
 }
 
 impl<FS: Operations> std::fmt::Debug for Session<FS> {
@@ -125,6 +120,7 @@ pub fn mount<FS: Operations>(
     let efd = EventFd::from_value_and_flags(0, EfdFlags::EFD_CLOEXEC | EfdFlags::EFD_NONBLOCK)
         .map_err(|e| Error::Device(e.into()))?;
     let (device, mount) = mount::mount(&mountpoint, &options)?;
+    let notify = NotifyChannel::new(device.try_clone().map_err(Error::Device)?);
     tracing::debug!(mountpoint = %mountpoint.display(), "mounted");
     Ok(Session {
         fs: Arc::new(fs),
@@ -137,40 +133,8 @@ pub fn mount<FS: Operations>(
             efd,
         }),
         destroyed: Arc::new(AtomicBool::new(false)),
+        notify,
     })
-}
-
-/// Why `main` stopped.
-#[derive(Debug)]
-enum End {
-    Terminated,
-    Unmounted,
-    Failed(Error),
-}
-
-/// Messages from workers to the loop in `main`.
-enum Control {
-    Spawn,
-    End(End),
-}
-
-/// State shared by the workers of one running session.
-struct Runtime<FS> {
-    fs: Arc<FS>,
-    dev: Device,
-    negotiated: Negotiated,
-    policy: ReplyPolicy,
-    noforget: bool,
-    /// With `allow_root`, the only users besides root who may use the mount (its owner).
-    allow_root_owner: Option<u32>,
-    /// The `debug` option: log every request at info level.
-    debug: bool,
-    read_lock: Mutex<()>,
-    alive: AtomicUsize,
-    idle: AtomicUsize,
-    workers: Workers,
-    stop: watch::Receiver<bool>,
-    control: mpsc::UnboundedSender<Control>,
 }
 
 impl<FS: Operations> Session<FS> {
@@ -179,6 +143,12 @@ impl<FS: Operations> Session<FS> {
         SessionHandle {
             shutdown: self.shutdown.clone(),
         }
+    }
+
+    /// A [`Notifier`] for cache invalidation and other kernel notifications; usable from any
+    /// task or thread until the session ends.
+    pub fn notifier(&self) -> Notifier {
+        Notifier::new(self.notify.clone())
     }
 
     /// Where the filesystem is mounted.
@@ -224,6 +194,17 @@ impl<FS: Operations> Session<FS> {
             r = self.handshake(&dev) => r?,
             _ = wakeup.readable() => return Ok(()),
         };
+        let backings = if negotiated.has(abi::FUSE_PASSTHROUGH) {
+            Some(Backings::new(dev.as_fd()).map_err(Error::Device)?)
+        } else {
+            if self.options.passthrough {
+                tracing::info!(
+                    "kernel passthrough unavailable (needs Linux 6.9+, root, and no writeback_cache); \
+                     reads and writes go through the handlers"
+                );
+            }
+            None
+        };
         let (stop_tx, stop) = watch::channel(false);
         let (control, mut control_rx) = mpsc::unbounded_channel();
         let rt = Arc::new(Runtime {
@@ -231,6 +212,7 @@ impl<FS: Operations> Session<FS> {
             dev,
             negotiated,
             policy: reply_policy(&self.options),
+            backings,
             noforget: self.options.noforget,
             allow_root_owner: self
                 .options
@@ -243,6 +225,7 @@ impl<FS: Operations> Session<FS> {
             workers,
             stop,
             control,
+            interrupts: self.options.intr.then(Default::default),
         });
         let mut tasks = JoinSet::new();
         for _ in 0..workers.min {
@@ -283,6 +266,7 @@ impl<FS: Operations> Session<FS> {
             while tasks.join_next().await.is_some() {}
         }
         drop(rt);
+        self.notify.close();
         match end {
             End::Terminated => Ok(()),
             End::Unmounted => {
@@ -373,6 +357,7 @@ impl<FS: Operations> Session<FS> {
             }
         }
         self.device = None;
+        self.notify.close();
     }
 }
 
@@ -399,166 +384,6 @@ fn reply_policy(o: &MountOptions) -> ReplyPolicy {
         umask: o.umask,
         open_flags,
     }
-}
-
-fn send(dev: &Device, unique: u64, reply: &Reply) {
-    if let Some(header) = reply::out_header(unique, reply)
-        && let Err(e) = dev.write(&header, reply.payload())
-    {
-        tracing::warn!(unique, error = %e, "writing reply to /dev/fuse failed");
-    }
-}
-
-/// A request whose arguments could not be parsed still gets an answer when its header is
-/// readable, so the caller in the kernel is not left waiting.
-fn answer_malformed(dev: &Device, bytes: &[u8]) {
-    if let Ok(h) = request::parse_header(bytes) {
-        let no_reply = matches!(
-            h.opcode,
-            abi::opcode::FUSE_FORGET | abi::opcode::FUSE_BATCH_FORGET | abi::opcode::FUSE_INTERRUPT
-        );
-        if !no_reply {
-            send(dev, h.unique, &Reply::Error(crate::Errno::EIO));
-        }
-    }
-}
-
-async fn worker<FS: Operations>(rt: Arc<Runtime<FS>>) {
-    let mut buf = ReadBuf::new(rt.negotiated.buffer_size());
-    let mut stop = rt.stop.clone();
-    loop {
-        if *stop.borrow() {
-            break;
-        }
-        rt.idle.fetch_add(1, Ordering::SeqCst);
-        let outcome = tokio::select! {
-            biased;
-            _ = stop.changed() => None,
-            r = async {
-                let _turn = rt.read_lock.lock().await;
-                rt.dev.read(buf.as_mut_bytes()).await
-            } => Some(r),
-        };
-        rt.idle.fetch_sub(1, Ordering::SeqCst);
-        let n = match outcome {
-            None => break,
-            Some(Ok(ReadOutcome::Request(n))) => n,
-            Some(Ok(ReadOutcome::Ended)) => {
-                let _ = rt.control.send(Control::End(End::Unmounted));
-                break;
-            }
-            Some(Err(e)) => {
-                let _ = rt.control.send(Control::End(End::Failed(Error::Device(e))));
-                break;
-            }
-        };
-        grow(&rt);
-        handle(&rt, &buf.as_mut_bytes()[..n]).await;
-        if shrink(&rt) {
-            return;
-        }
-    }
-    rt.alive.fetch_sub(1, Ordering::SeqCst);
-}
-
-/// Starts another worker when this one took the last idle slot and the limit allows it.
-fn grow<FS>(rt: &Runtime<FS>) {
-    if rt.idle.load(Ordering::SeqCst) > 0 {
-        return;
-    }
-    let grew = rt
-        .alive
-        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
-            (n < rt.workers.max).then_some(n + 1)
-        })
-        .is_ok();
-    if grew && rt.control.send(Control::Spawn).is_err() {
-        rt.alive.fetch_sub(1, Ordering::SeqCst);
-    }
-}
-
-/// A worker above `min` leaves when another is already waiting for work.
-fn shrink<FS>(rt: &Runtime<FS>) -> bool {
-    if rt.idle.load(Ordering::SeqCst) == 0 {
-        return false;
-    }
-    rt.alive
-        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
-            (n > rt.workers.min).then_some(n - 1)
-        })
-        .is_ok()
-}
-
-async fn handle<FS: Operations>(rt: &Runtime<FS>, bytes: &[u8]) {
-    let req = match request::parse(bytes, rt.negotiated.layout) {
-        Ok(req) => req,
-        Err(e) => {
-            tracing::warn!(error = %e, "malformed request from the kernel");
-            answer_malformed(&rt.dev, bytes);
-            return;
-        }
-    };
-    let h = req.header;
-    let (unique, opcode) = (h.unique, h.opcode);
-    let no_reply = matches!(
-        req.op,
-        Operation::Forget { .. }
-            | Operation::BatchForget { .. }
-            | Operation::Interrupt { .. }
-            | Operation::NotifyReply { .. }
-    );
-    if rt.debug {
-        tracing::info!(
-            unique,
-            opcode = opcode_name(opcode),
-            nodeid = h.nodeid,
-            uid = h.uid,
-            pid = h.pid,
-            "request"
-        );
-    }
-    // `allow_root`: the kernel lets everyone in (it only knows allow_other), so refuse here.
-    if let Some(owner) = rt.allow_root_owner
-        && !no_reply
-        && h.uid != owner
-        && h.uid != 0
-    {
-        send(&rt.dev, unique, &Reply::Error(crate::Errno::EACCES));
-        return;
-    }
-    let span = tracing::debug_span!(
-        "request",
-        unique,
-        opcode = opcode_name(opcode),
-        nodeid = h.nodeid
-    );
-    let cx = Context {
-        fs: &*rt.fs,
-        negotiated: &rt.negotiated,
-        policy: &rt.policy,
-        noforget: rt.noforget,
-    };
-    let reply = match AssertUnwindSafe(dispatch(&cx, h, req.op))
-        .catch_unwind()
-        .instrument(span)
-        .await
-    {
-        Ok(reply) => reply,
-        Err(panic) => {
-            let msg = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_default();
-            tracing::error!(unique, opcode = opcode_name(opcode), panic = %msg, "handler panicked, answering EIO");
-            if no_reply {
-                Reply::None
-            } else {
-                Reply::Error(crate::Errno::EIO)
-            }
-        }
-    };
-    send(&rt.dev, unique, &reply);
 }
 
 /// Mounts `fs` with its `#[fuse(...)]` configuration, serves it until Ctrl-C (SIGINT) or

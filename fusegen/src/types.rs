@@ -4,6 +4,8 @@
 //! These are plain Rust types; their conversion to kernel structs lives in `reply.rs` and
 //! from kernel structs in `request.rs`.
 
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bitflags::bitflags;
@@ -214,13 +216,49 @@ bitflags! {
     }
 }
 
+/// A file whose reads and writes the kernel performs itself, without calling the `read` and
+/// `write` handlers (FUSE passthrough, Linux 6.9+): attach it to an open reply with
+/// [`FileInfo::with_backing`].
+///
+/// Used only when the mount asks for it (`#[fuse(passthrough)]`) and the kernel grants it;
+/// otherwise the handlers serve the data as usual.
+#[derive(Debug, Clone)]
+pub struct BackingFile(Arc<OwnedFd>);
+
+impl BackingFile {
+    /// Backs an open file with `fd` (opened with the access mode the caller asked for).
+    pub fn new(fd: impl Into<OwnedFd>) -> BackingFile {
+        BackingFile(Arc::new(fd.into()))
+    }
+
+    /// Backs an open file with a duplicate of `file`'s descriptor.
+    pub fn from_file(file: &std::fs::File) -> std::io::Result<BackingFile> {
+        Ok(BackingFile::new(file.try_clone()?))
+    }
+
+    pub(crate) fn as_fd(&self) -> BorrowedFd<'_> {
+        self.0.as_fd()
+    }
+}
+
+impl PartialEq for BackingFile {
+    /// Two backings are equal when they share the same descriptor.
+    fn eq(&self, other: &BackingFile) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for BackingFile {}
+
 /// The reply to `open`, `opendir` and `create` (pyfuse3's `FileInfo`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileInfo {
     /// Handle passed back on every request for this open file.
     pub fh: FileHandle,
     /// `FOPEN_*` flags. [`FileInfo::new`] sets `KEEP_CACHE`, as pyfuse3 does.
     pub flags: OpenFlags,
+    /// A file the kernel reads and writes directly (kernel passthrough), if any.
+    pub backing: Option<BackingFile>,
 }
 
 impl FileInfo {
@@ -229,7 +267,14 @@ impl FileInfo {
         FileInfo {
             fh: fh.into(),
             flags: OpenFlags::KEEP_CACHE,
+            backing: None,
         }
+    }
+
+    /// Lets the kernel do this file's reads and writes on `backing` (kernel passthrough).
+    pub fn with_backing(mut self, backing: BackingFile) -> FileInfo {
+        self.backing = Some(backing);
+        self
     }
 
     /// Adds or removes `DIRECT_IO` (reads and writes bypass the page cache).

@@ -134,6 +134,13 @@ pub struct MountOptions {
     /// `atomic_o_trunc` (runtime): `open` handles `O_TRUNC` itself, so the kernel sends no
     /// separate truncating `setattr`.
     pub atomic_o_trunc: bool,
+    /// `passthrough` (runtime): ask for kernel passthrough (Linux 6.9+, root), so opens that
+    /// return a [`BackingFile`](crate::BackingFile) are read and written by the kernel directly.
+    /// Not compatible with `writeback_cache`.
+    pub passthrough: bool,
+    /// `max_stack_depth=N` (runtime, 1 or 2): how many passthrough filesystems may be stacked
+    /// on top of this one's backing files; 1 when unset.
+    pub max_stack_depth: Option<u32>,
     /// `max_write=N` (runtime): the largest write request to accept, in bytes.
     pub max_write: Option<u32>,
     /// `max_readahead=N` (runtime): the readahead limit to negotiate at INIT, in bytes.
@@ -184,6 +191,8 @@ impl Default for MountOptions {
             cache_symlinks: false,
             acl: false,
             atomic_o_trunc: false,
+            passthrough: false,
+            max_stack_depth: None,
             max_write: None,
             max_readahead: None,
             max_background: None,
@@ -288,6 +297,20 @@ impl MountOptions {
         if let Some(sig) = self.intr_signal {
             check_signal(sig)
                 .map_err(|reason| MountError::invalid(format!("intr_signal={sig}"), reason))?;
+        }
+        if self.passthrough && self.writeback_cache {
+            return Err(MountError::invalid(
+                "passthrough",
+                "the kernel does not combine passthrough with `writeback_cache`; keep only one",
+            ));
+        }
+        if let Some(depth) = self.max_stack_depth
+            && !(1..=2).contains(&depth)
+        {
+            return Err(MountError::invalid(
+                format!("max_stack_depth={depth}"),
+                "the kernel allows a passthrough stacking depth of 1 or 2",
+            ));
         }
         if let Some(mask) = self.umask
             && mask > 0o7777

@@ -1,0 +1,281 @@
+//! The worker pool of a running session: workers read requests from the device one at a
+//! time, handle them, and reply; interrupts cancel handlers; panics become `EIO`.
+//!
+//! Workers follow pyfuse3: one worker reads at a time; when a worker takes a request and no
+//! other worker is waiting to read, a new one starts (up to `max`); a worker that finishes a
+//! request while others are waiting exits if more than `min` are alive. So a slow handler
+//! never stops the filesystem from serving others.
+
+use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex as StdMutex};
+
+use futures_util::FutureExt;
+use tokio::sync::{Mutex, mpsc, oneshot, watch};
+use tracing::Instrument;
+
+use crate::abi;
+use crate::dev::{Device, ReadBuf, ReadOutcome};
+use crate::dispatch::{Context, dispatch};
+use crate::error::Error;
+use crate::init::Negotiated;
+use crate::operations::Operations;
+use crate::passthrough::Backings;
+use crate::reply::{self, Reply, ReplyPolicy};
+use crate::request::{self, Operation, opcode_name};
+use crate::session::Workers;
+
+/// Why `main` stopped.
+#[derive(Debug)]
+pub(crate) enum End {
+    Terminated,
+    Unmounted,
+    Failed(Error),
+}
+
+/// Messages from workers to the loop in `main`.
+pub(crate) enum Control {
+    Spawn,
+    End(End),
+}
+
+/// State shared by the workers of one running session.
+pub(crate) struct Runtime<FS> {
+    pub(crate) fs: Arc<FS>,
+    pub(crate) dev: Device,
+    pub(crate) negotiated: Negotiated,
+    pub(crate) policy: ReplyPolicy,
+    /// Backing files of open files, when the kernel granted passthrough.
+    pub(crate) backings: Option<Backings>,
+    pub(crate) noforget: bool,
+    /// With `allow_root`, the only users besides root who may use the mount (its owner).
+    pub(crate) allow_root_owner: Option<u32>,
+    /// The `debug` option: log every request at info level.
+    pub(crate) debug: bool,
+    pub(crate) read_lock: Mutex<()>,
+    pub(crate) alive: AtomicUsize,
+    pub(crate) idle: AtomicUsize,
+    pub(crate) workers: Workers,
+    pub(crate) stop: watch::Receiver<bool>,
+    pub(crate) control: mpsc::UnboundedSender<Control>,
+    /// With the `intr` option: cancellers of the requests being handled, by `unique`.
+    pub(crate) interrupts: Option<StdMutex<HashMap<u64, oneshot::Sender<()>>>>,
+}
+
+pub(crate) fn send(dev: &Device, unique: u64, reply: &Reply) {
+    if let Some(header) = reply::out_header(unique, reply)
+        && let Err(e) = dev.write(&header, reply.payload())
+    {
+        tracing::warn!(unique, error = %e, "writing reply to /dev/fuse failed");
+    }
+}
+
+/// A request whose arguments could not be parsed still gets an answer when its header is
+/// readable, so the caller in the kernel is not left waiting.
+pub(crate) fn answer_malformed(dev: &Device, bytes: &[u8]) {
+    if let Ok(h) = request::parse_header(bytes) {
+        let no_reply = matches!(
+            h.opcode,
+            abi::opcode::FUSE_FORGET | abi::opcode::FUSE_BATCH_FORGET | abi::opcode::FUSE_INTERRUPT
+        );
+        if !no_reply {
+            send(dev, h.unique, &Reply::Error(crate::Errno::EIO));
+        }
+    }
+}
+
+pub(crate) async fn worker<FS: Operations>(rt: Arc<Runtime<FS>>) {
+    let mut buf = ReadBuf::new(rt.negotiated.buffer_size());
+    let mut stop = rt.stop.clone();
+    loop {
+        if *stop.borrow() {
+            break;
+        }
+        rt.idle.fetch_add(1, Ordering::SeqCst);
+        let outcome = tokio::select! {
+            biased;
+            _ = stop.changed() => None,
+            r = async {
+                let _turn = rt.read_lock.lock().await;
+                rt.dev.read(buf.as_mut_bytes()).await
+            } => Some(r),
+        };
+        rt.idle.fetch_sub(1, Ordering::SeqCst);
+        let n = match outcome {
+            None => break,
+            Some(Ok(ReadOutcome::Request(n))) => n,
+            Some(Ok(ReadOutcome::Ended)) => {
+                let _ = rt.control.send(Control::End(End::Unmounted));
+                break;
+            }
+            Some(Err(e)) => {
+                let _ = rt.control.send(Control::End(End::Failed(Error::Device(e))));
+                break;
+            }
+        };
+        grow(&rt);
+        handle(&rt, &buf.as_mut_bytes()[..n]).await;
+        if shrink(&rt) {
+            return;
+        }
+    }
+    rt.alive.fetch_sub(1, Ordering::SeqCst);
+}
+
+/// Starts another worker when this one took the last idle slot and the limit allows it.
+fn grow<FS>(rt: &Runtime<FS>) {
+    if rt.idle.load(Ordering::SeqCst) > 0 {
+        return;
+    }
+    let grew = rt
+        .alive
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+            (n < rt.workers.max).then_some(n + 1)
+        })
+        .is_ok();
+    if grew && rt.control.send(Control::Spawn).is_err() {
+        rt.alive.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// A worker above `min` leaves when another is already waiting for work.
+fn shrink<FS>(rt: &Runtime<FS>) -> bool {
+    if rt.idle.load(Ordering::SeqCst) == 0 {
+        return false;
+    }
+    rt.alive
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+            (n > rt.workers.min).then_some(n - 1)
+        })
+        .is_ok()
+}
+
+async fn handle<FS: Operations>(rt: &Runtime<FS>, bytes: &[u8]) {
+    let req = match request::parse(bytes, rt.negotiated.layout) {
+        Ok(req) => req,
+        Err(e) => {
+            tracing::warn!(error = %e, "malformed request from the kernel");
+            answer_malformed(&rt.dev, bytes);
+            return;
+        }
+    };
+    let h = req.header;
+    let (unique, opcode) = (h.unique, h.opcode);
+    let no_reply = matches!(
+        req.op,
+        Operation::Forget { .. }
+            | Operation::BatchForget { .. }
+            | Operation::Interrupt { .. }
+            | Operation::NotifyReply { .. }
+    );
+    if rt.debug {
+        tracing::info!(
+            unique,
+            opcode = opcode_name(opcode),
+            nodeid = h.nodeid,
+            uid = h.uid,
+            pid = h.pid,
+            "request"
+        );
+    }
+    // `allow_root`: the kernel lets everyone in (it only knows allow_other), so refuse here.
+    if let Some(owner) = rt.allow_root_owner
+        && !no_reply
+        && h.uid != owner
+        && h.uid != 0
+    {
+        send(&rt.dev, unique, &Reply::Error(crate::Errno::EACCES));
+        return;
+    }
+    if let Operation::Interrupt { arg } = req.op {
+        interrupt(rt, unique, arg.unique);
+        return;
+    }
+    let span = tracing::debug_span!(
+        "request",
+        unique,
+        opcode = opcode_name(opcode),
+        nodeid = h.nodeid
+    );
+    let cx = Context {
+        fs: &*rt.fs,
+        negotiated: &rt.negotiated,
+        policy: &rt.policy,
+        noforget: rt.noforget,
+        backings: rt.backings.as_ref(),
+    };
+    let cancelled = register(rt, unique);
+    let handler = AssertUnwindSafe(dispatch(&cx, h, req.op))
+        .catch_unwind()
+        .instrument(span);
+    let outcome = match cancelled {
+        Some(cancelled) => {
+            tokio::select! {
+                r = handler => Some(r),
+                _ = cancelled => None,
+            }
+        }
+        None => Some(handler.await),
+    };
+    if let Some(interrupts) = &rt.interrupts {
+        interrupts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&unique);
+    }
+    let reply = match outcome {
+        // Interrupted: the handler's future was dropped, so its work stopped at an await.
+        None => Reply::Error(crate::Errno::EINTR),
+        Some(Ok(reply)) => reply,
+        Some(Err(panic)) => {
+            let msg = panic_message(&*panic);
+            tracing::error!(unique, opcode = opcode_name(opcode), panic = %msg, "handler panicked, answering EIO");
+            if no_reply {
+                Reply::None
+            } else {
+                Reply::Error(crate::Errno::EIO)
+            }
+        }
+    };
+    send(&rt.dev, unique, &reply);
+}
+
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_default()
+}
+
+/// With `intr`, a request can be cancelled by the kernel's INTERRUPT until it is answered.
+fn register<FS>(rt: &Runtime<FS>, unique: u64) -> Option<oneshot::Receiver<()>> {
+    let interrupts = rt.interrupts.as_ref()?;
+    let (tx, rx) = oneshot::channel();
+    interrupts
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(unique, tx);
+    Some(rx)
+}
+
+/// INTERRUPT for `target`: cancel its handler. A target not (yet) registered may still be on
+/// its way from the device to a worker, so the kernel is asked to resend with `EAGAIN`; an
+/// interrupt without `intr` is dropped (the handler finishes normally).
+fn interrupt<FS>(rt: &Runtime<FS>, unique: u64, target: u64) {
+    let Some(interrupts) = &rt.interrupts else {
+        return;
+    };
+    let canceller = interrupts
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .remove(&target);
+    match canceller {
+        Some(cancel) => {
+            tracing::debug!(target, "interrupting handler");
+            let _ = cancel.send(());
+        }
+        None => send(&rt.dev, unique, &Reply::Error(crate::Errno::EAGAIN)),
+    }
+}
