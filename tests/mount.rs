@@ -13,9 +13,13 @@ mod concurrency;
 mod errors;
 #[path = "mount/examples.rs"]
 mod examples;
+#[path = "mount/faults.rs"]
+mod faults;
 #[path = "mount/lifecycle.rs"]
 mod lifecycle;
 #[path = "mount/macros.rs"]
 mod macros;
+#[path = "mount/notify.rs"]
+mod notify;
 #[path = "mount/options.rs"]
 mod options;

@@ -34,6 +34,10 @@ impl OptionChecks {
 
 /// Compile-time agreement between `#[fuse(...)]` options and the handlers written: a
 /// mismatch fails constant evaluation with a message saying what to add or remove.
+///
+/// `#[track_caller]` puts the error on the generated call (spanned on the user's `impl Fs`)
+/// instead of on the `panic!` below, with a note pointing into this file.
+#[track_caller]
 pub const fn check_options<T: Filesystem>() {
     let o = T::__FUSEGEN_OPTION_CHECKS;
     let h = <T as Operations>::HANDLERS;

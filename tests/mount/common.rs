@@ -52,6 +52,7 @@ pub fn within<T: Send + 'static>(
 /// A filesystem mounted for the duration of a test.
 pub struct TestMount {
     fs: std::sync::Arc<dyn std::any::Any + Send + Sync>,
+    notifier: fusegen::Notifier,
     dir: Option<tempfile::TempDir>,
     path: PathBuf,
     handle: SessionHandle,
@@ -84,9 +85,11 @@ impl TestMount {
         let session = fusegen::mount(fs, &path, options)?;
         let handle = session.handle();
         let fs = session.filesystem().clone();
+        let notifier = session.notifier();
         let server = std::thread::spawn(move || serve(session, workers));
         let mount = TestMount {
             fs,
+            notifier,
             dir: Some(dir),
             path,
             handle,
@@ -118,6 +121,11 @@ impl TestMount {
             .fs
             .downcast_ref::<FS>()
             .expect("with_fs: wrong filesystem type"))
+    }
+
+    /// The session's notifier.
+    pub fn notifier(&self) -> fusegen::Notifier {
+        self.notifier.clone()
     }
 
     /// The session's handle (terminate from anywhere).

@@ -24,6 +24,23 @@ pub struct Probe {
     pub reads: AtomicUsize,
     pub destroyed: AtomicBool,
     pub initialized: AtomicBool,
+    /// Reads whose handler future was dropped before finishing (interrupted).
+    pub cancelled: AtomicUsize,
+}
+
+/// Keeps `in_flight` right even when a handler's future is dropped mid-way.
+struct InFlight<'a> {
+    probe: &'a Probe,
+    finished: bool,
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.probe.in_flight.fetch_sub(1, Ordering::SeqCst);
+        if !self.finished {
+            self.probe.cancelled.fetch_add(1, Ordering::SeqCst);
+        }
+    }
 }
 
 pub struct TestFs {
@@ -110,7 +127,14 @@ impl Operations for TestFs {
         _ctx: &RequestContext,
     ) -> Result<Bytes> {
         let (name, data) = self.by_ino(ino).ok_or(Errno::ENOENT)?;
+        if name == "panic" {
+            panic!("deliberate panic in a read handler");
+        }
         let now = self.probe.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        let mut guard = InFlight {
+            probe: &self.probe,
+            finished: false,
+        };
         self.probe.peak.fetch_max(now, Ordering::SeqCst);
         self.probe.reads.fetch_add(1, Ordering::SeqCst);
         if name.starts_with("slow") {
@@ -119,7 +143,8 @@ impl Operations for TestFs {
                 permit.forget();
             }
         }
-        self.probe.in_flight.fetch_sub(1, Ordering::SeqCst);
+        guard.finished = true;
+        drop(guard);
         let start = (offset as usize).min(data.len());
         let end = start.saturating_add(size as usize).min(data.len());
         Ok(Bytes::copy_from_slice(&data[start..end]))

@@ -100,10 +100,14 @@ static SPECS: &[Spec] = &[
     flag("acl", |o| o.acl = true),
     flag("atomic_o_trunc", |o| o.atomic_o_trunc = true),
     flag("passthrough", |o| o.passthrough = true),
-    valued("max_stack_depth", "1|2", |o, v| match v {
-        "1" => Ok(o.max_stack_depth = Some(1)),
-        "2" => Ok(o.max_stack_depth = Some(2)),
-        _ => Err("expected 1 or 2".to_string()),
+    valued("max_stack_depth", "1|2", |o, v| {
+        let depth = match v {
+            "1" => 1,
+            "2" => 2,
+            _ => return Err("expected 1 or 2".to_string()),
+        };
+        o.max_stack_depth = Some(depth);
+        Ok(())
     }),
     valued("max_write", "BYTES", |o, v| {
         number(v).map(|n| o.max_write = Some(n))
