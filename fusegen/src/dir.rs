@@ -35,6 +35,7 @@ pub struct ReaddirReply<'a> {
     plus: bool,
     policy: &'a ReplyPolicy,
     entries: usize,
+    invalid: Option<&'static str>,
 }
 
 const DIRENT: usize = size_of::<abi::fuse_dirent>();
@@ -52,6 +53,7 @@ impl<'a> ReaddirReply<'a> {
             plus,
             policy,
             entries: 0,
+            invalid: None,
         }
     }
 
@@ -64,8 +66,15 @@ impl<'a> ReaddirReply<'a> {
     /// Entries carry full attributes (READDIRPLUS) whenever the kernel asked for them: then
     /// each added entry other than `.` and `..` with a non-zero inode counts as one lookup, and
     /// the filesystem must expect a matching `forget`.
+    ///
+    /// A name that is empty, longer than 255 bytes or contains `/` or NUL, or attributes
+    /// without a file type, are refused (`false`) and the whole reply becomes `EIO`.
     pub fn add(&mut self, name: &OsStr, attr: &EntryAttributes, next_offset: u64) -> bool {
         let name = name.as_bytes();
+        if let Some(problem) = check_entry(name, attr) {
+            self.invalid = Some(problem);
+            return false;
+        }
         let header = if self.plus { DIRENTPLUS } else { DIRENT };
         let record = padded(header + name.len());
         if self.buf.len() + record > self.max {
@@ -108,8 +117,27 @@ impl<'a> ReaddirReply<'a> {
         self.plus
     }
 
+    /// Why an entry was refused, if one was.
+    pub(crate) fn invalid(&self) -> Option<&'static str> {
+        self.invalid
+    }
+
     pub(crate) fn into_bytes(self) -> Vec<u8> {
         self.buf
+    }
+}
+
+fn check_entry(name: &[u8], attr: &EntryAttributes) -> Option<&'static str> {
+    if name.is_empty() {
+        Some("empty name")
+    } else if name.len() > 255 {
+        Some("name longer than 255 bytes")
+    } else if name.contains(&b'/') || name.contains(&0) {
+        Some("name contains `/` or NUL")
+    } else if attr.kind().is_none() {
+        Some("attributes without a file type in `mode`")
+    } else {
+        None
     }
 }
 
@@ -155,6 +183,28 @@ mod tests {
         assert!(r.add(OsStr::new("12345678"), &attr(2, FileType::RegularFile), 1));
         assert!(r.add(OsStr::new("abcdefgh"), &attr(3, FileType::RegularFile), 2));
         assert!(!r.add(OsStr::new("x"), &attr(4, FileType::RegularFile), 3));
+    }
+
+    #[test]
+    fn invalid_names_and_attributes_are_refused() {
+        let policy = ReplyPolicy::default();
+        let good = attr(2, FileType::RegularFile);
+        for bad in ["", "a/b", "nul\0", &"x".repeat(256)] {
+            let mut r = ReaddirReply::new(4096, false, &policy);
+            assert!(!r.add(OsStr::new(bad), &good, 1), "{bad:?} accepted");
+            assert!(r.invalid().is_some());
+        }
+        let mut untyped = good;
+        untyped.mode = 0o644;
+        let mut r = ReaddirReply::new(4096, false, &policy);
+        assert!(!r.add(OsStr::new("f"), &untyped, 1));
+        assert_eq!(
+            r.invalid(),
+            Some("attributes without a file type in `mode`")
+        );
+        let mut r = ReaddirReply::new(4096, false, &policy);
+        assert!(r.add(OsStr::new(&"y".repeat(255)), &good, 1));
+        assert_eq!(r.invalid(), None);
     }
 
     #[test]

@@ -21,8 +21,8 @@ use crate::passthrough::Backings;
 use crate::reply::{self, Reply, ReplyPolicy};
 use crate::request::Operation;
 use crate::types::{
-    FileHandle, FileInfo, FileLock, Forget, Inode, RenameFlags, RequestContext, SetAttr,
-    time_from_kernel,
+    EntryAttributes, FileHandle, FileInfo, FileLock, Forget, Inode, RenameFlags, RequestContext,
+    SetAttr, time_from_kernel,
 };
 
 /// Everything a request needs besides its own bytes.
@@ -56,7 +56,10 @@ pub(crate) async fn dispatch<FS: Operations>(
     let policy = cx.policy;
     use Operation as O;
     let result: Result<Reply> = match op {
-        O::Lookup { name } => fs.lookup(ino, name, &ctx).await.map(|a| entry(&a, policy)),
+        O::Lookup { name } => fs
+            .lookup(ino, name, &ctx)
+            .await
+            .and_then(|a| entry(&a, policy)),
         O::Forget { arg } => {
             if !cx.noforget {
                 fs.forget(&[Forget {
@@ -84,30 +87,30 @@ pub(crate) async fn dispatch<FS: Operations>(
             let fh = fh_if(arg.getattr_flags & FUSE_GETATTR_FH != 0, arg.fh);
             fs.getattr(ino, fh, &ctx)
                 .await
-                .map(|a| reply::fixed(&reply::attr_out(&a, policy)))
+                .and_then(|a| attr_reply(&a, policy))
         }
         O::Setattr { arg } => {
             let (set, fh) = setattr_from_kernel(arg);
             fs.setattr(ino, &set, fh, &ctx)
                 .await
-                .map(|a| reply::fixed(&reply::attr_out(&a, policy)))
+                .and_then(|a| attr_reply(&a, policy))
         }
         O::Readlink => fs.readlink(ino, &ctx).await.map(Reply::Data),
         O::Symlink { name, target } => fs
             .symlink(ino, name, target, &ctx)
             .await
-            .map(|a| entry(&a, policy)),
+            .and_then(|a| entry(&a, policy)),
         O::Mknod { arg, name } => {
             ctx.umask = arg.umask;
             fs.mknod(ino, name, arg.mode, arg.rdev, &ctx)
                 .await
-                .map(|a| entry(&a, policy))
+                .and_then(|a| entry(&a, policy))
         }
         O::Mkdir { arg, name } => {
             ctx.umask = arg.umask;
             fs.mkdir(ino, name, arg.mode, &ctx)
                 .await
-                .map(|a| entry(&a, policy))
+                .and_then(|a| entry(&a, policy))
         }
         O::Unlink { name } => fs.unlink(ino, name, &ctx).await.map(|()| Reply::Empty),
         O::Rmdir { name } => fs.rmdir(ino, name, &ctx).await.map(|()| Reply::Empty),
@@ -125,7 +128,7 @@ pub(crate) async fn dispatch<FS: Operations>(
         O::Link { arg, name } => fs
             .link(Inode(arg.oldnodeid), ino, name, &ctx)
             .await
-            .map(|a| entry(&a, policy)),
+            .and_then(|a| entry(&a, policy)),
         O::Open { arg } => {
             // Mount-wide open flags (direct_io, kernel_cache) only apply to opens the kernel
             // sends, so with such flags an unwritten `open` must not switch opens off.
@@ -214,7 +217,17 @@ pub(crate) async fn dispatch<FS: Operations>(
             let r = fs
                 .readdir(ino, FileHandle(arg.fh), arg.offset, &mut out, &ctx)
                 .await;
-            r.map(|()| Reply::Data(Bytes::from(out.into_bytes())))
+            r.and_then(|()| match out.invalid() {
+                Some(why) => {
+                    tracing::warn!(
+                        handler = "readdir",
+                        problem = why,
+                        "invalid entry, answering EIO"
+                    );
+                    Err(Errno::EIO)
+                }
+                None => Ok(Reply::Data(Bytes::from(out.into_bytes()))),
+            })
         }
         O::Access { arg } => match fs.access(ino, arg.mask as i32, &ctx).await {
             Ok(true) => Ok(Reply::Empty),
@@ -224,12 +237,18 @@ pub(crate) async fn dispatch<FS: Operations>(
         O::Create { arg, name } => {
             ctx.umask = arg.umask;
             let r = fs.create(ino, name, arg.mode, arg.flags as i32, &ctx).await;
-            r.map(|(info, attr)| reply::create(&attr, &opened(cx, attr.ino, &info), policy))
+            r.and_then(|(info, attr)| {
+                valid_attributes(&attr)?;
+                Ok(reply::create(&attr, &opened(cx, attr.ino, &info), policy))
+            })
         }
         O::Tmpfile { arg, .. } => {
             ctx.umask = arg.umask;
             let r = fs.tmpfile(ino, arg.mode, arg.flags as i32, &ctx).await;
-            r.map(|(info, attr)| reply::create(&attr, &opened(cx, attr.ino, &info), policy))
+            r.and_then(|(info, attr)| {
+                valid_attributes(&attr)?;
+                Ok(reply::create(&attr, &opened(cx, attr.ino, &info), policy))
+            })
         }
         O::Getlk { arg } => {
             let lock = lock_from_kernel(&arg.lk);
@@ -304,7 +323,10 @@ pub(crate) async fn dispatch<FS: Operations>(
         O::Statx { arg } => {
             let fh = fh_if(arg.getattr_flags & FUSE_GETATTR_FH != 0, arg.fh);
             let r = fs.statx(ino, fh, arg.sx_flags, arg.sx_mask, &ctx).await;
-            r.map(|a| reply::fixed(&reply::statx_out(&a, policy)))
+            r.and_then(|a| {
+                valid_attributes(&a)?;
+                Ok(reply::fixed(&reply::statx_out(&a, policy)))
+            })
         }
         O::Destroy => {
             fs.destroy().await;
@@ -324,8 +346,30 @@ pub(crate) async fn dispatch<FS: Operations>(
     Reply::from_result(result)
 }
 
-fn entry(attr: &crate::types::EntryAttributes, policy: &ReplyPolicy) -> Reply {
-    reply::fixed(&reply::entry_out(attr, policy))
+fn entry(attr: &EntryAttributes, policy: &ReplyPolicy) -> Result<Reply> {
+    if attr.ino.0 != 0 {
+        valid_attributes(attr)?;
+    }
+    Ok(reply::fixed(&reply::entry_out(attr, policy)))
+}
+
+fn attr_reply(attr: &EntryAttributes, policy: &ReplyPolicy) -> Result<Reply> {
+    valid_attributes(attr)?;
+    Ok(reply::fixed(&reply::attr_out(attr, policy)))
+}
+
+/// Attributes the kernel would misread are a handler bug: answer `EIO` and say why, rather
+/// than corrupt the kernel's view of the inode.
+fn valid_attributes(attr: &EntryAttributes) -> Result<()> {
+    if attr.kind().is_none() {
+        tracing::warn!(
+            ino = attr.ino.0,
+            mode = format_args!("{:o}", attr.mode),
+            "handler returned attributes without a file type in `mode`, answering EIO"
+        );
+        return Err(Errno::EIO);
+    }
+    Ok(())
 }
 
 fn truncate(data: Bytes, max: usize) -> Bytes {

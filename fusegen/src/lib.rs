@@ -19,6 +19,7 @@ mod dispatch;
 mod errno;
 mod error;
 mod filesystem;
+mod inflight;
 mod init;
 pub mod mount;
 mod notify;
@@ -42,6 +43,7 @@ pub use fusegen_macros::Filesystem;
 /// `#[fusegen::handlers]`: the `Operations` implementation from an `impl` block of `async fn`
 /// handlers (`docs/handlers.md`).
 pub use fusegen_macros::handlers;
+pub use inflight::InFlightRequest;
 pub use mount::{MountError, MountMethod, MountOptions};
 pub use notify::Notifier;
 pub use operations::{ConnectionInfo, Handlers, IoctlReply, Operations};

@@ -15,6 +15,7 @@ use crate::abi;
 use crate::dev::{Device, ReadBuf, ReadOutcome};
 use crate::error::Error;
 use crate::filesystem::Filesystem;
+use crate::inflight::{InFlight, InFlightRequest};
 use crate::init::{self, Negotiated};
 use crate::mount::{self, Mount, MountOptions};
 use crate::notify::{Notifier, NotifyChannel};
@@ -60,6 +61,7 @@ struct Shutdown {
 #[derive(Debug, Clone)]
 pub struct SessionHandle {
     shutdown: Arc<Shutdown>,
+    in_flight: Arc<InFlight>,
 }
 
 impl SessionHandle {
@@ -70,6 +72,12 @@ impl SessionHandle {
         // Ignoring the result is right: the only failure is a full counter, which already
         // wakes the session.
         let _ = self.shutdown.efd.write(1);
+    }
+
+    /// The requests being handled right now, oldest first: what a stuck filesystem is doing
+    /// (pyfuse3's `stacktrace`). `fusegen::run` logs this list on `SIGUSR1`.
+    pub fn in_flight(&self) -> Vec<InFlightRequest> {
+        self.in_flight.snapshot()
     }
 
     /// Whether `terminate` has been called.
@@ -89,6 +97,7 @@ pub struct Session<FS: Operations> {
     shutdown: Arc<Shutdown>,
     destroyed: Arc<AtomicBool>,
     notify: Arc<NotifyChannel>,
+    in_flight: Arc<InFlight>,
 }
 
 impl<FS: Operations> std::fmt::Debug for Session<FS> {
@@ -120,6 +129,7 @@ pub fn mount<FS: Operations>(
     let efd = EventFd::from_value_and_flags(0, EfdFlags::EFD_CLOEXEC | EfdFlags::EFD_NONBLOCK)
         .map_err(|e| Error::Device(e.into()))?;
     let (device, mount) = mount::mount(&mountpoint, &options)?;
+    let in_flight = Arc::new(InFlight::new(options.intr));
     let notify = NotifyChannel::new(device.try_clone().map_err(Error::Device)?);
     tracing::debug!(mountpoint = %mountpoint.display(), "mounted");
     Ok(Session {
@@ -134,6 +144,7 @@ pub fn mount<FS: Operations>(
         }),
         destroyed: Arc::new(AtomicBool::new(false)),
         notify,
+        in_flight,
     })
 }
 
@@ -142,6 +153,7 @@ impl<FS: Operations> Session<FS> {
     pub fn handle(&self) -> SessionHandle {
         SessionHandle {
             shutdown: self.shutdown.clone(),
+            in_flight: self.in_flight.clone(),
         }
     }
 
@@ -225,7 +237,7 @@ impl<FS: Operations> Session<FS> {
             workers,
             stop,
             control,
-            interrupts: self.options.intr.then(Default::default),
+            in_flight: self.in_flight.clone(),
         });
         let mut tasks = JoinSet::new();
         for _ in 0..workers.min {
@@ -398,7 +410,16 @@ pub async fn run<FS: Filesystem>(fs: FS, mountpoint: impl AsRef<Path>) -> Result
     run_with(fs, mountpoint, FS::mount_options(), FS::workers()).await
 }
 
-/// [`run`] with explicit mount options and worker limits.
+fn log_in_flight(handle: &SessionHandle) {
+    let requests = handle.in_flight();
+    tracing::info!(count = requests.len(), "requests in flight (SIGUSR1)");
+    for r in requests {
+        tracing::info!(unique = r.unique, opcode = r.opcode, nodeid = r.nodeid, age = ?r.age, "in flight");
+    }
+}
+
+/// [`run`] with explicit mount options and worker limits. `SIGINT`/`SIGTERM` stop it;
+/// `SIGUSR1` logs the requests in flight.
 pub async fn run_with<FS: Operations>(
     fs: FS,
     mountpoint: impl AsRef<Path>,
@@ -410,10 +431,15 @@ pub async fn run_with<FS: Operations>(
     let handle = session.handle();
     let mut sigint = signal(SignalKind::interrupt()).map_err(Error::Device)?;
     let mut sigterm = signal(SignalKind::terminate()).map_err(Error::Device)?;
+    let mut sigusr1 = signal(SignalKind::user_defined1()).map_err(Error::Device)?;
     let watcher = tokio::spawn(async move {
-        tokio::select! {
-            _ = sigint.recv() => {}
-            _ = sigterm.recv() => {}
+        loop {
+            tokio::select! {
+                _ = sigint.recv() => break,
+                _ = sigterm.recv() => break,
+                // What is the filesystem doing? List the requests in flight.
+                _ = sigusr1.recv() => log_in_flight(&handle),
+            }
         }
         handle.terminate();
     });

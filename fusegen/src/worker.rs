@@ -6,19 +6,19 @@
 //! request while others are waiting exits if more than `min` are alive. So a slow handler
 //! never stops the filesystem from serving others.
 
-use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex as StdMutex};
 
 use futures_util::FutureExt;
-use tokio::sync::{Mutex, mpsc, oneshot, watch};
+use tokio::sync::{Mutex, mpsc, watch};
 use tracing::Instrument;
 
 use crate::abi;
 use crate::dev::{Device, ReadBuf, ReadOutcome};
 use crate::dispatch::{Context, dispatch};
 use crate::error::Error;
+use crate::inflight::{InFlight, Interrupt};
 use crate::init::Negotiated;
 use crate::operations::Operations;
 use crate::passthrough::Backings;
@@ -59,8 +59,8 @@ pub(crate) struct Runtime<FS> {
     pub(crate) workers: Workers,
     pub(crate) stop: watch::Receiver<bool>,
     pub(crate) control: mpsc::UnboundedSender<Control>,
-    /// With the `intr` option: cancellers of the requests being handled, by `unique`.
-    pub(crate) interrupts: Option<StdMutex<HashMap<u64, oneshot::Sender<()>>>>,
+    /// Requests being handled, and their cancellers with the `intr` option.
+    pub(crate) in_flight: Arc<InFlight>,
 }
 
 pub(crate) fn send(dev: &Device, unique: u64, reply: &Reply) {
@@ -205,7 +205,7 @@ async fn handle<FS: Operations>(rt: &Runtime<FS>, bytes: &[u8]) {
         noforget: rt.noforget,
         backings: rt.backings.as_ref(),
     };
-    let cancelled = register(rt, unique);
+    let cancelled = rt.in_flight.begin(unique, opcode_name(opcode), h.nodeid);
     let handler = AssertUnwindSafe(dispatch(&cx, h, req.op))
         .catch_unwind()
         .instrument(span);
@@ -218,12 +218,7 @@ async fn handle<FS: Operations>(rt: &Runtime<FS>, bytes: &[u8]) {
         }
         None => Some(handler.await),
     };
-    if let Some(interrupts) = &rt.interrupts {
-        interrupts
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&unique);
-    }
+    rt.in_flight.end(unique);
     let reply = match outcome {
         // Interrupted: the handler's future was dropped, so its work stopped at an await.
         None => Reply::Error(crate::Errno::EINTR),
@@ -249,33 +244,13 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_default()
 }
 
-/// With `intr`, a request can be cancelled by the kernel's INTERRUPT until it is answered.
-fn register<FS>(rt: &Runtime<FS>, unique: u64) -> Option<oneshot::Receiver<()>> {
-    let interrupts = rt.interrupts.as_ref()?;
-    let (tx, rx) = oneshot::channel();
-    interrupts
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .insert(unique, tx);
-    Some(rx)
-}
-
-/// INTERRUPT for `target`: cancel its handler. A target not (yet) registered may still be on
-/// its way from the device to a worker, so the kernel is asked to resend with `EAGAIN`; an
-/// interrupt without `intr` is dropped (the handler finishes normally).
+/// INTERRUPT for `target`: cancel its handler. A target not registered yet may still be on
+/// its way from the device to a worker, so the kernel is asked to resend with `EAGAIN`;
+/// without `intr` the interrupt is dropped and the handler finishes normally.
 fn interrupt<FS>(rt: &Runtime<FS>, unique: u64, target: u64) {
-    let Some(interrupts) = &rt.interrupts else {
-        return;
-    };
-    let canceller = interrupts
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .remove(&target);
-    match canceller {
-        Some(cancel) => {
-            tracing::debug!(target, "interrupting handler");
-            let _ = cancel.send(());
-        }
-        None => send(&rt.dev, unique, &Reply::Error(crate::Errno::EAGAIN)),
+    match rt.in_flight.interrupt(target) {
+        Interrupt::Cancelled => tracing::debug!(target, "interrupting handler"),
+        Interrupt::Unknown => send(&rt.dev, unique, &Reply::Error(crate::Errno::EAGAIN)),
+        Interrupt::Ignored => {}
     }
 }

@@ -109,3 +109,150 @@ fn without_intr_an_interrupted_read_still_finishes_its_handler() {
         "without intr, handlers are never cancelled"
     );
 }
+
+#[test]
+fn in_flight_lists_a_slow_request_until_it_is_answered() {
+    let Some(()) = fuse_available("in_flight_lists_a_slow_request_until_it_is_answered") else {
+        return;
+    };
+    let fs = TestFs::new(&[("slow", b"late")]);
+    let (gate, probe) = (fs.gate.clone(), fs.probe.clone());
+    let m = TestMount::new(fs);
+    let f = m.join("slow");
+    let reader = std::thread::spawn(move || std::fs::read(f));
+    wait_for("the read to reach its handler", || {
+        probe.in_flight.load(Ordering::SeqCst) == 1
+    });
+    let listed = m.handle().in_flight();
+    assert!(
+        listed.iter().any(|r| r.opcode == "READ" && r.nodeid == 2),
+        "{listed:?}"
+    );
+    gate.add_permits(1);
+    assert_eq!(reader.join().unwrap().unwrap(), b"late");
+    wait_for("the READ to leave the list", || {
+        m.handle().in_flight().iter().all(|r| r.opcode != "READ")
+    });
+}
+
+#[test]
+fn a_handler_that_never_returns_does_not_block_terminate_past_the_grace_period() {
+    let Some(()) = fuse_available(
+        "a_handler_that_never_returns_does_not_block_terminate_past_the_grace_period",
+    ) else {
+        return;
+    };
+    let fs = TestFs::new(&[("slow", b"never")]);
+    let probe = fs.probe.clone();
+    let workers = Workers {
+        grace: Duration::from_millis(200),
+        ..Workers::default()
+    };
+    let mut m = TestMount::start(fs, MountOptions::parse(["direct_io"]).unwrap(), workers).unwrap();
+    let f = m.join("slow");
+    let reader = std::thread::spawn(move || std::fs::read(f));
+    wait_for("the read to reach its handler", || {
+        probe.in_flight.load(Ordering::SeqCst) == 1
+    });
+    m.handle().terminate();
+    assert_eq!(
+        m.join_server(CALL_TIMEOUT),
+        Ok(()),
+        "main returned after the grace period"
+    );
+    assert_eq!(
+        probe.cancelled.load(Ordering::SeqCst),
+        1,
+        "the stuck handler was cancelled"
+    );
+    // The session closed and unmounted; the reader gets an error instead of hanging.
+    assert!(within(CALL_TIMEOUT, "reader", move || reader.join().unwrap()).is_err());
+}
+
+#[test]
+fn close_of_a_busy_mount_detaches_it() {
+    let Some(()) = fuse_available("close_of_a_busy_mount_detaches_it") else {
+        return;
+    };
+    let mut m = TestMount::new(TestFs::new(&[("f", b"held open")]));
+    let f = m.join("f");
+    let held = within(CALL_TIMEOUT, "open", move || std::fs::File::open(f)).unwrap();
+    m.handle().terminate();
+    // The server thread runs close(true) after main: the mount is busy, so it is detached.
+    assert_eq!(m.join_server(CALL_TIMEOUT), Ok(()));
+    assert!(
+        !crate::mount::common::is_mounted(m.path()),
+        "busy mount was detached"
+    );
+    drop(held);
+}
+
+/// A filesystem that returns what the kernel must never see.
+struct Broken;
+
+#[fusegen::handlers]
+impl Broken {
+    async fn lookup(
+        &self,
+        _parent: fusegen::Inode,
+        _name: &std::ffi::OsStr,
+    ) -> fusegen::Result<fusegen::EntryAttributes> {
+        let mut attr =
+            fusegen::EntryAttributes::new(fusegen::Inode(2), fusegen::FileType::RegularFile, 0o644);
+        attr.mode = 0o644; // no file type
+        Ok(attr)
+    }
+
+    async fn getattr(
+        &self,
+        ino: fusegen::Inode,
+        _fh: Option<fusegen::FileHandle>,
+    ) -> fusegen::Result<fusegen::EntryAttributes> {
+        Ok(fusegen::EntryAttributes::new(
+            ino,
+            fusegen::FileType::Directory,
+            0o755,
+        ))
+    }
+
+    async fn readdir(
+        &self,
+        _ino: fusegen::Inode,
+        _fh: fusegen::FileHandle,
+        offset: u64,
+        out: &mut fusegen::ReaddirReply<'_>,
+    ) -> fusegen::Result<()> {
+        if offset == 0 {
+            let attr = fusegen::EntryAttributes::new(
+                fusegen::Inode(3),
+                fusegen::FileType::RegularFile,
+                0o644,
+            );
+            out.add(std::ffi::OsStr::new("a/b"), &attr, 1);
+        }
+        Ok(())
+    }
+}
+
+impl fusegen::Filesystem for Broken {}
+
+#[test]
+fn invalid_handler_output_becomes_eio_not_a_corrupt_reply() {
+    let Some(()) = fuse_available("invalid_handler_output_becomes_eio_not_a_corrupt_reply") else {
+        return;
+    };
+    let m = TestMount::new(Broken);
+    let f = m.join("x");
+    let err = within(CALL_TIMEOUT, "stat", move || std::fs::metadata(f)).unwrap_err();
+    assert_eq!(
+        err.raw_os_error(),
+        Some(libc::EIO),
+        "attributes without a file type"
+    );
+    let root = m.path().to_path_buf();
+    let err = within(CALL_TIMEOUT, "readdir", move || {
+        std::fs::read_dir(root)?.collect::<Result<Vec<_>, _>>()
+    })
+    .unwrap_err();
+    assert_eq!(err.raw_os_error(), Some(libc::EIO), "a name with a slash");
+}
