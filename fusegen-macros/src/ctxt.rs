@@ -31,6 +31,21 @@ impl Ctxt {
         self.push(syn::Error::new(span, message));
     }
 
+    /// Records one error that covers everything from `first` to `last` (two options that
+    /// conflict, written in this order): rustc underlines the whole range.
+    pub fn error_between<M: Display>(
+        &self,
+        first: proc_macro2::Span,
+        last: proc_macro2::Span,
+        message: M,
+    ) {
+        let ends: proc_macro2::TokenStream = [first, last]
+            .into_iter()
+            .map(|span| proc_macro2::TokenTree::from(proc_macro2::Ident::new("x", span)))
+            .collect();
+        self.push(syn::Error::new_spanned(ends, message));
+    }
+
     /// Records a parse error.
     pub fn syn_error(&self, err: syn::Error) {
         self.push(err);

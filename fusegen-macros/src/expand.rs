@@ -143,8 +143,12 @@ pub fn handlers(item: &ItemImpl, handlers: &[Handler], krate: &TokenStream) -> T
         quote!(.union(#krate::Handlers::#bit))
     });
     let allows = allows();
-    let check = quote_spanned! {syn::spanned::Spanned::span(self_ty)=>
-        const _: () = #krate::__private::check_options::<#self_ty>();
+    // Entirely spanned on the type, so that a failed check (a const panic) and a missing
+    // derive (the `Filesystem` bound) point at `impl Fs`, not at the attribute.
+    let span = syn::spanned::Spanned::span(self_ty);
+    let check_fn = respan(quote!(#krate::__private::check_options), span);
+    let check = quote_spanned! {span=>
+        const _: () = #check_fn::<#self_ty>();
     };
     quote! {
         #allows
@@ -157,6 +161,23 @@ pub fn handlers(item: &ItemImpl, handlers: &[Handler], krate: &TokenStream) -> T
             #check
         };
     }
+}
+
+/// `tokens` with every span set to `span`.
+fn respan(tokens: TokenStream, span: proc_macro2::Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut tree| {
+            if let proc_macro2::TokenTree::Group(g) = &tree {
+                let mut group = proc_macro2::Group::new(g.delimiter(), respan(g.stream(), span));
+                group.set_span(span);
+                tree = group.into();
+            } else {
+                tree.set_span(span);
+            }
+            tree
+        })
+        .collect()
 }
 
 fn method(h: &Handler, self_ty: &syn::Type, krate: &TokenStream) -> TokenStream {
@@ -200,26 +221,48 @@ fn method(h: &Handler, self_ty: &syn::Type, krate: &TokenStream) -> TokenStream 
 /// IDE help survive) and an `Operations` implementation with every default, so that nothing
 /// else fails because of the first mistake.
 pub fn handlers_fallback(item: &ItemImpl, krate: &TokenStream) -> TokenStream {
-    let self_ty = &item.self_ty;
-    if item.trait_.is_some() || !item.generics.params.is_empty() {
+    if item.trait_.is_some() {
         return TokenStream::new();
     }
+    let self_ty = &item.self_ty;
+    // A generic block gets a generic fallback, bounded so that it holds wherever the
+    // trait's own requirements do (the block's bounds may not include them).
+    let (impl_generics, _, where_clause) = item.generics.split_for_impl();
+    let bound = bounded(
+        where_clause,
+        quote!(Self: ::core::marker::Send + ::core::marker::Sync + 'static),
+    );
     quote! {
         const _: () = {
-            impl #krate::Operations for #self_ty {}
+            impl #impl_generics #krate::Operations for #self_ty #bound {}
         };
     }
 }
 
-/// What the derive emits when its input has errors: a default `Filesystem` implementation.
+/// What the derive emits when its input has errors: a default `Filesystem` implementation
+/// (for a generic type, one for every instance that has handlers).
 pub fn derive_fallback(input: &DeriveInput, krate: &TokenStream) -> TokenStream {
-    if !input.generics.params.is_empty() {
-        return TokenStream::new();
-    }
     let ident = &input.ident;
+    let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
+    let bound = if input.generics.params.is_empty() {
+        quote!(#where_clause)
+    } else {
+        bounded(where_clause, quote!(Self: #krate::Operations))
+    };
     quote! {
         const _: () = {
-            impl #krate::Filesystem for #ident {}
+            impl #impl_generics #krate::Filesystem for #ident #ty_generics #bound {}
         };
+    }
+}
+
+/// `where_clause` with `predicate` added.
+fn bounded(where_clause: Option<&syn::WhereClause>, predicate: TokenStream) -> TokenStream {
+    match where_clause {
+        Some(w) => {
+            let predicates = w.predicates.iter();
+            quote!(where #(#predicates,)* #predicate)
+        }
+        _ => quote!(where #predicate),
     }
 }

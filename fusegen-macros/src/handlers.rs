@@ -1,16 +1,17 @@
 //! The `impl` block under `#[fusegen::handlers]` → a list of [`Handler`]s.
 //!
 //! An `async fn` named after a FUSE operation is a handler and must have that operation's
-//! signature; an `async fn` whose name is a near miss of one is reported with a suggestion;
-//! every other method is a helper and left alone. Each problem is recorded in the [`Ctxt`].
+//! signature. An `async fn` whose name is a near miss of an operation and whose parameters fit
+//! it is reported with a suggestion. Every other method is a helper and left alone. Each
+//! problem is recorded in the [`Ctxt`].
 
 use proc_macro2::Span;
 use syn::spanned::Spanned;
-use syn::{FnArg, ImplItem, ImplItemFn, ItemImpl, ReturnType, Type};
+use syn::{FnArg, ImplItem, ImplItemFn, ItemImpl, ReturnType};
 
 use crate::ctxt::Ctxt;
 use crate::ops::{self, Op, Returns};
-use crate::suggest::suggest;
+use crate::suggest::{closest, hint};
 use crate::types::{normalize, result_ok_type};
 
 /// A method recognised as the handler of `op`.
@@ -24,37 +25,48 @@ pub struct Handler {
     pub ret_span: Span,
 }
 
-/// Reads the handlers of `item`, recording every problem in `cx`. Returns the handlers that
-/// are well-formed and the indices of items to drop when re-emitting (second duplicates).
-pub fn from_impl(cx: &Ctxt, item: &ItemImpl) -> (Vec<Handler>, Vec<usize>) {
-    let mut handlers: Vec<Handler> = Vec::new();
-    let mut seen: Vec<&str> = Vec::new();
-    let mut drop = Vec::new();
+/// What [`from_impl`] found in the block.
+pub struct Parsed {
+    /// The well-formed handlers.
+    pub handlers: Vec<Handler>,
+    /// Every method named after an operation (first occurrences), well-formed or not.
+    pub written: Vec<(&'static Op, syn::Ident)>,
+    /// Indices of items to drop when re-emitting the block (second copies of a handler).
+    pub duplicates: Vec<usize>,
+}
+
+/// Reads the handlers of `item`, recording every problem in `cx`.
+pub fn from_impl(cx: &Ctxt, item: &ItemImpl) -> Parsed {
+    let mut parsed = Parsed {
+        handlers: Vec::new(),
+        written: Vec::new(),
+        duplicates: Vec::new(),
+    };
+    let self_ty = normalize(&item.self_ty);
     for (index, impl_item) in item.items.iter().enumerate() {
-        if let ImplItem::Fn(f) = impl_item {
-            check_attrs(cx, &f.attrs);
-            let name = f.sig.ident.to_string();
-            let Some(op) = ops::find(&name) else {
-                if f.sig.asyncness.is_some() {
-                    report_unknown(cx, f, &name);
-                }
-                continue;
-            };
-            if seen.contains(&op.name) {
-                cx.error_spanned_by(
-                    &f.sig.ident,
-                    format!("duplicate handler `{name}`: an operation has one handler"),
-                );
-                drop.push(index);
-                continue;
+        let ImplItem::Fn(f) = impl_item else { continue };
+        check_attrs(cx, &f.attrs);
+        let name = f.sig.ident.to_string();
+        let Some(op) = ops::find(&name) else {
+            if f.sig.asyncness.is_some() {
+                report_near_miss(cx, f, &name, &self_ty);
             }
-            seen.push(op.name);
-            if let Some(h) = check_handler(cx, op, f) {
-                handlers.push(h);
-            }
+            continue;
+        };
+        if parsed.written.iter().any(|(seen, _)| seen.name == op.name) {
+            cx.error_spanned_by(
+                &f.sig.ident,
+                format!("duplicate handler `{name}`: an operation has only one handler"),
+            );
+            parsed.duplicates.push(index);
+            continue;
+        }
+        parsed.written.push((op, f.sig.ident.clone()));
+        if let Some(h) = check_handler(cx, op, f) {
+            parsed.handlers.push(h);
         }
     }
-    (handlers, drop)
+    parsed
 }
 
 /// `#[fuse(...)]` options belong on the struct, next to the derive.
@@ -62,21 +74,55 @@ pub fn check_attrs(cx: &Ctxt, attrs: &[syn::Attribute]) {
     for attr in attrs.iter().filter(|a| a.path().is_ident("fuse")) {
         cx.error_spanned_by(
             attr,
-            "`#[fuse(...)]` options belong on the struct, next to `#[derive(Filesystem)]`",
+            "`#[fuse(...)]` options go on the struct, next to `#[derive(Filesystem)]`",
         );
     }
 }
 
-fn report_unknown(cx: &Ctxt, f: &ImplItemFn, name: &str) {
-    let hint = suggest(name, ops::OPS.iter().map(|o| o.name), ops::HINTS);
-    if let Some(hint) = hint {
-        cx.error_spanned_by(
-            &f.sig.ident,
-            format!(
-                "`{name}` is not a FUSE operation; {hint} (an async helper with this name belongs in a separate `impl` block)"
-            ),
-        );
+/// Reports an `async fn` that looks like a misnamed handler: its name is a near miss of an
+/// operation (or a name known from other libraries) and its parameters fit that operation.
+fn report_near_miss(cx: &Ctxt, f: &ImplItemFn, name: &str, self_ty: &str) {
+    let Some((op, suggestion)) = near_miss(name) else {
+        return;
+    };
+    if !fits(op, &f.sig) {
+        return;
     }
+    cx.error_spanned_by(
+        &f.sig.ident,
+        format!(
+            "`{name}` is not a FUSE operation, {suggestion} (to keep `{name}` as a helper, move it \
+             to a separate `impl {self_ty}` block)"
+        ),
+    );
+}
+
+/// The operation `name` probably stands for, with the "did you mean" text: an explicit hint
+/// first, else the closest operation name. A name that extends an operation's name
+/// (`reader`, `read_all`, `lookups`) is a helper, not a typo.
+pub fn near_miss(name: &str) -> Option<(&'static Op, String)> {
+    if let Some(text) = hint(name, ops::HINTS) {
+        let op = text.split('`').skip(1).step_by(2).find_map(ops::find)?;
+        return Some((op, format!("did you mean {text}?")));
+    }
+    let candidates = ops::OPS
+        .iter()
+        .map(|o| o.name)
+        .filter(|c| !name.starts_with(c));
+    let c = closest(name, candidates)?;
+    Some((ops::find(c)?, format!("did you mean `{c}`?")))
+}
+
+/// Whether `sig` could be meant as the handler of `op`: a `self` receiver followed by as many
+/// parameters as `op` takes (with or without the trailing `ctx`).
+pub fn fits(op: &Op, sig: &syn::Signature) -> bool {
+    let receiver = matches!(sig.inputs.first(), Some(FnArg::Receiver(_)));
+    let n = sig
+        .inputs
+        .iter()
+        .filter(|a| matches!(a, FnArg::Typed(_)))
+        .count();
+    receiver && (n == op.params.len() || (op.takes_ctx && n == op.params.len() + 1))
 }
 
 fn check_handler(cx: &Ctxt, op: &'static Op, f: &ImplItemFn) -> Option<Handler> {
@@ -100,41 +146,28 @@ fn check_handler(cx: &Ctxt, op: &'static Op, f: &ImplItemFn) -> Option<Handler> 
     if let Some(abi) = &sig.abi {
         fail(abi, format!("handler `{name}` cannot have an ABI"));
     }
-    if let Some(param) = sig.generics.type_params().next() {
+    if sig.generics.type_params().next().is_some() || sig.generics.const_params().next().is_some() {
         fail(
-            param,
-            format!("handler `{name}` cannot be generic: write `{expected}`"),
-        );
-    } else if let Some(param) = sig.generics.const_params().next() {
-        fail(
-            param,
-            format!("handler `{name}` cannot be generic: write `{expected}`"),
+            &sig.generics,
+            format!(
+                "handler `{name}` cannot be generic: the runtime calls it with fixed types; write `{expected}`"
+            ),
         );
     }
     if let Some(variadic) = &sig.variadic {
         fail(variadic, format!("handler `{name}` cannot be variadic"));
     }
-    let mut inputs = sig.inputs.iter();
-    match inputs.next() {
-        Some(FnArg::Receiver(r))
-            if r.reference.is_some() && r.mutability.is_none() && r.colon_token.is_none() => {}
-        Some(FnArg::Receiver(r)) if r.mutability.is_some() && r.reference.is_some() => fail(
-            r,
-            format!(
-                "handler `{name}` must take `&self`, not `&mut self`: handlers run concurrently, \
-                 so keep mutable state behind a `Mutex`, `RwLock` or atomics"
-            ),
-        ),
-        Some(FnArg::Receiver(r)) => fail(
-            r,
-            format!("handler `{name}` must take `&self`: write `{expected}`"),
-        ),
-        _ => fail(
+    let mut inputs = sig.inputs.iter().peekable();
+    if let Some(FnArg::Receiver(r)) = inputs.peek() {
+        if let Some(msg) = receiver_problem(name, r) {
+            fail(r, msg);
+        }
+        inputs.next();
+    } else {
+        fail(
             &sig.ident,
-            format!(
-                "handler `{name}` must take `&self` as its first parameter: write `{expected}`"
-            ),
-        ),
+            format!("handler `{name}` has no `self` parameter: write `{expected}`"),
+        );
     }
     let params: Vec<&syn::PatType> = inputs
         .filter_map(|a| match a {
@@ -159,27 +192,35 @@ fn check_handler(cx: &Ctxt, op: &'static Op, f: &ImplItemFn) -> Option<Handler> 
             ),
         );
     } else {
-        for (i, (param, want)) in params.iter().zip(op.params).enumerate() {
-            if normalize(&param.ty) != strip_lifetimes(want.ty) {
+        for (param, want) in params.iter().zip(op.params) {
+            let got = normalize(&param.ty);
+            if got != strip_lifetimes(want.ty) {
+                let why = type_hint(want.name, want.ty, &got)
+                    .unwrap_or_else(|| format!("write `{expected}`"));
                 fail(
                     &param.ty,
                     format!(
-                        "parameter {} of `{name}` ({}) must be `{}`{}: write `{expected}`",
-                        i + 1,
-                        want.name,
-                        want.ty,
-                        type_hint(want.ty, &param.ty),
+                        "parameter `{}` of `{name}` must be `{}`, found `{got}`: {why}",
+                        want.name, want.ty
                     ),
                 );
             }
         }
-        if has_ctx && normalize(&params[n].ty) != "&RequestContext" {
-            fail(
-                &params[n].ty,
-                format!(
-                    "the last parameter of `{name}` must be `ctx: &RequestContext`: write `{expected}`"
-                ),
-            );
+        if has_ctx {
+            let got = normalize(&params[n].ty);
+            if got != "&RequestContext" {
+                let why = if got == "RequestContext" {
+                    "it is borrowed from the request".to_string()
+                } else {
+                    format!("write `{expected}`")
+                };
+                fail(
+                    &params[n].ty,
+                    format!(
+                        "the last parameter of `{name}` must be `ctx: &RequestContext`, found `{got}`: {why}"
+                    ),
+                );
+            }
         }
     }
     let ret_span = check_return(op, sig, &expected, &mut fail).unwrap_or_else(|| sig.ident.span());
@@ -191,6 +232,27 @@ fn check_handler(cx: &Ctxt, op: &'static Op, f: &ImplItemFn) -> Option<Handler> 
     })
 }
 
+/// What is wrong with a receiver other than `&self`.
+fn receiver_problem(name: &str, r: &syn::Receiver) -> Option<String> {
+    if r.colon_token.is_some() {
+        let ty = normalize(&r.ty);
+        return (ty != "&Self").then(|| {
+            format!("handler `{name}` must take `&self`, found `self: {ty}`: every request borrows the one filesystem value")
+        });
+    }
+    match (&r.reference, &r.mutability) {
+        (Some(_), None) => None,
+        (Some(_), Some(_)) => Some(format!(
+            "handler `{name}` must take `&self`, not `&mut self`: handlers run concurrently, so keep \
+             mutable state behind a `Mutex`, `RwLock` or atomics"
+        )),
+        (None, _) => Some(format!(
+            "handler `{name}` must take `&self`, not `self`: every request borrows the one \
+             filesystem value"
+        )),
+    }
+}
+
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
@@ -199,16 +261,30 @@ fn strip_lifetimes(ty: &str) -> String {
     ty.replace("<'_>", "")
 }
 
-/// Extra help for the mistakes people actually make.
-fn type_hint(want: &str, got: &Type) -> &'static str {
-    match (want, normalize(got).as_str()) {
-        ("&OsStr", "&str" | "String" | "&String") => {
-            " (file names are bytes, not UTF-8; use `name.to_str()` where you need text)"
+/// Why the expected type is what it is, for the mistakes people actually make.
+pub fn type_hint(param: &str, want: &str, got: &str) -> Option<String> {
+    let hint = match (want, got) {
+        ("&OsStr", "&str" | "String" | "&String" | "&Path" | "PathBuf") => format!(
+            "file names are bytes and need not be UTF-8; call `{param}.to_str()` where you need text"
+        ),
+        ("Inode", "u64") => {
+            format!("inode numbers are wrapped in `Inode` (the number is `{param}.0`)")
         }
-        ("Inode", "u64") => " (wrap inode numbers in `Inode`; the number is `ino.0`)",
-        ("FileHandle", "u64") => " (wrap file handles in `FileHandle`; the number is `fh.0`)",
-        _ => "",
-    }
+        ("FileHandle", "u64") => {
+            format!("file handles are wrapped in `FileHandle` (the number is `{param}.0`)")
+        }
+        ("Option<FileHandle>", "FileHandle") => {
+            "the kernel sends a handle only when it asks through an open file".to_string()
+        }
+        ("&[u8]", "Vec<u8>" | "&Vec<u8>" | "Bytes") => {
+            "the data is borrowed from the request buffer".to_string()
+        }
+        ("&mut ReaddirReply<'_>", "ReaddirReply" | "&ReaddirReply") => {
+            "entries are added to the reply through `&mut`".to_string()
+        }
+        _ => return None,
+    };
+    Some(hint)
 }
 
 fn check_return(
@@ -221,38 +297,110 @@ fn check_return(
     match (op.returns, &sig.output) {
         (Returns::Unit, ReturnType::Default) => None,
         (Returns::Unit, ReturnType::Type(_, ty)) => {
-            if normalize(ty) != "()" {
+            let got = normalize(ty);
+            if got != "()" {
                 fail(
                     ty,
-                    format!("handler `{name}` returns nothing: write `{expected}`"),
+                    format!(
+                        "handler `{name}` must not return a value, found `{got}`: the kernel expects no reply; write `{expected}`"
+                    ),
                 );
             }
             Some(ty.span())
         }
-        (Returns::Result { .. }, ReturnType::Default) => {
+        (Returns::Result { ty: want, .. }, ReturnType::Default) => {
+            let close = proc_macro2::Ident::new("x", sig.paren_token.span.close());
             fail(
-                &sig.ident,
-                format!("handler `{name}` must return a `Result`: write `{expected}`"),
+                &close,
+                format!("handler `{name}` must return `Result<{want}>`: write `{expected}`"),
             );
             None
         }
         (Returns::Result { ty: want, also, .. }, ReturnType::Type(_, ty)) => {
+            let accepted = || {
+                let mut list = format!("`Result<{want}>`");
+                for a in also {
+                    list.push_str(&format!(" or `Result<{a}>`"));
+                }
+                list
+            };
             match result_ok_type(ty) {
                 Some(ok) if ok == want || also.contains(&ok.as_str()) => {}
                 Some(ok) => fail(
                     ty,
                     format!(
-                        "handler `{name}` must return `Result<{want}>`, not `Result<{ok}>`: write `{expected}`"
+                        "handler `{name}` must return {}, found `Result<{ok}>`: write `{expected}`",
+                        accepted()
                     ),
                 ),
                 None => fail(
                     ty,
                     format!(
-                        "handler `{name}` must return `fusegen::Result<{want}>`: write `{expected}`"
+                        "handler `{name}` must return {}, found `{}`: write `{expected}`",
+                        accepted(),
+                        normalize(ty)
                     ),
                 ),
             }
             Some(ty.span())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sig(src: &str) -> syn::Signature {
+        syn::parse_str::<syn::TraitItemFn>(&format!("{src};"))
+            .map(|f| f.sig)
+            .unwrap_or_else(|e| panic!("{src}: {e}"))
+    }
+
+    fn op(name: &str) -> &'static Op {
+        ops::find(name).unwrap_or_else(|| panic!("no operation {name}"))
+    }
+
+    #[test]
+    fn typos_and_foreign_names_are_near_misses() {
+        let name = |n: &str| near_miss(n).map(|(op, _)| op.name);
+        assert_eq!(name("lokup"), Some("lookup"));
+        assert_eq!(name("get_attr"), Some("getattr"));
+        assert_eq!(name("readdirplus"), Some("readdir"));
+        assert_eq!(name("close"), Some("flush"));
+    }
+
+    #[test]
+    fn extended_names_are_helpers() {
+        assert!(near_miss("reader").is_none());
+        assert!(near_miss("read_all").is_none());
+        assert!(near_miss("lookups").is_none());
+        assert!(near_miss("refresh").is_none());
+    }
+
+    #[test]
+    fn a_near_miss_must_fit_the_operation() {
+        let lookup = op("lookup");
+        assert!(fits(
+            lookup,
+            &sig("async fn lokup(&self, p: Inode, n: &OsStr)")
+        ));
+        assert!(fits(
+            lookup,
+            &sig("async fn lokup(&self, p: Inode, n: &OsStr, c: &RequestContext)")
+        ));
+        assert!(!fits(lookup, &sig("async fn lokup(p: Inode, n: &OsStr)")));
+        // `lock(&self)` is two edits from nothing and one from `flock`, but takes no arguments.
+        assert!(!fits(op("flock"), &sig("async fn lock(&self)")));
+    }
+
+    #[test]
+    fn type_hints_name_the_parameter() {
+        assert_eq!(
+            type_hint("ino", "Inode", "u64").as_deref(),
+            Some("inode numbers are wrapped in `Inode` (the number is `ino.0`)")
+        );
+        assert!(type_hint("name", "&OsStr", "&str").is_some());
+        assert!(type_hint("ino", "Inode", "i32").is_none());
     }
 }

@@ -48,67 +48,166 @@ pub fn derive_filesystem(input: TokenStream) -> TokenStream {
 /// `fusegen::Operations` implementation. See `docs/handlers.md` for every signature.
 #[proc_macro_attribute]
 pub fn handlers(args: TokenStream, input: TokenStream) -> TokenStream {
-    let krate = match parse_args(args) {
-        Ok(krate) => krate,
-        Err(e) => return with_input(e.to_compile_error(), input),
-    };
-    let mut item = match syn::parse::<ItemImpl>(input.clone()) {
-        Ok(item) => item,
-        Err(_) => {
-            let e = syn::Error::new(
-                proc_macro2::Span::call_site(),
-                "`#[fusegen::handlers]` goes on an `impl` block of async handler methods, as in \
-                 `#[fusegen::handlers] impl MyFs { async fn getattr(...) ... }`",
-            );
-            return with_input(e.to_compile_error(), input);
-        }
-    };
     let cx = Ctxt::new();
-    validate::check_impl(&cx, &item);
-    let (found, duplicates) = handlers::from_impl(&cx, &item);
-    validate::check_handler_set(&cx, &found);
-    // The user's block is re-emitted: without `#[fuse]` attributes (already reported, and
-    // rustc would report them again) and without second copies of a handler.
-    strip_fuse_attrs(&mut item);
-    for index in duplicates.into_iter().rev() {
-        item.items.remove(index);
-    }
-    let output = match cx.check() {
-        Ok(()) => {
-            let generated = expand::handlers(&item, &found, &krate);
-            quote!(#item #generated)
-        }
-        Err(errors) => {
-            let errors = errors.to_compile_error();
-            let fallback = expand::handlers_fallback(&item, &krate);
-            quote!(#errors #item #fallback)
-        }
+    let krate = parse_args(&cx, args);
+    let output = match syn::parse::<ItemImpl>(input.clone()) {
+        Ok(item) => handlers_on_impl(cx, item, &krate),
+        Err(_) => handlers_on_other(cx, input.into(), &krate),
     };
     debug_print("handlers", &output);
     output.into()
 }
 
-/// `#[fusegen::handlers]` or `#[fusegen::handlers(crate = "path")]`.
-fn parse_args(args: TokenStream) -> syn::Result<proc_macro2::TokenStream> {
+fn handlers_on_impl(
+    cx: Ctxt,
+    mut item: ItemImpl,
+    krate: &proc_macro2::TokenStream,
+) -> proc_macro2::TokenStream {
+    validate::check_impl(&cx, &item);
+    if item.trait_.is_some() {
+        // Not a handlers block: the methods are left to rustc as written. A block written as
+        // `impl Operations for Fs` becomes `impl Fs`, so that handlers written the macro's way
+        // (without `ctx`, say) do not also fail as trait methods; the fallback below provides
+        // `Operations`.
+        if is_operations(&item) {
+            item.trait_ = None;
+        }
+        strip_fuse_attrs(&mut item);
+        return with_fallback(cx, item, krate, proc_macro2::TokenStream::new());
+    }
+    let parsed = handlers::from_impl(&cx, &item);
+    validate::check_handler_set(&cx, &parsed.written);
+    // The user's block is re-emitted: without `#[fuse]` attributes (already reported, and
+    // rustc would report them again) and without second copies of a handler.
+    strip_fuse_attrs(&mut item);
+    for index in parsed.duplicates.into_iter().rev() {
+        item.items.remove(index);
+    }
+    let generated = expand::handlers(&item, &parsed.handlers, krate);
+    with_fallback(cx, item, krate, generated)
+}
+
+/// `item` followed by `generated`, or, when `cx` holds errors, by the errors and a default
+/// `Operations` implementation.
+fn with_fallback(
+    cx: Ctxt,
+    item: ItemImpl,
+    krate: &proc_macro2::TokenStream,
+    generated: proc_macro2::TokenStream,
+) -> proc_macro2::TokenStream {
+    match cx.check() {
+        Ok(()) => quote!(#item #generated),
+        Err(errors) => {
+            let errors = errors.to_compile_error();
+            let fallback = expand::handlers_fallback(&item, krate);
+            quote!(#errors #item #fallback)
+        }
+    }
+}
+
+fn is_operations(item: &ItemImpl) -> bool {
+    item.trait_
+        .as_ref()
+        .and_then(|(_, path, _)| path.segments.last())
+        .is_some_and(|s| s.ident == "Operations")
+}
+
+/// The attribute on something other than an `impl` block: one error at the item's keyword,
+/// the item unchanged, and for a type the default `Operations` implementation (so that the
+/// derive next to it does not also report missing handlers).
+fn handlers_on_other(
+    cx: Ctxt,
+    input: proc_macro2::TokenStream,
+    krate: &proc_macro2::TokenStream,
+) -> proc_macro2::TokenStream {
+    let usage = "write the handlers as `async fn`s in `#[fusegen::handlers] impl MyFs { ... }`";
+    let mut fallback = proc_macro2::TokenStream::new();
+    let type_fallback = |ident: &syn::Ident, generics: &syn::Generics| {
+        if generics.params.is_empty() {
+            quote!(const _: () = { impl #krate::Operations for #ident {} };)
+        } else {
+            proc_macro2::TokenStream::new()
+        }
+    };
+    let (span, what) = match syn::parse2::<syn::Item>(input.clone()) {
+        Ok(syn::Item::Fn(f)) => (f.sig.fn_token.span, "a function"),
+        Ok(syn::Item::Struct(s)) => {
+            fallback = type_fallback(&s.ident, &s.generics);
+            (s.struct_token.span, "a struct")
+        }
+        Ok(syn::Item::Enum(e)) => {
+            fallback = type_fallback(&e.ident, &e.generics);
+            (e.enum_token.span, "an enum")
+        }
+        Ok(syn::Item::Union(u)) => {
+            fallback = type_fallback(&u.ident, &u.generics);
+            (u.union_token.span, "a union")
+        }
+        Ok(syn::Item::Trait(t)) => (t.trait_token.span, "a trait"),
+        Ok(syn::Item::Mod(m)) => (m.mod_token.span, "a module"),
+        _ => (proc_macro2::Span::call_site(), "this item"),
+    };
+    let is_type = matches!(what, "a struct" | "an enum" | "a union");
+    let message = if is_type {
+        format!(
+            "`#[fusegen::handlers]` goes on an `impl` block, not on {what}: put \
+             `#[derive(Filesystem)]` on the type and `#[fusegen::handlers]` on its `impl` block"
+        )
+    } else {
+        format!("`#[fusegen::handlers]` goes on an `impl` block, not on {what}: {usage}")
+    };
+    cx.error_at(span, message);
+    let errors = cx.check().err().map(|e| e.to_compile_error());
+    quote!(#errors #input #fallback)
+}
+
+/// `#[fusegen::handlers]` or `#[fusegen::handlers(crate = "path")]`; anything else is recorded
+/// in `cx` and the default path is used.
+fn parse_args(cx: &Ctxt, args: TokenStream) -> proc_macro2::TokenStream {
     let mut krate = None;
     let parser = syn::meta::parser(|meta| {
         if meta.path.is_ident("crate") {
             let lit: syn::LitStr = meta.value()?.parse()?;
-            krate = Some(lit.parse::<syn::Path>()?);
-            Ok(())
-        } else {
-            Err(meta.error(
-                "`#[fusegen::handlers]` takes no options except `crate = \"path\"`; filesystem options go in `#[fuse(...)]` on the struct",
-            ))
+            match lit.parse::<syn::Path>() {
+                Ok(path) => krate = Some(path),
+                Err(_) => cx.error_spanned_by(
+                    &lit,
+                    format!(
+                        "expected a path to the fusegen crate, such as `::fusegen` or \
+                         `crate::reexport::fusegen`, found \"{}\"",
+                        lit.value()
+                    ),
+                ),
+            }
+            return Ok(());
         }
+        let name = meta
+            .path
+            .get_ident()
+            .map_or_else(|| "path".to_string(), ToString::to_string);
+        let message = if option_table::find(&name).is_some() {
+            format!(
+                "`{name}` is a filesystem option: put it in `#[fuse({name})]` on the struct, next to \
+                 `#[derive(Filesystem)]`"
+            )
+        } else {
+            format!(
+                "unknown argument `{name}`: `#[fusegen::handlers]` takes only `crate = \"path\"`"
+            )
+        };
+        cx.error_spanned_by(&meta.path, message);
+        if meta.input.peek(syn::Token![=]) {
+            meta.value()?.parse::<syn::Expr>()?;
+        } else if meta.input.peek(syn::token::Paren) {
+            let _content;
+            syn::parenthesized!(_content in meta.input);
+        }
+        Ok(())
     });
-    syn::parse::Parser::parse(parser, args)?;
-    Ok(expand::krate(krate.as_ref()))
-}
-
-fn with_input(errors: proc_macro2::TokenStream, input: TokenStream) -> TokenStream {
-    let input = proc_macro2::TokenStream::from(input);
-    quote!(#errors #input).into()
+    if let Err(e) = syn::parse::Parser::parse(parser, args) {
+        cx.syn_error(e);
+    }
+    expand::krate(krate.as_ref())
 }
 
 fn strip_fuse_attrs(item: &mut ItemImpl) {

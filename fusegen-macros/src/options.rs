@@ -1,6 +1,6 @@
 //! `#[fuse(...)]` on the struct → [`Options`]: every value checked against its kind and range
 //! and kept with its span. Unknown, mistyped and out-of-range options are recorded in the
-//! [`Ctxt`] and parsing goes on, so one compile reports all of them.
+//! [`Ctxt`] and parsing goes on with the next option, so one compile reports all of them.
 
 use proc_macro2::Span;
 use syn::spanned::Spanned;
@@ -8,7 +8,7 @@ use syn::{Attribute, Expr, ExprLit, ExprUnary, Lit, UnOp};
 
 use crate::ctxt::Ctxt;
 use crate::option_table::{self, Kind, OptionDef};
-use crate::suggest::suggest;
+use crate::suggest::{closest, did_you_mean, one_of};
 
 /// A checked option value.
 #[derive(Clone, Debug)]
@@ -26,6 +26,8 @@ pub struct Setting {
     pub def: &'static OptionDef,
     /// Span of the option's name.
     pub span: Span,
+    /// Span of the value (of the name for a flag written alone).
+    pub value_span: Span,
     pub value: Value,
 }
 
@@ -53,13 +55,12 @@ impl Options {
     }
 
     /// The value of integer option `name`.
-    pub fn int(&self, name: &str) -> Option<(u64, Span)> {
+    pub fn int(&self, name: &str) -> Option<u64> {
         match self.get(name) {
             Some(Setting {
                 value: Value::Int(v),
-                span,
                 ..
-            }) => Some((*v, *span)),
+            }) => Some(*v),
             _ => None,
         }
     }
@@ -87,63 +88,92 @@ impl Options {
     }
 
     fn parse_attr(&mut self, cx: &Ctxt, attr: &Attribute) -> syn::Result<()> {
-        if !matches!(attr.meta, syn::Meta::List(_)) {
-            return Err(syn::Error::new_spanned(
-                attr,
-                "expected a list of options, as in `#[fuse(read_only, attr_timeout = 60)]`",
-            ));
+        match &attr.meta {
+            syn::Meta::List(_) => {}
+            syn::Meta::Path(_) => {
+                return Err(syn::Error::new_spanned(
+                    attr,
+                    "`#[fuse]` needs a list of options, as in `#[fuse(read_only, attr_timeout = 60)]`",
+                ));
+            }
+            syn::Meta::NameValue(_) => {
+                return Err(syn::Error::new_spanned(
+                    attr,
+                    "expected `#[fuse(...)]`, found `#[fuse = ...]`: options go in a list, as in \
+                     `#[fuse(read_only, attr_timeout = 60)]`",
+                ));
+            }
         }
         attr.parse_nested_meta(|meta| {
             let name_span = meta.path.span();
-            let name = match meta.path.get_ident() {
-                Some(ident) => ident.to_string(),
-                None if meta.path.is_ident("crate") => "crate".to_string(),
-                None => {
-                    cx.error_spanned_by(&meta.path, "expected an option name, not a path");
-                    skip_value(&meta)?;
-                    return Ok(());
-                }
+            let Some(ident) = meta.path.get_ident() else {
+                cx.error_spanned_by(
+                    &meta.path,
+                    "expected an option name, found a path: write `#[fuse(read_only)]`, not \
+                     `#[fuse(some::read_only)]`",
+                );
+                skip_value(&meta)?;
+                return Ok(());
             };
+            let name = ident.to_string();
+            if meta.input.peek(syn::token::Paren) {
+                let content;
+                let parens = syn::parenthesized!(content in meta.input);
+                let inner: proc_macro2::TokenStream = content.parse()?;
+                let fix = if inner.is_empty() {
+                    format!("`{name}`")
+                } else {
+                    format!("`{name} = {inner}`")
+                };
+                cx.error_between(
+                    name_span,
+                    parens.span.close(),
+                    format!(
+                        "fuse options are written `name = value`, not `name(value)`: write {fix}"
+                    ),
+                );
+                return Ok(());
+            }
             let value = if meta.input.peek(syn::Token![=]) {
                 Some(meta.value()?.parse::<Expr>()?)
             } else {
                 None
             };
-            if meta.input.peek(syn::token::Paren) {
-                return Err(meta.error(format!(
-                    "`{name}(...)` is not an option form; write `{name}` or `{name} = value`"
-                )));
-            }
             let Some(def) = option_table::find(&name) else {
-                let hint = suggest(
-                    &name,
-                    option_table::OPTIONS.iter().map(|o| o.name),
-                    option_table::HINTS,
-                )
-                .unwrap_or_else(|| format!("expected one of {}", valid_names()));
-                cx.error_at(
-                    name_span,
-                    format!("unknown fusegen option `{name}`; {hint}"),
-                );
+                cx.error_at(name_span, unknown_option(&name));
                 return Ok(());
             };
             if self.get(def.name).is_some() {
-                cx.error_at(
-                    name_span,
-                    format!("option `{name}` is given more than once"),
-                );
+                cx.error_at(name_span, format!("duplicate fuse option `{name}`"));
                 return Ok(());
             }
             match check_value(def, value.as_ref(), name_span) {
-                Ok(value) => self.settings.push(Setting {
+                Ok(v) => self.settings.push(Setting {
                     def,
                     span: name_span,
-                    value,
+                    value_span: value.as_ref().map_or(name_span, |e| e.span()),
+                    value: v,
                 }),
                 Err(e) => cx.syn_error(e),
             }
             Ok(())
         })
+    }
+}
+
+fn unknown_option(name: &str) -> String {
+    let names = option_table::OPTIONS.iter().map(|o| o.name);
+    if let Some(why) =
+        crate::suggest::hint(name, option_table::HINTS).and_then(|h| h.strip_prefix("nothing: "))
+    {
+        return format!("unknown fuse option `{name}`: no option is needed, {why}");
+    }
+    match did_you_mean(name, names.clone(), option_table::HINTS) {
+        Some(hint) => format!("unknown fuse option `{name}`, {hint}"),
+        None => format!(
+            "unknown fuse option `{name}`, expected one of {}",
+            one_of(names)
+        ),
     }
 }
 
@@ -155,33 +185,37 @@ fn skip_value(meta: &syn::meta::ParseNestedMeta<'_>) -> syn::Result<()> {
     Ok(())
 }
 
-fn valid_names() -> String {
-    let names: Vec<String> = option_table::OPTIONS
-        .iter()
-        .map(|o| format!("`{}`", o.name))
-        .collect();
-    names.join(", ")
-}
-
-/// How to write a value of this kind, for messages.
-fn expected(def: &OptionDef) -> String {
+/// An example of the option written correctly, for messages.
+fn example(def: &OptionDef) -> String {
     let n = def.name;
     match def.kind {
-        Kind::Flag => format!("`{n}` takes no value (or `{n} = true` / `{n} = false`)"),
-        Kind::Seconds => {
-            format!("`{n}` takes a number of seconds, as in `{n} = 60` or `{n} = 0.5`")
-        }
-        Kind::Str => format!("`{n}` takes a string, as in `{n} = \"name\"`"),
-        Kind::Int { min, max } => format!("`{n}` takes an integer from {min} to {max}"),
-        Kind::Mode => format!("`{n}` takes permission bits, as in `{n} = 0o022`"),
-        Kind::OneOf(choices) => {
-            let list: Vec<String> = choices.iter().map(|c| format!("\"{c}\"")).collect();
-            format!("`{n}` takes one of {}", list.join(", "))
-        }
-        Kind::Path => {
-            format!("`{n}` takes a path in a string, as in `{n} = \"::my_crate::fusegen\"`")
-        }
+        Kind::Flag => format!("`{n}`"),
+        Kind::Seconds => format!("`{n} = 60`"),
+        Kind::Str => format!("`{n} = \"name\"`"),
+        Kind::Int { min, .. } => format!("`{n} = {min}`"),
+        Kind::Mode => format!("`{n} = 0o022`"),
+        Kind::OneOf(choices) => format!("`{n} = \"{}\"`", choices.first().unwrap_or(&"")),
+        Kind::Path => format!("`{n} = \"::my_crate::fusegen\"`"),
     }
+}
+
+/// What a literal is, for "expected X, found Y".
+fn describe(lit: &Lit) -> &'static str {
+    match lit {
+        Lit::Str(_) => "a string",
+        Lit::ByteStr(_) | Lit::CStr(_) => "a byte string",
+        Lit::Byte(_) => "a byte",
+        Lit::Char(_) => "a character",
+        Lit::Int(_) => "an integer",
+        Lit::Float(_) => "a float",
+        Lit::Bool(_) => "a boolean",
+        _ => "a literal",
+    }
+}
+
+/// The literal as written, for messages.
+fn source(lit: &Lit) -> String {
+    quote::ToTokens::to_token_stream(lit).to_string()
 }
 
 fn check_value(
@@ -189,18 +223,15 @@ fn check_value(
     value: Option<&Expr>,
     name_span: Span,
 ) -> syn::Result<Value> {
-    let err = |tokens: &dyn quote::ToTokens, why: &str| {
-        Err(syn::Error::new_spanned(
-            tokens,
-            format!("{why}: {}", expected(def)),
-        ))
-    };
+    let n = def.name;
+    let fail =
+        |tokens: &dyn quote::ToTokens, msg: String| Err(syn::Error::new_spanned(tokens, msg));
     let Some(expr) = value else {
         return match def.kind {
             Kind::Flag => Ok(Value::Bool(true)),
             _ => Err(syn::Error::new(
                 name_span,
-                format!("missing value: {}", expected(def)),
+                format!("fuse option `{n}` needs a value, as in {}", example(def)),
             )),
         };
     };
@@ -212,57 +243,214 @@ fn check_value(
     }) = expr
         && matches!(**inner, Expr::Lit(_))
     {
-        return err(expr, "must not be negative");
+        let what = match def.kind {
+            Kind::Seconds => "a number of seconds, as in",
+            Kind::Int { .. } | Kind::Mode => "an unsigned integer, as in",
+            _ => "a value such as",
+        };
+        return fail(
+            expr,
+            format!("`{n}` cannot be negative: it takes {what} {}", example(def)),
+        );
     }
     let Expr::Lit(ExprLit { lit, .. }) = expr else {
-        return err(expr, "expected a literal");
+        return fail(
+            expr,
+            format!(
+                "`{n}` takes a literal value, not an expression or constant, as in {}",
+                example(def)
+            ),
+        );
     };
+    let found = describe(lit);
     match (def.kind, lit) {
         (Kind::Flag, Lit::Bool(b)) => Ok(Value::Bool(b.value)),
-        (Kind::Flag, _) => err(lit, "expected `true` or `false`"),
+        (Kind::Flag, _) => fail(
+            lit,
+            format!(
+                "expected `true` or `false`, found `{}`: `{n}` is a flag, so write `{n}` to turn it on \
+                 (or `{n} = false`)",
+                source(lit)
+            ),
+        ),
         (Kind::Seconds, Lit::Int(i)) => {
             let secs: u64 = i.base10_parse()?;
             secs.checked_mul(1_000_000_000)
                 .map(Value::Duration)
-                .ok_or_else(|| {
-                    syn::Error::new_spanned(lit, format!("too large: {}", expected(def)))
-                })
+                .ok_or_else(|| syn::Error::new_spanned(lit, format!("`{n} = {secs}` is too large")))
         }
         (Kind::Seconds, Lit::Float(f)) => {
             let secs: f64 = f.base10_parse()?;
             if !(0.0..=1.0e9).contains(&secs) {
-                return err(lit, "out of range");
+                return fail(lit, format!("`{n} = {secs}` is too large"));
             }
             Ok(Value::Duration((secs * 1e9).round() as u64))
         }
-        (Kind::Seconds, Lit::Str(_)) => err(lit, "expected a number, found a string"),
-        (Kind::Seconds, _) => err(lit, "expected a number"),
+        (Kind::Seconds, Lit::Str(s)) if s.value().trim().parse::<f64>().is_ok() => fail(
+            lit,
+            format!(
+                "expected a number of seconds, found a string: write `{n} = {}`, without quotes",
+                s.value().trim()
+            ),
+        ),
+        (Kind::Seconds, _) => fail(
+            lit,
+            format!("expected a number of seconds, found {found}: write {}", example(def)),
+        ),
         (Kind::Str, Lit::Str(s)) => Ok(Value::Str(s.value())),
-        (Kind::Str, _) => err(lit, "expected a string"),
-        (Kind::Int { min, max }, Lit::Int(i)) => {
-            let v: u64 = i.base10_parse().map_err(|_| {
-                syn::Error::new_spanned(lit, format!("out of range: {}", expected(def)))
-            })?;
-            if v < min || v > max {
-                return err(lit, &format!("{v} is out of range"));
+        (Kind::Str, Lit::Int(_) | Lit::Float(_) | Lit::Bool(_) | Lit::Char(_)) => fail(
+            lit,
+            format!(
+                "expected a string, found {found}: write `{n} = \"{}\"`",
+                source(lit).trim_matches('\'')
+            ),
+        ),
+        (Kind::Str, _) => fail(lit, format!("expected a string, found {found}: write {}", example(def))),
+        (Kind::Int { min, max }, Lit::Int(i)) => match i.base10_parse::<u64>() {
+            Ok(v) if (min..=max).contains(&v) => Ok(Value::Int(v)),
+            _ => fail(
+                lit,
+                format!("`{n}` must be from {min} to {max}, found {}", i.base10_digits()),
+            ),
+        },
+        (Kind::Int { .. }, Lit::Str(s)) if s.value().trim().parse::<u64>().is_ok() => fail(
+            lit,
+            format!(
+                "expected an integer, found a string: write `{n} = {}`, without quotes",
+                s.value().trim()
+            ),
+        ),
+        (Kind::Int { min, max }, _) => fail(
+            lit,
+            format!("expected an integer from {min} to {max}, found {found}"),
+        ),
+        (Kind::Mode, Lit::Int(i)) => match i.base10_parse::<u64>() {
+            Ok(v) if v <= 0o7777 => Ok(Value::Int(v)),
+            _ => fail(
+                lit,
+                format!(
+                    "`{n} = {}` sets more than the permission bits: the largest value is `0o7777`",
+                    source(lit)
+                ),
+            ),
+        },
+        (Kind::Mode, Lit::Str(s)) if u32::from_str_radix(s.value().trim(), 8).is_ok() => fail(
+            lit,
+            format!(
+                "expected permission bits, found a string: write `{n} = 0o{}`, an octal integer",
+                s.value().trim()
+            ),
+        ),
+        (Kind::Mode, _) => fail(
+            lit,
+            format!("expected permission bits, found {found}: write {}", example(def)),
+        ),
+        (Kind::OneOf(choices), Lit::Str(s)) => {
+            let v = s.value();
+            if choices.contains(&v.as_str()) {
+                return Ok(Value::Str(v));
             }
-            Ok(Value::Int(v))
-        }
-        (Kind::Int { .. }, Lit::Str(_)) => err(lit, "expected an integer, found a string"),
-        (Kind::Int { .. }, _) => err(lit, "expected an integer"),
-        (Kind::Mode, Lit::Int(i)) => {
-            let v: u64 = i.base10_parse()?;
-            if v > 0o7777 {
-                return err(lit, "more than the permission bits (0o7777)");
+            let list = choices.iter().map(|c| format!("\"{c}\"")).collect::<Vec<_>>().join(", ");
+            match closest(&v, choices.iter().copied()) {
+                Some(c) => fail(lit, format!("unknown `{n}` \"{v}\", did you mean \"{c}\"?")),
+                None => fail(lit, format!("unknown `{n}` \"{v}\", expected one of {list}")),
             }
-            Ok(Value::Int(v))
         }
-        (Kind::Mode, _) => err(lit, "expected an integer"),
-        (Kind::OneOf(choices), Lit::Str(s)) if choices.contains(&s.value().as_str()) => {
-            Ok(Value::Str(s.value()))
+        (Kind::OneOf(_), _) => fail(lit, format!("expected a string, found {found}: write {}", example(def))),
+        (Kind::Path, Lit::Str(s)) => s.parse::<syn::Path>().map(Value::Path).map_err(|_| {
+            syn::Error::new_spanned(
+                lit,
+                format!(
+                    "expected a path to the fusegen crate, such as `::fusegen` or `crate::reexport::fusegen`, found \"{}\"",
+                    s.value()
+                ),
+            )
+        }),
+        (Kind::Path, _) => fail(
+            lit,
+            format!("expected the path in a string, found {found}: write {}", example(def)),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(attr: &str) -> Result<Vec<(String, Value)>, Vec<String>> {
+        let item: syn::DeriveInput = syn::parse_str(&format!("{attr} struct Fs;")).unwrap();
+        let cx = Ctxt::new();
+        let options = Options::from_attrs(&cx, &item.attrs);
+        match cx.check() {
+            Ok(()) => Ok(options
+                .settings
+                .into_iter()
+                .map(|s| (s.def.name.to_string(), s.value))
+                .collect()),
+            Err(e) => Err(e.into_iter().map(|e| e.to_string()).collect()),
         }
-        (Kind::OneOf(_), _) => err(lit, "not an accepted value"),
-        (Kind::Path, Lit::Str(s)) => s.parse::<syn::Path>().map(Value::Path),
-        (Kind::Path, _) => err(lit, "expected a string"),
+    }
+
+    fn errors(attr: &str) -> Vec<String> {
+        parse(attr).err().unwrap_or_default()
+    }
+
+    #[test]
+    fn values_are_read() {
+        let got = parse("#[fuse(read_only, attr_timeout = 0.5, fsname = \"x\", umask = 0o022)]")
+            .unwrap_or_default();
+        let names: Vec<&str> = got.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["read_only", "attr_timeout", "fsname", "umask"]);
+        assert!(matches!(got[0].1, Value::Bool(true)));
+        assert!(matches!(got[1].1, Value::Duration(500_000_000)));
+        assert!(matches!(got[3].1, Value::Int(0o022)));
+    }
+
+    #[test]
+    fn every_mistake_is_reported() {
+        let e = errors("#[fuse(read_onyl, attr_timeout = \"60\", max_write = 100)]");
+        assert_eq!(e.len(), 3, "{e:?}");
+        assert_eq!(
+            e[0],
+            "unknown fuse option `read_onyl`, did you mean `read_only`?"
+        );
+        assert_eq!(
+            e[1],
+            "expected a number of seconds, found a string: write `attr_timeout = 60`, without quotes"
+        );
+        assert_eq!(e[2], "`max_write` must be from 4096 to 16777216, found 100");
+    }
+
+    #[test]
+    fn parentheses_do_not_stop_parsing() {
+        let e = errors("#[fuse(read_only(true), foo)]");
+        assert_eq!(e.len(), 2, "{e:?}");
+        assert!(e[0].ends_with("write `read_only = true`"), "{}", e[0]);
+    }
+
+    #[test]
+    fn values_of_the_wrong_kind_say_how_to_write_them() {
+        assert_eq!(
+            errors("#[fuse(fsname = 5)]"),
+            ["expected a string, found an integer: write `fsname = \"5\"`"]
+        );
+        assert_eq!(
+            errors("#[fuse(umask = \"022\")]"),
+            ["expected permission bits, found a string: write `umask = 0o022`, an octal integer"]
+        );
+        assert_eq!(
+            errors("#[fuse(mount_method = \"drect\")]"),
+            ["unknown `mount_method` \"drect\", did you mean \"direct\"?"]
+        );
+    }
+
+    #[test]
+    fn rw_explains_that_no_option_is_needed() {
+        assert_eq!(
+            errors("#[fuse(rw)]"),
+            [
+                "unknown fuse option `rw`: no option is needed, mounts are read-write unless `read_only` is set"
+            ]
+        );
     }
 }

@@ -8,8 +8,9 @@
 use syn::{Data, DeriveInput, ItemImpl};
 
 use crate::ctxt::Ctxt;
-use crate::handlers::Handler;
-use crate::options::{Options, Value};
+use crate::ops::Op;
+use crate::options::{Options, Setting, Value};
+use crate::types::normalize;
 
 /// `#[derive(Filesystem)]` goes on a non-generic struct, with options on the struct only.
 pub fn check_derive_input(cx: &Ctxt, input: &DeriveInput) {
@@ -19,25 +20,25 @@ pub fn check_derive_input(cx: &Ctxt, input: &DeriveInput) {
                 for attr in field.attrs.iter().filter(|a| a.path().is_ident("fuse")) {
                     cx.error_spanned_by(
                         attr,
-                        "`#[fuse(...)]` options go on the struct itself, not on its fields",
+                        "`#[fuse(...)]` options go on the struct, not on its fields",
                     );
                 }
             }
         }
         Data::Enum(e) => cx.error_spanned_by(
             e.enum_token,
-            "`#[derive(Filesystem)]` works on structs only; put the filesystem's state in a struct \
+            "`#[derive(Filesystem)]` only supports structs: put the filesystem's state in a struct \
              (an enum can be one of its fields)",
         ),
         Data::Union(u) => cx.error_spanned_by(
             u.union_token,
-            "`#[derive(Filesystem)]` works on structs only, not unions",
+            "`#[derive(Filesystem)]` only supports structs, not unions",
         ),
     }
     if !input.generics.params.is_empty() {
         cx.error_spanned_by(
             &input.generics,
-            "`#[derive(Filesystem)]` does not support generic structs yet; use a concrete type \
+            "`#[derive(Filesystem)]` does not support generic structs yet: use a concrete type \
              and keep the generic part in a field (e.g. `Box<dyn Backend>`)",
         );
     }
@@ -49,69 +50,87 @@ pub fn check_options(cx: &Ctxt, options: &Options) {
         (
             "allow_other",
             "allow_root",
-            "`allow_root` already admits root; `allow_other` admits everyone",
+            "`allow_other` admits every user, root included; keep the one you mean",
         ),
         (
             "direct_io",
             "kernel_cache",
-            "with `direct_io` nothing is cached, so `kernel_cache` has no effect",
+            "with `direct_io` nothing is cached, so `kernel_cache` would have no effect",
         ),
         (
             "direct_io",
             "auto_cache",
-            "with `direct_io` nothing is cached, so `auto_cache` has no effect",
+            "with `direct_io` nothing is cached, so `auto_cache` would have no effect",
         ),
         (
             "kernel_cache",
             "auto_cache",
-            "`kernel_cache` keeps data unconditionally, `auto_cache` drops it on change",
+            "`kernel_cache` keeps cached data unconditionally, `auto_cache` drops it when the file changes",
         ),
     ];
+    let position = |name: &str| {
+        options
+            .settings
+            .iter()
+            .position(|s| s.def.name == name && matches!(s.value, Value::Bool(true)))
+    };
     for (a, b, why) in conflicts {
-        let position = |name: &str| {
-            options
-                .settings
-                .iter()
-                .position(|s| s.def.name == name && matches!(s.value, Value::Bool(true)))
-        };
         if let (Some(i), Some(j)) = (position(a), position(b)) {
-            // Reported once, at whichever of the two was written last.
-            let later = &options.settings[i.max(j)];
-            cx.error_at(
-                later.span,
-                format!("`{a}` and `{b}` contradict each other: {why}"),
+            let (first, last) = ordered(options, i, j);
+            cx.error_between(
+                first.span,
+                last.span,
+                format!("`{a}` and `{b}` cannot be used together: {why}"),
             );
         }
     }
-    let requires: &[(&str, &str)] = &[("intr_signal", "intr"), ("ac_attr_timeout", "auto_cache")];
-    for (option, needs) in requires {
+    let requires: &[(&str, &str, &str)] = &[
+        (
+            "intr_signal",
+            "intr",
+            "add `intr` so that requests can be interrupted",
+        ),
+        (
+            "ac_attr_timeout",
+            "auto_cache",
+            "add `auto_cache`, or use `attr_timeout`",
+        ),
+    ];
+    for (option, needs, fix) in requires {
         if let Some(s) = options.get(option)
             && !options.flag(needs)
         {
             cx.error_at(
                 s.span,
-                format!("`{option}` has no effect without `{needs}`"),
+                format!("`{option}` has no effect without `{needs}`: {fix}"),
             );
         }
     }
-    if let (Some((min, _)), Some((max, max_span))) =
-        (options.int("min_tasks"), options.int("max_tasks"))
-        && min > max
-    {
-        cx.error_at(
-            max_span,
-            format!("`max_tasks = {max}` is below `min_tasks = {min}`"),
-        );
-    }
-    if let (Some((bg, _)), Some((ct, ct_span))) = (
-        options.int("max_background"),
-        options.int("congestion_threshold"),
-    ) && ct > bg
-    {
-        cx.error_at(
-            ct_span,
-            format!("`congestion_threshold = {ct}` is above `max_background = {bg}`"),
-        );
+    let at_most: &[(&str, &str, &str)] = &[
+        (
+            "min_tasks",
+            "max_tasks",
+            "the pool cannot keep more idle workers than it may run",
+        ),
+        (
+            "congestion_threshold",
+            "max_background",
+            "the kernel never queues more background requests than `max_background`",
+        ),
+    ];
+    for (small, large, why) in at_most {
+        let index = |name: &str| options.settings.iter().position(|s| s.def.name == name);
+        if let (Some(i), Some(j)) = (index(small), index(large))
+            && let (Some(lo), Some(hi)) = (options.int(small), options.int(large))
+            && lo > hi
+        {
+            let (first, last) = ordered(options, i, j);
+            cx.error_between(
+                first.span,
+                last.value_span,
+                format!("`{small} = {lo}` is more than `{large} = {hi}`: {why}"),
+            );
+        }
     }
     if let Some(s) = options.get("subtype")
         && let Value::Str(v) = &s.value
@@ -121,8 +140,12 @@ pub fn check_options(cx: &Ctxt, options: &Options) {
                 .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c)))
     {
         cx.error_at(
-            s.span,
-            format!("`subtype = \"{v}\"`: use letters, digits, `_`, `-` and `.` only"),
+            s.value_span,
+            format!(
+                "invalid `subtype` \"{}\": the mount table lists it as the filesystem type \
+                 `fuse.<subtype>`, so use only letters, digits, `_`, `-` and `.`",
+                v.escape_debug()
+            ),
         );
     }
     if let Some(s) = options.get("fsname")
@@ -130,25 +153,39 @@ pub fn check_options(cx: &Ctxt, options: &Options) {
         && (v.is_empty() || v.contains('\0'))
     {
         cx.error_at(
-            s.span,
+            s.value_span,
             "`fsname` must be a non-empty string without NUL bytes",
         );
     }
 }
 
+/// The settings at `i` and `j`, in the order they were written.
+fn ordered(options: &Options, i: usize, j: usize) -> (&Setting, &Setting) {
+    (&options.settings[i.min(j)], &options.settings[i.max(j)])
+}
+
 /// The attribute goes on an inherent, non-generic `impl` block.
 pub fn check_impl(cx: &Ctxt, item: &ItemImpl) {
     if let Some((_, path, _)) = &item.trait_ {
+        let ty = normalize(&item.self_ty);
+        let trait_name = path
+            .segments
+            .last()
+            .map_or_else(String::new, |s| s.ident.to_string());
         cx.error_spanned_by(
             path,
-            "`#[fusegen::handlers]` goes on an inherent `impl` block (`impl MyFs { ... }`), not on a \
-             trait implementation; it writes the `Operations` implementation for you",
+            format!(
+                "`#[fusegen::handlers]` goes on an inherent `impl {ty}` block, not on \
+                 `impl {trait_name} for {ty}`: it writes the `Operations` implementation from the \
+                 handlers itself"
+            ),
         );
     }
     if !item.generics.params.is_empty() {
         cx.error_spanned_by(
             &item.generics,
-            "`#[fusegen::handlers]` does not support generic `impl` blocks yet",
+            "`#[fusegen::handlers]` does not support generic `impl` blocks yet: implement the \
+             handlers for one concrete type",
         );
     }
     if let Some(unsafety) = &item.unsafety {
@@ -160,17 +197,21 @@ pub fn check_impl(cx: &Ctxt, item: &ItemImpl) {
     crate::handlers::check_attrs(cx, &item.attrs);
 }
 
-/// Handlers that the kernel only uses together.
-pub fn check_handler_set(cx: &Ctxt, handlers: &[Handler]) {
-    let find = |name: &str| handlers.iter().find(|h| h.op.name == name);
+/// Handlers that the kernel only uses together. `written` holds every method named after an
+/// operation, well-formed or not, so that a mistake in `getlk` does not also report a missing
+/// `getlk` for `setlk`.
+pub fn check_handler_set(cx: &Ctxt, written: &[(&'static Op, syn::Ident)]) {
+    let find = |name: &str| written.iter().find(|(op, _)| op.name == name);
+    let why =
+        "the kernel sends POSIX locks to the filesystem only when it can both test and set them";
     match (find("getlk"), find("setlk")) {
-        (Some(h), None) => cx.error_spanned_by(
-            &h.ident,
-            "`getlk` needs `setlk` as well: the kernel sends POSIX locks to the filesystem only when it can both test and set them",
+        (Some((_, ident)), None) => cx.error_spanned_by(
+            ident,
+            format!("`getlk` needs a `setlk` handler as well: {why}"),
         ),
-        (None, Some(h)) => cx.error_spanned_by(
-            &h.ident,
-            "`setlk` needs `getlk` as well: the kernel sends POSIX locks to the filesystem only when it can both test and set them",
+        (None, Some((_, ident))) => cx.error_spanned_by(
+            ident,
+            format!("`setlk` needs a `getlk` handler as well: {why}"),
         ),
         _ => {}
     }

@@ -133,7 +133,7 @@ impl InFlight {
                     .collect::<Vec<_>>()
             })
             .collect();
-        all.sort_by(|a, b| b.age.cmp(&a.age));
+        all.sort_by_key(|r| std::cmp::Reverse(r.age));
         all
     }
 }

@@ -31,7 +31,8 @@ impl Backed {
             Inode::ROOT => Ok(EntryAttributes::new(ino, FileType::Directory, 0o755)),
             FILE => {
                 let len = self.backing.metadata()?.len();
-                let mut attr = EntryAttributes::new(ino, FileType::RegularFile, 0o644).with_size(len);
+                let mut attr =
+                    EntryAttributes::new(ino, FileType::RegularFile, 0o644).with_size(len);
                 attr.attr_timeout = std::time::Duration::ZERO;
                 Ok(attr)
             }
@@ -63,8 +64,19 @@ impl Filesystem for Backed {}
 fn backed(content: &[u8]) -> (Backed, tempfile::NamedTempFile) {
     let tmp = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(tmp.path(), content).unwrap();
-    let backing = std::fs::OpenOptions::new().read(true).write(true).open(tmp.path()).unwrap();
-    (Backed { backing, handler_reads: AtomicUsize::new(0), handler_writes: AtomicUsize::new(0) }, tmp)
+    let backing = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(tmp.path())
+        .unwrap();
+    (
+        Backed {
+            backing,
+            handler_reads: AtomicUsize::new(0),
+            handler_writes: AtomicUsize::new(0),
+        },
+        tmp,
+    )
 }
 
 fn read_and_append(m: &TestMount) -> Vec<u8> {
@@ -72,36 +84,62 @@ fn read_and_append(m: &TestMount) -> Vec<u8> {
     within(CALL_TIMEOUT, "read and write", move || {
         use std::io::Write;
         let data = std::fs::read(&f).unwrap();
-        std::fs::OpenOptions::new().append(true).open(&f).unwrap().write_all(b"+more").unwrap();
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&f)
+            .unwrap()
+            .write_all(b"+more")
+            .unwrap();
         data
     })
 }
 
 #[test]
 fn kernel_passthrough_bypasses_read_and_write_handlers() {
-    let Some(()) = fuse_available("kernel_passthrough_bypasses_read_and_write_handlers") else { return };
+    let Some(()) = fuse_available("kernel_passthrough_bypasses_read_and_write_handlers") else {
+        return;
+    };
     let (fs, tmp) = backed(b"from the backing file");
     let options = MountOptions::parse(["passthrough"]).unwrap();
     let m = TestMount::start(fs, options, Workers::default()).unwrap();
     assert_eq!(read_and_append(&m), b"from the backing file");
     let (reads, writes) = m.with_fs(|fs: &Backed| {
-        (fs.handler_reads.load(Ordering::SeqCst), fs.handler_writes.load(Ordering::SeqCst))
+        (
+            fs.handler_reads.load(Ordering::SeqCst),
+            fs.handler_writes.load(Ordering::SeqCst),
+        )
     });
-    assert_eq!((reads, writes), (0, 0), "with passthrough the kernel must not call read/write handlers");
+    assert_eq!(
+        (reads, writes),
+        (0, 0),
+        "with passthrough the kernel must not call read/write handlers"
+    );
     drop(m);
-    assert_eq!(std::fs::read(tmp.path()).unwrap(), b"from the backing file+more");
+    assert_eq!(
+        std::fs::read(tmp.path()).unwrap(),
+        b"from the backing file+more"
+    );
 }
 
 #[test]
 fn without_passthrough_the_same_filesystem_uses_its_handlers() {
-    let Some(()) = fuse_available("without_passthrough_the_same_filesystem_uses_its_handlers") else { return };
+    let Some(()) = fuse_available("without_passthrough_the_same_filesystem_uses_its_handlers")
+    else {
+        return;
+    };
     let (fs, tmp) = backed(b"handler data");
     let m = TestMount::start(fs, MountOptions::default(), Workers::default()).unwrap();
     assert_eq!(read_and_append(&m), b"handler data");
     let (reads, writes) = m.with_fs(|fs: &Backed| {
-        (fs.handler_reads.load(Ordering::SeqCst), fs.handler_writes.load(Ordering::SeqCst))
+        (
+            fs.handler_reads.load(Ordering::SeqCst),
+            fs.handler_writes.load(Ordering::SeqCst),
+        )
     });
-    assert!(reads >= 1 && writes >= 1, "handlers serve the data: {reads} reads, {writes} writes");
+    assert!(
+        reads >= 1 && writes >= 1,
+        "handlers serve the data: {reads} reads, {writes} writes"
+    );
     drop(m);
     assert_eq!(std::fs::read(tmp.path()).unwrap(), b"handler data+more");
 }

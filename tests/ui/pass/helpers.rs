@@ -1,5 +1,7 @@
 //! Methods that are not operations stay ordinary methods of the type, async or not, even in
-//! the `#[fusegen::handlers]` block: `reader` is a helper, not a misspelled `read`.
+//! the `#[fusegen::handlers]` block: `reader` is a helper, not a misspelled `read`, and names
+//! close to an operation (`lock` for `flock`, `close` for `flush`) are helpers when their
+//! parameters do not fit that operation.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -28,6 +30,14 @@ impl Fs {
         }
     }
 
+    /// One edit away from `flock`, which takes four parameters.
+    async fn lock(&self) -> u64 {
+        self.reads.load(Ordering::Relaxed)
+    }
+
+    /// A name users bring for `flush`, which takes three parameters.
+    async fn close(&self) {}
+
     /// A sync helper.
     fn count(&self) -> u64 {
         self.reads.fetch_add(1, Ordering::Relaxed) + 1
@@ -54,5 +64,7 @@ fn main() {
         let data = Operations::read(&fs, Inode(2), FileHandle(0), 1, 3, &ctx).await;
         assert_eq!(data, Ok(Bytes::from_static(b"ell")));
         assert_eq!(fs.count(), 2);
+        assert_eq!(fs.lock().await, 2);
+        fs.close().await;
     });
 }

@@ -1,11 +1,12 @@
 use fusegen::prelude::*;
 
-struct Fs<T>(T);
+struct Fs<B>(B);
 
 #[fusegen::handlers]
-impl<T: Send + Sync + 'static> Fs<T> {
+impl<B: AsRef<[u8]>> Fs<B> {
     async fn getattr(&self, ino: Inode, _fh: Option<FileHandle>) -> Result<EntryAttributes> {
-        Ok(EntryAttributes::new(ino, FileType::Directory, 0o755))
+        let size = self.0.as_ref().len() as u64;
+        Ok(EntryAttributes::new(ino, FileType::RegularFile, 0o644).with_size(size))
     }
 }
 

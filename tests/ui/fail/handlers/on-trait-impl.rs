@@ -5,12 +5,7 @@ struct Fs;
 
 #[fusegen::handlers]
 impl Operations for Fs {
-    async fn getattr(
-        &self,
-        ino: Inode,
-        _fh: Option<FileHandle>,
-        _ctx: &RequestContext,
-    ) -> Result<EntryAttributes> {
+    async fn getattr(&self, ino: Inode, _fh: Option<FileHandle>) -> Result<EntryAttributes> {
         Ok(EntryAttributes::new(ino, FileType::Directory, 0o755))
     }
 }
