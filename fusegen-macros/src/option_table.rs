@@ -221,6 +221,22 @@ pub const OPTIONS: &[OptionDef] = &[
         "`open` handles O_TRUNC itself (no separate truncating setattr); needs an `open` handler."
     ),
     opt!(
+        "passthrough",
+        Flag,
+        Mount("passthrough"),
+        "passthrough",
+        "false",
+        "Kernel passthrough (Linux 6.9+, root): opens that return a `BackingFile` are read and written by the kernel; excludes `writeback_cache`."
+    ),
+    opt!(
+        "max_stack_depth",
+        Int { min: 1, max: 2 },
+        Mount("max_stack_depth"),
+        "max_stack_depth=N",
+        "1",
+        "How many passthrough filesystems may stack on this one's backing files; needs `passthrough`."
+    ),
+    opt!(
         "max_write",
         Int {
             min: 4096,

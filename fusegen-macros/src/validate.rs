@@ -63,6 +63,11 @@ pub fn check_options(cx: &Ctxt, options: &Options) {
             "with `direct_io` nothing is cached, so `auto_cache` would have no effect",
         ),
         (
+            "passthrough",
+            "writeback_cache",
+            "the kernel does not combine passthrough with the writeback cache",
+        ),
+        (
             "kernel_cache",
             "auto_cache",
             "`kernel_cache` keeps cached data unconditionally, `auto_cache` drops it when the file changes",
@@ -94,6 +99,11 @@ pub fn check_options(cx: &Ctxt, options: &Options) {
             "ac_attr_timeout",
             "auto_cache",
             "add `auto_cache`, or use `attr_timeout`",
+        ),
+        (
+            "max_stack_depth",
+            "passthrough",
+            "add `passthrough`, or drop `max_stack_depth`",
         ),
     ];
     for (option, needs, fix) in requires {
@@ -131,6 +141,16 @@ pub fn check_options(cx: &Ctxt, options: &Options) {
                 format!("`{small} = {lo}` is more than `{large} = {hi}`: {why}"),
             );
         }
+    }
+    // The default `max_tasks` is 99: a larger `min_tasks` alone would silently raise it.
+    if options.get("max_tasks").is_none()
+        && let (Some(s), Some(min)) = (options.get("min_tasks"), options.int("min_tasks"))
+        && min > 99
+    {
+        cx.error_at(
+            s.value_span,
+            format!("`min_tasks = {min}` is more than the default `max_tasks` (99): set `max_tasks` as well"),
+        );
     }
     if let Some(s) = options.get("subtype")
         && let Value::Str(v) = &s.value

@@ -30,6 +30,8 @@ mod reply;
 mod request;
 mod session;
 mod sys;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod types;
 mod worker;
 
@@ -68,6 +70,18 @@ pub mod reference {
     pub mod options {}
     #[doc = include_str!("../../docs/mount.md")]
     pub mod mount {}
+}
+
+/// The request parser, for the fuzz target in `fuzz/` only.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod __fuzzing {
+    /// Parses `bytes` as one kernel message under both xattr layouts; must never panic.
+    pub fn parse_request(bytes: &[u8]) {
+        for setxattr_ext in [false, true] {
+            let _ = crate::request::parse(bytes, crate::request::Layout { setxattr_ext });
+        }
+    }
 }
 
 #[doc(hidden)]

@@ -29,6 +29,7 @@ use fusegen::prelude::*;
     supports_dot_lookup,
     acl,
     atomic_o_trunc,
+    passthrough = false,
     max_write = 131072,
     max_read = 65536,
     max_readahead = 0,

@@ -1,0 +1,22 @@
+//! Kernel passthrough with a stacking depth; open replies carry a backing file.
+
+use fusegen::prelude::*;
+
+#[derive(Filesystem)]
+#[fuse(passthrough, max_stack_depth = 2)]
+struct Mirror {
+    file: std::fs::File,
+}
+
+#[fusegen::handlers]
+impl Mirror {
+    async fn open(&self, _ino: Inode, _flags: i32) -> Result<FileInfo> {
+        Ok(FileInfo::new(1u64).with_backing(BackingFile::from_file(&self.file)?))
+    }
+}
+
+fn main() {
+    let o = Mirror::mount_options();
+    assert!(o.passthrough);
+    assert_eq!(o.max_stack_depth, Some(2));
+}
