@@ -9,6 +9,10 @@ mod mount {
 mod backing;
 #[path = "mount/concurrency.rs"]
 mod concurrency;
+#[path = "mount/crash.rs"]
+mod crash;
+#[path = "mount/doctor.rs"]
+mod doctor;
 #[path = "mount/errors.rs"]
 mod errors;
 #[path = "mount/examples.rs"]
@@ -19,7 +23,11 @@ mod faults;
 mod lifecycle;
 #[path = "mount/macros.rs"]
 mod macros;
+#[path = "mount/memfs.rs"]
+mod memfs;
 #[path = "mount/notify.rs"]
 mod notify;
+#[path = "mount/notify_example.rs"]
+mod notify_example;
 #[path = "mount/options.rs"]
 mod options;

@@ -16,6 +16,7 @@ pub mod abi;
 mod dev;
 mod dir;
 mod dispatch;
+pub mod doctor;
 mod errno;
 mod error;
 mod filesystem;
@@ -37,6 +38,7 @@ mod worker;
 
 pub use bytes::Bytes;
 pub use dir::ReaddirReply;
+pub use doctor::doctor;
 pub use errno::{Errno, Result};
 pub use error::Error;
 pub use filesystem::Filesystem;

@@ -3,8 +3,8 @@
 
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use nix::sys::eventfd::{EfdFlags, EventFd};
@@ -62,6 +62,7 @@ struct Shutdown {
 pub struct SessionHandle {
     shutdown: Arc<Shutdown>,
     in_flight: Arc<InFlight>,
+    connection: Arc<OnceLock<ConnectionInfo>>,
 }
 
 impl SessionHandle {
@@ -78,6 +79,12 @@ impl SessionHandle {
     /// (pyfuse3's `stacktrace`). `fusegen::run` logs this list on `SIGUSR1`.
     pub fn in_flight(&self) -> Vec<InFlightRequest> {
         self.in_flight.snapshot()
+    }
+
+    /// What the kernel agreed to at INIT (protocol version, capabilities, limits), once `main`
+    /// has answered it. [`doctor::flag_names`](crate::doctor::flag_names) decodes the flags.
+    pub fn connection(&self) -> Option<ConnectionInfo> {
+        self.connection.get().copied()
     }
 
     /// Whether `terminate` has been called.
@@ -98,6 +105,7 @@ pub struct Session<FS: Operations> {
     destroyed: Arc<AtomicBool>,
     notify: Arc<NotifyChannel>,
     in_flight: Arc<InFlight>,
+    connection: Arc<OnceLock<ConnectionInfo>>,
 }
 
 impl<FS: Operations> std::fmt::Debug for Session<FS> {
@@ -145,6 +153,7 @@ pub fn mount<FS: Operations>(
         destroyed: Arc::new(AtomicBool::new(false)),
         notify,
         in_flight,
+        connection: Arc::default(),
     })
 }
 
@@ -154,6 +163,7 @@ impl<FS: Operations> Session<FS> {
         SessionHandle {
             shutdown: self.shutdown.clone(),
             in_flight: self.in_flight.clone(),
+            connection: self.connection.clone(),
         }
     }
 
@@ -337,6 +347,7 @@ impl<FS: Operations> Session<FS> {
                 )));
             }
             send(dev, unique, &reply::fixed(&out));
+            let _ = self.connection.set(info);
             tracing::debug!(
                 minor = out.minor,
                 flags = format_args!("{:#x}", negotiated.flags),

@@ -34,7 +34,7 @@ pub enum MountError {
 
     /// The system refused: not privileged enough, `fusermount3` declined, or the mountpoint is
     /// not accessible to this user.
-    #[error("permission denied mounting on `{}`: {detail}", .path.display())]
+    #[error("permission denied mounting on `{}`: {detail} (`fusegen::doctor()` reports this machine's FUSE setup)", .path.display())]
     PermissionDenied {
         /// The mountpoint.
         path: PathBuf,
@@ -43,7 +43,9 @@ pub enum MountError {
     },
 
     /// `/dev/fuse` cannot be used (missing, kernel module not loaded, or not accessible).
-    #[error("the FUSE device /dev/fuse is unavailable: {detail}")]
+    #[error(
+        "the FUSE device /dev/fuse is unavailable: {detail} (`fusegen::doctor()` reports this machine's FUSE setup)"
+    )]
     DeviceUnavailable {
         /// What went wrong and what to do.
         detail: String,
@@ -58,7 +60,7 @@ pub enum MountError {
     FusermountMissing,
 
     /// `fusermount3` ran and failed; its own explanation is in `stderr`.
-    #[error("fusermount3 failed ({status}): {}", stderr_text(.stderr))]
+    #[error("fusermount3 failed ({status}): {} (`fusegen::doctor()` reports this machine's FUSE setup)", stderr_text(.stderr))]
     FusermountFailed {
         /// How it exited.
         status: ExitStatus,

@@ -29,6 +29,11 @@ pub use options::{MountMethod, MountOptions};
 
 use error::from_path_io;
 
+/// Where `fusermount3` is, if installed (for `doctor`).
+pub(crate) fn fusermount_path() -> Option<PathBuf> {
+    fusermount::find()
+}
+
 /// Checks the mountpoint, opens `/dev/fuse` and mounts it there.
 ///
 /// Returns the session's device fd (`O_RDWR|O_CLOEXEC`; the caller sets `O_NONBLOCK`) and
