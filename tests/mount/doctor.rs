@@ -28,10 +28,10 @@ fn doctor_reads_the_kernel_offer_and_leaves_no_mount() {
     ] {
         assert!(text.contains(name), "report lacks {name}:\n{text}");
     }
-    let after = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
-    assert_eq!(
-        before.lines().count(),
-        after.lines().count(),
+    // Other tests mount in parallel; the probe's own mount is recognised by its source name.
+    let mounts = std::fs::read_to_string("/proc/self/mounts").unwrap();
+    assert!(
+        !mounts.lines().any(|l| l.starts_with("fusegen-doctor ")),
         "the probe mount was removed"
     );
 }
