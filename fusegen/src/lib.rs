@@ -72,6 +72,8 @@ pub mod reference {
     pub mod options {}
     #[doc = include_str!("../../docs/mount.md")]
     pub mod mount {}
+    #[doc = include_str!("../../docs/operations.md")]
+    pub mod operations {}
 }
 
 /// The request parser, for the fuzz target in `fuzz/` only.

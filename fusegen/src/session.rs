@@ -2,11 +2,13 @@
 //! INIT, run the worker pool (`worker.rs`), stop on request or on unmount, unmount.
 
 use std::os::fd::{AsFd, OwnedFd};
+use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+use futures_util::FutureExt;
 use nix::sys::eventfd::{EfdFlags, EventFd};
 use tokio::sync::{Mutex, mpsc, watch};
 use tokio::task::JoinSet;
@@ -67,7 +69,8 @@ pub struct SessionHandle {
 
 impl SessionHandle {
     /// Makes `main` return (after in-flight requests finish, bounded by the grace period).
-    /// The filesystem stays mounted until [`Session::close`]. Idempotent.
+    /// The mount stays in the mount table until [`Session::close`] removes it, but once `main`
+    /// has returned nothing serves it: accesses fail with `ENOTCONN`. Idempotent.
     pub fn terminate(&self) {
         self.shutdown.requested.store(true, Ordering::SeqCst);
         // Ignoring the result is right: the only failure is a full counter, which already
@@ -290,7 +293,10 @@ impl<FS: Operations> Session<FS> {
         drop(rt);
         self.notify.close();
         match end {
-            End::Terminated => Ok(()),
+            End::Terminated => {
+                self.destroy().await;
+                Ok(())
+            }
             End::Unmounted => {
                 tracing::debug!(mountpoint = %self.mountpoint.display(), "unmounted from outside");
                 self.destroy().await;
@@ -340,11 +346,18 @@ impl<FS: Operations> Session<FS> {
                 max_write: negotiated.max_write,
                 max_readahead: negotiated.max_readahead,
             };
-            if let Err(e) = self.fs.init(&info).await {
-                send(dev, unique, &Reply::Error(e));
-                return Err(Error::Protocol(format!(
-                    "the filesystem's init handler failed: {e}"
-                )));
+            let init = AssertUnwindSafe(self.fs.init(&info)).catch_unwind().await;
+            let failure = match init {
+                Ok(Ok(())) => None,
+                Ok(Err(e)) => Some((e, format!("the filesystem's init handler failed: {e}"))),
+                Err(_) => Some((
+                    crate::Errno::EIO,
+                    "the filesystem's init handler panicked".to_string(),
+                )),
+            };
+            if let Some((errno, message)) = failure {
+                send(dev, unique, &Reply::Error(errno));
+                return Err(Error::Protocol(message));
             }
             send(dev, unique, &reply::fixed(&out));
             let _ = self.connection.set(info);
@@ -359,8 +372,13 @@ impl<FS: Operations> Session<FS> {
     }
 
     async fn destroy(&self) {
-        if !self.destroyed.swap(true, Ordering::SeqCst) {
-            self.fs.destroy().await;
+        if !self.destroyed.swap(true, Ordering::SeqCst)
+            && AssertUnwindSafe(self.fs.destroy())
+                .catch_unwind()
+                .await
+                .is_err()
+        {
+            tracing::error!("the filesystem's destroy handler panicked");
         }
     }
 

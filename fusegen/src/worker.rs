@@ -178,6 +178,13 @@ async fn handle<FS: Operations>(rt: &Runtime<FS>, bytes: &[u8]) {
             pid = h.pid,
             "request"
         );
+    } else {
+        tracing::trace!(
+            unique,
+            opcode = opcode_name(opcode),
+            nodeid = h.nodeid,
+            "request"
+        );
     }
     // `allow_root`: the kernel lets everyone in (it only knows allow_other), so refuse here.
     if let Some(owner) = rt.allow_root_owner
