@@ -31,3 +31,5 @@ mod notify;
 mod notify_example;
 #[path = "mount/options.rs"]
 mod options;
+#[path = "mount/passthrough.rs"]
+mod passthrough;
