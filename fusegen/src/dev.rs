@@ -101,3 +101,30 @@ impl ReadBuf {
         self.0.as_mut_bytes()
     }
 }
+
+/// Read buffers kept between workers: a worker starting under load takes one instead of
+/// allocating and zeroing a fresh `max_write`-sized buffer.
+#[derive(Default)]
+pub(crate) struct BufferPool(std::sync::Mutex<Vec<ReadBuf>>);
+
+/// More idle buffers than this are freed rather than kept.
+const POOL_LIMIT: usize = 16;
+
+impl BufferPool {
+    /// A buffer of at least `bytes` bytes.
+    pub(crate) fn take(&self, bytes: usize) -> ReadBuf {
+        let pooled = self.0.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        match pooled {
+            Some(buf) if buf.0.len() * 8 >= bytes => buf,
+            _ => ReadBuf::new(bytes),
+        }
+    }
+
+    /// Keeps `buf` for the next worker.
+    pub(crate) fn give_back(&self, buf: ReadBuf) {
+        let mut pool = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if pool.len() < POOL_LIMIT {
+            pool.push(buf);
+        }
+    }
+}

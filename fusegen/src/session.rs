@@ -251,6 +251,7 @@ impl<FS: Operations> Session<FS> {
             stop,
             control,
             in_flight: self.in_flight.clone(),
+            buffers: Default::default(),
         });
         let mut tasks = JoinSet::new();
         for _ in 0..workers.min {

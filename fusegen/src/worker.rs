@@ -3,8 +3,9 @@
 //!
 //! Workers follow pyfuse3: one worker reads at a time; when a worker takes a request and no
 //! other worker is waiting to read, a new one starts (up to `max`); a worker that finishes a
-//! request while others are waiting exits if more than `min` are alive. So a slow handler
-//! never stops the filesystem from serving others.
+//! request while at least two others are waiting exits if more than `min` are alive. So a slow
+//! handler never stops the filesystem from serving others, and a steady stream of requests
+//! does not start and stop a worker per request.
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
@@ -15,7 +16,7 @@ use tokio::sync::{Mutex, mpsc, watch};
 use tracing::Instrument;
 
 use crate::abi;
-use crate::dev::{Device, ReadBuf, ReadOutcome};
+use crate::dev::{BufferPool, Device, ReadOutcome};
 use crate::dispatch::{Context, dispatch};
 use crate::error::Error;
 use crate::inflight::{InFlight, Interrupt};
@@ -59,6 +60,8 @@ pub(crate) struct Runtime<FS> {
     pub(crate) workers: Workers,
     pub(crate) stop: watch::Receiver<bool>,
     pub(crate) control: mpsc::UnboundedSender<Control>,
+    /// Read buffers of workers that left, for the next worker to start.
+    pub(crate) buffers: BufferPool,
     /// Requests being handled, and their cancellers with the `intr` option.
     pub(crate) in_flight: Arc<InFlight>,
 }
@@ -86,7 +89,7 @@ pub(crate) fn answer_malformed(dev: &Device, bytes: &[u8]) {
 }
 
 pub(crate) async fn worker<FS: Operations>(rt: Arc<Runtime<FS>>) {
-    let mut buf = ReadBuf::new(rt.negotiated.buffer_size());
+    let mut buf = rt.buffers.take(rt.negotiated.buffer_size());
     let mut stop = rt.stop.clone();
     loop {
         if *stop.borrow() {
@@ -117,9 +120,11 @@ pub(crate) async fn worker<FS: Operations>(rt: Arc<Runtime<FS>>) {
         grow(&rt);
         handle(&rt, &buf.as_mut_bytes()[..n]).await;
         if shrink(&rt) {
+            rt.buffers.give_back(buf);
             return;
         }
     }
+    rt.buffers.give_back(buf);
     rt.alive.fetch_sub(1, Ordering::SeqCst);
 }
 
@@ -139,9 +144,11 @@ fn grow<FS>(rt: &Runtime<FS>) {
     }
 }
 
-/// A worker above `min` leaves when another is already waiting for work.
+/// A worker above `min` leaves when others are already waiting for work.
 fn shrink<FS>(rt: &Runtime<FS>) -> bool {
-    if rt.idle.load(Ordering::SeqCst) == 0 {
+    // Leave only when at least two others are waiting: with one, the next request would make
+    // that one start a replacement at once, and a steady stream would churn a worker per request.
+    if rt.idle.load(Ordering::SeqCst) < 2 {
         return false;
     }
     rt.alive
