@@ -33,3 +33,5 @@ mod notify_example;
 mod options;
 #[path = "mount/passthrough.rs"]
 mod passthrough;
+#[path = "mount/stress.rs"]
+mod stress;
