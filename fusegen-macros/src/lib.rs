@@ -217,7 +217,8 @@ fn strip_fuse_attrs(item: &mut ItemImpl) {
             f.attrs.retain(|a| !a.path().is_ident("fuse"));
             // The kernel dictates these signatures; clippy's argument-count lint cannot apply.
             if ops::find(&f.sig.ident.to_string()).is_some_and(|op| op.params.len() >= 6) {
-                f.attrs.push(syn::parse_quote!(#[allow(clippy::too_many_arguments)]));
+                f.attrs
+                    .push(syn::parse_quote!(#[allow(clippy::too_many_arguments)]));
             }
         }
     }

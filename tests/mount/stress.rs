@@ -71,7 +71,7 @@ fn writer(
         shadow[offset..offset + len].copy_from_slice(&block);
         f.ops.fetch_add(1, Ordering::Relaxed);
         round += 1;
-        if round % 8 == 0 {
+        if round.is_multiple_of(8) {
             let mut back = Vec::new();
             let read = file
                 .seek(SeekFrom::Start(0))
@@ -190,7 +190,7 @@ fn writers_readers_and_churn_survive_shutdown_and_panics() {
             );
             std::thread::spawn(move || {
                 for _ in 0..50 {
-                    if i % 2 == 0 {
+                    if i.is_multiple_of(2) {
                         let err = std::fs::read(&m_panic)
                             .expect_err("a panicking handler answers an error");
                         assert_eq!(err.raw_os_error(), Some(libc::EIO));
