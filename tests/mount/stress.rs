@@ -179,7 +179,7 @@ fn writers_readers_and_churn_survive_shutdown_and_panics() {
     let good = vec![7u8; 200_000];
     let m = TestMount::new(TestFs::new(&[("panic", b"boom"), ("good", &good)]));
     let faults = Arc::new(AtomicU64::new(0));
-    let threads: Vec<_> = (0..8)
+    let threads: Vec<_> = (0..8u32)
         .map(|i| {
             let (m_good, m_panic, faults, f, good) = (
                 m.join("good"),
