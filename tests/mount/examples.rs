@@ -170,3 +170,18 @@ fn counter_example_adds_concurrent_writes_without_losing_any() {
     assert_eq!(read(file), "0\n");
     ex.interrupt();
 }
+
+#[test]
+fn doctor_example_reports_a_working_machine() {
+    let Some(()) = fuse_available("doctor_example_reports_a_working_machine") else {
+        return;
+    };
+    let bin = example_binary("doctor");
+    let out = within(CALL_TIMEOUT, "doctor", move || Command::new(bin).output()).unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "doctor found failures:\n{text}");
+    assert!(
+        text.contains("FUSE protocol") && text.contains("kernel offers:"),
+        "{text}"
+    );
+}
