@@ -1,0 +1,198 @@
+//! The shared state behind the handlers ([`Core`]) and the system-call sequences they run in
+//! their blocking sections: lookups, opens, attribute changes, directory batches.
+
+use std::ffi::OsStr;
+use std::fs::File;
+use std::io;
+use std::os::fd::AsFd;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use fusegen::OpenFlags;
+use fusegen::prelude::*;
+use nix::fcntl::{AtFlags, OFlag};
+use nix::sys::stat::Mode;
+use nix::unistd::{Gid, Uid};
+
+use crate::files::{DirEntry, Handles, OpenDir, OpenFile};
+use crate::handlers::to_off;
+use crate::inodes::{InodeData, InodeTable};
+use crate::locks::Locks;
+use crate::sys::{self, proc_path, reopen, stat_fd};
+
+/// Choices made at startup.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Config {
+    /// Keep cached file data across opens (`-o kernel_cache`/`auto_cache`): faster rereads,
+    /// but data changed in the source while the kernel keeps its attributes stays stale until
+    /// they expire. Off: every open starts from the source (close-to-open consistency).
+    pub keep_cache: bool,
+}
+
+/// State shared by the handlers and their blocking sections.
+#[derive(Debug)]
+pub struct Core {
+    pub inodes: InodeTable,
+    pub files: Handles<OpenFile>,
+    pub dirs: Handles<OpenDir>,
+    pub locks: Locks,
+    pub config: Config,
+    /// Granted at INIT: the kernel caches writes (`-o writeback_cache`).
+    pub writeback: AtomicBool,
+    /// Granted at INIT: opens may hand the kernel a backing file.
+    pub kernel_passthrough: AtomicBool,
+}
+
+impl Core {
+    /// Empty tables around the source's root directory `root` (whose `stat` is `st`).
+    pub fn new(root: std::os::fd::OwnedFd, st: &nix::sys::stat::FileStat, config: Config) -> Core {
+        Core {
+            inodes: InodeTable::new(root, st),
+            files: Handles::new(),
+            dirs: Handles::new(),
+            locks: Locks::default(),
+            config,
+            writeback: AtomicBool::new(false),
+            kernel_passthrough: AtomicBool::new(false),
+        }
+    }
+
+    pub fn writeback(&self) -> bool {
+        self.writeback.load(Ordering::Relaxed)
+    }
+
+    /// Looks `name` up in `dir`: one more lookup of the file, and its attributes.
+    pub fn lookup(&self, dir: &InodeData, name: &OsStr) -> io::Result<EntryAttributes> {
+        let fd = sys::open_path(dir.fd(), name)?;
+        let st = stat_fd(&fd)?;
+        let ino = self.inodes.remember(fd, &st);
+        Ok(sys::attributes(ino, &st))
+    }
+
+    /// Registers a file just created and opened (`create`, `tmpfile`): one lookup and one open.
+    pub fn new_open_file(&self, file: File) -> io::Result<(FileInfo, EntryAttributes)> {
+        let path = reopen(file.as_fd(), OFlag::O_PATH)?;
+        let st = stat_fd(&file)?;
+        let ino = self.inodes.remember(path, &st);
+        let inode = self.inodes.get(ino)?;
+        Ok((self.opened(inode, file), sys::attributes(ino, &st)))
+    }
+
+    /// A handle for a new open of `inode`, and the open reply.
+    pub fn opened(&self, inode: Arc<InodeData>, file: File) -> FileInfo {
+        inode.opens.fetch_add(1, Ordering::AcqRel);
+        let backing = self.backing(&inode);
+        let fh = self.files.insert(OpenFile::new(inode, file));
+        let mut info = FileInfo::new(fh).keep_cache(self.config.keep_cache);
+        info.flags |= OpenFlags::PARALLEL_DIRECT_WRITES;
+        match backing {
+            // The kernel refuses cached-data flags on passthrough opens.
+            Some(b) => info.keep_cache(false).with_backing(b),
+            None => info,
+        }
+    }
+
+    /// The backing file for kernel passthrough, when granted: the inode's `O_PATH` descriptor
+    /// (the kernel opens its own file on that path with each open's flags). One per inode, so
+    /// every open of an inode names the same backing.
+    fn backing(&self, inode: &InodeData) -> Option<BackingFile> {
+        if !self.kernel_passthrough.load(Ordering::Relaxed) || inode.kind != FileType::RegularFile {
+            return None;
+        }
+        if let Some(b) = inode.backing.get() {
+            return Some(b.clone());
+        }
+        let fd = inode.fd.try_clone().ok()?;
+        Some(inode.backing.get_or_init(|| BackingFile::new(fd)).clone())
+    }
+
+    pub fn setattr(
+        &self,
+        inode: &InodeData,
+        set: &SetAttr,
+        fh: Option<FileHandle>,
+    ) -> io::Result<()> {
+        if let Some(mode) = set.mode {
+            if inode.kind == FileType::Symlink {
+                return Err(io::Error::from_raw_os_error(libc::EOPNOTSUPP));
+            }
+            nix::sys::stat::fchmodat(
+                nix::fcntl::AT_FDCWD,
+                proc_path(inode.fd()).as_c_str(),
+                Mode::from_bits_truncate(mode & 0o7777),
+                nix::sys::stat::FchmodatFlags::FollowSymlink,
+            )?;
+        }
+        if set.uid.is_some() || set.gid.is_some() {
+            nix::unistd::fchownat(
+                inode.fd(),
+                "",
+                set.uid.map(Uid::from_raw),
+                set.gid.map(Gid::from_raw),
+                AtFlags::AT_EMPTY_PATH | AtFlags::AT_SYMLINK_NOFOLLOW,
+            )?;
+        }
+        if let Some(size) = set.size {
+            // ftruncate(2) on the caller's open file when the kernel names one, else (or if
+            // that descriptor is not writable) truncate(2) by path.
+            let open = fh.and_then(|fh| self.files.get(fh).ok());
+            let by_fd = open.map(|f| f.file.set_len(size));
+            if !matches!(by_fd, Some(Ok(()))) {
+                nix::unistd::truncate(proc_path(inode.fd()).as_c_str(), to_off(size)?)?;
+            }
+        }
+        if set.atime.is_some() || set.mtime.is_some() {
+            let times = rustix::fs::Timestamps {
+                last_access: sys::timestamp(set.atime),
+                last_modification: sys::timestamp(set.mtime),
+            };
+            rustix::fs::utimensat(inode.fd(), "", &times, rustix::fs::AtFlags::EMPTY_PATH)?;
+        }
+        Ok(())
+    }
+
+    /// Reads the entries of `dir` from `offset`, looking each up for READDIRPLUS; an entry
+    /// that vanished before its lookup comes back without attributes (and is skipped).
+    pub fn read_dir(
+        &self,
+        ino: Inode,
+        dir: &OpenDir,
+        offset: u64,
+        plus: bool,
+    ) -> io::Result<Vec<(DirEntry, Option<EntryAttributes>)>> {
+        let entries = dir.peek(offset)?;
+        let dev = dir.inode.key.0;
+        let mut out = Vec::with_capacity(entries.len());
+        for e in entries {
+            let attr = if e.is_dot_or_dotdot() || !plus {
+                // Dots are never looked up: the kernel takes no reference for them.
+                let n = if e.name == "." {
+                    ino
+                } else {
+                    self.inodes.peek((dev, e.ino))
+                };
+                let mut a = EntryAttributes::new(n, e.kind.unwrap_or(FileType::RegularFile), 0);
+                if e.kind.is_none() {
+                    a.mode = 0; // DT_UNKNOWN
+                }
+                Some(a)
+            } else {
+                match self.lookup(&dir.inode, &e.name) {
+                    Ok(a) => Some(a),
+                    Err(err) if err.raw_os_error() == Some(libc::ENOENT) => None,
+                    Err(err) => return Err(err),
+                }
+            };
+            out.push((e, attr));
+        }
+        Ok(out)
+    }
+
+    /// `/proc/self/fd/N` of `ino` for the path-based xattr calls, which do not take `O_PATH`
+    /// descriptors. `None` for symlinks: the path would reach the link's target, and no call
+    /// reaches a symlink itself from a descriptor.
+    pub fn xattr_path(&self, ino: Inode) -> io::Result<Option<std::ffi::CString>> {
+        let inode = self.inodes.get(ino)?;
+        Ok((inode.kind != FileType::Symlink).then(|| proc_path(inode.fd())))
+    }
+}

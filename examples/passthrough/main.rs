@@ -1,0 +1,177 @@
+//! passthrough: mirrors a source directory at a mountpoint, every operation carried out on the
+//! source through file descriptors.
+//!
+//! ```text
+//! cargo run --release --example passthrough -- [OPTIONS] SOURCE MOUNTPOINT
+//!     -o OPTIONS                  mount options (docs/mount.md), e.g. -o allow_other,attr_timeout=0
+//!     --no-kernel-passthrough     serve reads and writes through the handlers even when the
+//!                                 kernel could do them (FUSE passthrough, Linux 6.9+, root)
+//!     --blocking inline|block-in-place|spawn, --threads N   where system calls run
+//! ```
+//!
+//! Mounts in the foreground; Ctrl-C (or SIGTERM) unmounts. No path is ever rebuilt from the
+//! root: each inode the kernel knows is an `O_PATH` descriptor, and every operation is an
+//! `*at` call relative to one (or goes through `/proc/self/fd/N`, which needs `/proc`), so
+//! renames in the source cannot redirect an operation to another file. Running as root, files
+//! are created owned by the caller. `docs/passthrough.md` explains the choices (caching,
+//! blocking, ownership, locks, kernel passthrough) and the measurements behind them.
+//!
+//! Modules: `handlers` (the `#[fusegen::handlers]` block), `core` (the shared state and the
+//! system-call sequences of the handlers), `inodes` (the inode table and lookup counts), `files` (open files and directory streams), `locks` (POSIX and `flock`
+//! locks), `sys` (system-call helpers: blocking, caller identity, `stat` conversion).
+
+mod core;
+mod files;
+mod handlers;
+mod inodes;
+mod locks;
+mod sys;
+
+use std::io::IsTerminal;
+use std::os::fd::OwnedFd;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::Parser;
+use fusegen::prelude::*;
+use nix::fcntl::OFlag;
+use nix::sys::stat::{FileStat, Mode};
+
+use crate::core::{Config, Core};
+use crate::sys::Blocking;
+
+/// The filesystem: everything lives in [`Core`], which blocking sections share.
+///
+/// Options: `atomic_o_trunc` lets `open(O_TRUNC)` truncate in the same call; symlinks can
+/// only be replaced, never changed, so their targets may be cached. Timeouts stay at the
+/// per-reply default of 1 s, so changes made directly in the source show within a second.
+#[derive(Filesystem)]
+#[fuse(
+    fsname = "passthrough",
+    subtype = "passthrough",
+    atomic_o_trunc,
+    cache_symlinks,
+    min_tasks = 16
+)]
+pub struct Passthrough {
+    core: Arc<Core>,
+}
+
+impl Passthrough {
+    /// Mirrors the directory `root` (an `O_PATH` descriptor whose `stat` is `st`).
+    pub fn new(root: OwnedFd, st: &FileStat, config: Config) -> Passthrough {
+        Passthrough {
+            core: Arc::new(Core::new(root, st, config)),
+        }
+    }
+}
+
+/// Mirror SOURCE at MOUNTPOINT through FUSE.
+#[derive(Debug, Parser)]
+#[command(name = "passthrough", version)]
+struct Args {
+    /// Mount options, comma-separated; may be repeated (docs/mount.md lists them).
+    #[arg(short = 'o', value_name = "OPTIONS")]
+    options: Vec<String>,
+    /// Let the kernel read and write open files directly on the source (FUSE passthrough,
+    /// Linux 6.9+, root); the default unless `-o writeback_cache` is given.
+    #[arg(long, overrides_with = "no_kernel_passthrough")]
+    kernel_passthrough: bool,
+    /// Serve every read and write through the handlers.
+    #[arg(long, overrides_with = "kernel_passthrough")]
+    no_kernel_passthrough: bool,
+    /// Where system calls run: on the runtime's threads, or handed to tokio's blocking pool.
+    #[arg(long, value_enum, default_value = "inline")]
+    blocking: Blocking,
+    /// Runtime worker threads (default: 4 per CPU, at least 8, for `inline`; else the CPUs).
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
+    /// The directory to mirror.
+    source: PathBuf,
+    /// Where to mount it.
+    mountpoint: PathBuf,
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+    match run(Args::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("passthrough: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: Args) -> Result<(), String> {
+    let source = &args.source;
+    let root = nix::fcntl::open(
+        source,
+        OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| format!("{}: {e}", source.display()))?;
+    let st = sys::stat_fd(&root).map_err(|e| format!("{}: {e}", source.display()))?;
+
+    // Modes arrive with the caller's umask applied; ours must not remove more bits.
+    nix::sys::stat::umask(Mode::empty());
+    // Before any thread starts: they inherit it.
+    let as_caller = sys::init_credentials().map_err(|e| format!("securebits: {e}"))?;
+
+    let mut options = Passthrough::mount_options();
+    let fsname = source.display().to_string();
+    if !fsname.contains([',', '\\', ' ']) {
+        options.fsname = Some(fsname);
+    }
+    for o in &args.options {
+        options.set(o).map_err(|e| e.to_string())?;
+    }
+    if !options.default_permissions {
+        // The source is accessed with the daemon's rights: the kernel must check the caller's.
+        tracing::warn!("default_permissions is required by passthrough and stays on");
+        options.default_permissions = true;
+    }
+    // Keeping cached data is decided per open (kernel passthrough refuses it), not mount-wide.
+    let config = Config {
+        keep_cache: options.kernel_cache || options.auto_cache,
+    };
+    options.kernel_cache = false;
+    if options.auto_cache {
+        options.auto_cache = false;
+        options.attr_timeout = options.attr_timeout.or(options.ac_attr_timeout);
+    }
+    options.passthrough = if args.no_kernel_passthrough {
+        false
+    } else {
+        args.kernel_passthrough || !options.writeback_cache
+    };
+    if !as_caller {
+        tracing::info!("not running as root: new files belong to the daemon's user");
+    }
+
+    sys::set_blocking(args.blocking);
+    let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let threads = args.threads.unwrap_or(match args.blocking {
+        Blocking::Inline => (4 * cpus).max(8),
+        Blocking::BlockInPlace | Blocking::Spawn => cpus,
+    });
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads.max(1))
+        .enable_all()
+        .build()
+        .map_err(|e| format!("starting the runtime: {e}"))?;
+    let fs = Passthrough::new(root, &st, config);
+    runtime
+        .block_on(fusegen::run_with(
+            fs,
+            &args.mountpoint,
+            options,
+            Passthrough::workers(),
+        ))
+        .map_err(|e| e.to_string())
+}
