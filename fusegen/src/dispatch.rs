@@ -334,6 +334,7 @@ pub(crate) async fn dispatch<FS: Operations>(
         }
         // Interrupts are best-effort by protocol: the kernel needs no answer, and the handler
         // finishes normally. NOTIFY_REPLY carries data for a retrieve nobody asked for.
+        // Both are handled by the worker before dispatch; nothing to answer here.
         O::Interrupt { .. } | O::NotifyReply { .. } => Ok(Reply::None),
         // INIT is handled by the session before dispatch starts; a second one is a bug.
         O::Init { .. } => Err(Errno::EIO),

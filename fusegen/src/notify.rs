@@ -4,11 +4,15 @@
 //! Usable from any task or thread while the session runs; after it ends every call returns
 //! `ENOTCONN` instead of writing to a closed connection.
 
+use std::collections::HashMap;
 use std::ffi::OsStr;
 use std::io::IoSlice;
 use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStrExt;
-use std::sync::{Arc, RwLock};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+
+use tokio::sync::oneshot;
 
 use zerocopy::{Immutable, IntoBytes};
 
@@ -24,21 +28,46 @@ const NAME_MAX: usize = 255;
 #[derive(Debug)]
 pub(crate) struct NotifyChannel {
     device: RwLock<Option<OwnedFd>>,
+    /// Retrieves waiting for the kernel's NOTIFY_REPLY, by the id we gave them.
+    retrieves: Mutex<HashMap<u64, oneshot::Sender<Vec<u8>>>>,
+    next_retrieve: AtomicU64,
 }
 
 impl NotifyChannel {
     pub(crate) fn new(device: OwnedFd) -> Arc<NotifyChannel> {
         Arc::new(NotifyChannel {
             device: RwLock::new(Some(device)),
+            retrieves: Mutex::new(HashMap::new()),
+            next_retrieve: AtomicU64::new(1),
         })
     }
 
-    /// Called when the session ends: later notifications fail with `ENOTCONN`.
+    /// Called when the session ends: later notifications fail with `ENOTCONN`, and pending
+    /// retrieves end.
     pub(crate) fn close(&self) {
         self.device
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .take();
+        self.retrieves
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+
+    /// The kernel's answer to a retrieve (a NOTIFY_REPLY request, `unique` = our id).
+    pub(crate) fn retrieved(&self, unique: u64, data: &[u8]) {
+        let waiter = self
+            .retrieves
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&unique);
+        match waiter {
+            Some(tx) => {
+                let _ = tx.send(data.to_vec());
+            }
+            None => tracing::debug!(unique, "NOTIFY_REPLY for no pending retrieve"),
+        }
     }
 }
 
@@ -169,6 +198,39 @@ impl Notifier {
             padding: 0,
         };
         self.send_struct(notify_code::FUSE_NOTIFY_STORE, &out, &[data])
+    }
+
+    /// Reads back up to `size` bytes the kernel has cached for `ino` at `offset` (the kernel's
+    /// `notify_retrieve`): what is in the page cache, which may differ from what the
+    /// filesystem holds. Returns fewer bytes where the cache has none.
+    ///
+    /// The kernel answers through the session's workers, so `main` must be running; a retrieve
+    /// for an inode the kernel does not know fails with `ENOENT`.
+    pub async fn retrieve(&self, ino: Inode, offset: u64, size: u32) -> Result<Vec<u8>> {
+        let id = self.channel.next_retrieve.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = oneshot::channel();
+        self.channel
+            .retrieves
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id, tx);
+        let out = abi::fuse_notify_retrieve_out {
+            notify_unique: id,
+            nodeid: ino.0,
+            offset,
+            size,
+            padding: 0,
+        };
+        if let Err(e) = self.send_struct(notify_code::FUSE_NOTIFY_RETRIEVE, &out, &[]) {
+            self.channel
+                .retrieves
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&id);
+            return Err(e);
+        }
+        // Dropped without an answer only when the session ends.
+        rx.await.map_err(|_| Errno::ENOTCONN)
     }
 
     /// Wakes up a poller: `kh` is the handle the `poll` handler received.

@@ -252,6 +252,7 @@ impl<FS: Operations> Session<FS> {
             control,
             in_flight: self.in_flight.clone(),
             buffers: Default::default(),
+            notify: self.notify.clone(),
         });
         let mut tasks = JoinSet::new();
         for _ in 0..workers.min {

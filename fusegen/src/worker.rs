@@ -21,6 +21,7 @@ use crate::dispatch::{Context, dispatch};
 use crate::error::Error;
 use crate::inflight::{InFlight, Interrupt};
 use crate::init::Negotiated;
+use crate::notify::NotifyChannel;
 use crate::operations::Operations;
 use crate::passthrough::Backings;
 use crate::reply::{self, Reply, ReplyPolicy};
@@ -60,6 +61,8 @@ pub(crate) struct Runtime<FS> {
     pub(crate) workers: Workers,
     pub(crate) stop: watch::Receiver<bool>,
     pub(crate) control: mpsc::UnboundedSender<Control>,
+    /// Where NOTIFY_REPLY answers go.
+    pub(crate) notify: Arc<NotifyChannel>,
     /// Read buffers of workers that left, for the next worker to start.
     pub(crate) buffers: BufferPool,
     /// Requests being handled, and their cancellers with the `intr` option.
@@ -202,9 +205,11 @@ async fn handle<FS: Operations>(rt: &Runtime<FS>, bytes: &[u8]) {
         send(&rt.dev, unique, &Reply::Error(crate::Errno::EACCES));
         return;
     }
-    if let Operation::Interrupt { arg } = req.op {
-        interrupt(rt, unique, arg.unique);
-        return;
+    match req.op {
+        Operation::Interrupt { arg } => return interrupt(rt, unique, arg.unique),
+        // The answer to a `Notifier::retrieve`; no reply.
+        Operation::NotifyReply { data, .. } => return rt.notify.retrieved(unique, data),
+        _ => {}
     }
     let span = tracing::debug_span!(
         "request",

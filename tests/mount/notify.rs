@@ -149,3 +149,20 @@ fn notifier_after_unmount_is_an_error_not_a_panic() {
         Err(Errno::ENOTCONN)
     );
 }
+
+#[test]
+fn retrieve_reads_back_the_kernel_page_cache() {
+    let Some(()) = fuse_available("retrieve_reads_back_the_kernel_page_cache") else {
+        return;
+    };
+    let (m, notifier) = mount();
+    assert_eq!(read(&m, "f").unwrap(), b"v1");
+    notifier.store(FILE, 0, b"v9").unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let cached = rt
+        .block_on(async { tokio::time::timeout(CALL_TIMEOUT, notifier.retrieve(FILE, 0, 2)).await })
+        .expect("the kernel answered the retrieve")
+        .unwrap();
+    // The kernel's cache holds what `store` pushed, not what the filesystem has (`v1`).
+    assert_eq!(cached, b"v9");
+}
