@@ -21,12 +21,15 @@ use crate::locks::Locks;
 use crate::sys::{self, proc_path, reopen, stat_fd};
 
 /// Choices made at startup.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub struct Config {
     /// Keep cached file data across opens (`-o kernel_cache`/`auto_cache`): faster rereads,
     /// but data changed in the source while the kernel keeps its attributes stays stale until
     /// they expire. Off: every open starts from the source (close-to-open consistency).
     pub keep_cache: bool,
+    /// Serve extended attributes (`--no-xattr` turns them off: the kernel then stops asking
+    /// for `security.capability` before every write).
+    pub xattr: bool,
 }
 
 /// State shared by the handlers and their blocking sections.

@@ -459,6 +459,7 @@ impl Passthrough {
     }
 
     async fn setxattr(&self, ino: Inode, name: &OsStr, value: &[u8], flags: i32) -> Result<()> {
+        self.xattrs_enabled()?;
         let (name, value) = (name.to_owned(), value.to_vec());
         self.run(move |c| {
             let path = c.xattr_path(ino)?.ok_or_else(symlink_xattr)?;
@@ -474,6 +475,7 @@ impl Passthrough {
     }
 
     async fn getxattr(&self, ino: Inode, name: &OsStr) -> Result<Bytes> {
+        self.xattrs_enabled()?;
         let name = name.to_owned();
         self.run(move |c| {
             let Some(path) = c.xattr_path(ino)? else {
@@ -489,6 +491,7 @@ impl Passthrough {
     }
 
     async fn listxattr(&self, ino: Inode) -> Result<Vec<OsString>> {
+        self.xattrs_enabled()?;
         self.run(move |c| {
             let Some(path) = c.xattr_path(ino)? else {
                 return Ok(Vec::new());
@@ -507,6 +510,7 @@ impl Passthrough {
     }
 
     async fn removexattr(&self, ino: Inode, name: &OsStr) -> Result<()> {
+        self.xattrs_enabled()?;
         let name = name.to_owned();
         self.run(move |c| {
             let path = c.xattr_path(ino)?.ok_or_else(symlink_xattr)?;
@@ -608,6 +612,15 @@ impl Passthrough {
 
 /// Helpers of the handlers (not handlers themselves).
 impl Passthrough {
+    /// `ENOSYS` with `--no-xattr`: the kernel remembers it and sends no more xattr requests.
+    fn xattrs_enabled(&self) -> Result<()> {
+        if self.core.config.xattr {
+            Ok(())
+        } else {
+            Err(Errno::ENOSYS)
+        }
+    }
+
     /// Runs `f` on the shared state in a blocking section.
     async fn run<R, F>(&self, f: F) -> Result<R>
     where

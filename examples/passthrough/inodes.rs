@@ -179,3 +179,80 @@ impl InodeTable {
         self.lock().by_ino.len()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sys::{open_path, stat_fd};
+
+    fn table() -> (tempfile_dir::Dir, InodeTable) {
+        let dir = tempfile_dir::Dir::new();
+        let root = nix::fcntl::open(
+            dir.path(),
+            nix::fcntl::OFlag::O_PATH | nix::fcntl::OFlag::O_DIRECTORY,
+            nix::sys::stat::Mode::empty(),
+        )
+        .unwrap();
+        let st = stat_fd(&root).unwrap();
+        (dir, InodeTable::new(root, &st))
+    }
+
+    /// A directory removed at the end of the test (no dev-dependency needed).
+    mod tempfile_dir {
+        pub struct Dir(std::path::PathBuf);
+        impl Dir {
+            pub fn new() -> Dir {
+                let p = std::env::temp_dir().join(format!(
+                    "passthrough-unit-{}-{:?}",
+                    std::process::id(),
+                    std::thread::current().id()
+                ));
+                std::fs::create_dir_all(&p).unwrap();
+                Dir(p)
+            }
+            pub fn path(&self) -> &std::path::Path {
+                &self.0
+            }
+        }
+        impl Drop for Dir {
+            fn drop(&mut self) {
+                let _ = std::fs::remove_dir_all(&self.0);
+            }
+        }
+    }
+
+    #[test]
+    fn lookups_share_one_entry_until_all_are_forgotten() {
+        let (dir, t) = table();
+        std::fs::write(dir.path().join("f"), b"").unwrap();
+        let root = t.get(Inode::ROOT).unwrap();
+        let name = std::ffi::OsStr::new("f");
+        let fd = open_path(root.fd(), name).unwrap();
+        let st = stat_fd(&fd).unwrap();
+        let a = t.remember(fd, &st);
+        assert_eq!(a, Inode(st.st_ino), "the source's inode number");
+        let b = t.remember(open_path(root.fd(), name).unwrap(), &st);
+        assert_eq!(a, b);
+        assert_eq!(t.len(), 2);
+        t.forget(a, 1);
+        assert!(t.get(a).is_ok(), "one lookup left");
+        t.forget(a, 1);
+        assert_eq!(t.get(a).unwrap_err(), Errno::ESTALE);
+        assert_eq!(t.len(), 1);
+        t.forget(Inode::ROOT, 10);
+        assert!(t.get(Inode::ROOT).is_ok(), "the root stays");
+    }
+
+    #[test]
+    fn other_devices_and_taken_numbers_get_synthetic_numbers() {
+        let (dir, t) = table();
+        std::fs::write(dir.path().join("f"), b"").unwrap();
+        let root = t.get(Inode::ROOT).unwrap();
+        let fd = open_path(root.fd(), std::ffi::OsStr::new("f")).unwrap();
+        let mut st = stat_fd(&fd).unwrap();
+        st.st_dev ^= 1; // as if a filesystem were mounted inside the source
+        let other = t.remember(fd, &st);
+        assert!(other.0 >= SYNTHETIC_BASE);
+        assert_eq!(t.peek((st.st_dev, st.st_ino)), other);
+    }
+}

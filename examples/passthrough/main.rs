@@ -81,10 +81,15 @@ struct Args {
     /// Serve every read and write through the handlers.
     #[arg(long, overrides_with = "kernel_passthrough")]
     no_kernel_passthrough: bool,
+    /// Answer every xattr request with ENOSYS (xattrs unsupported): saves the
+    /// `security.capability` lookup the kernel makes before each write.
+    #[arg(long)]
+    no_xattr: bool,
     /// Where system calls run: on the runtime's threads, or handed to tokio's blocking pool.
     #[arg(long, value_enum, default_value = "inline")]
     blocking: Blocking,
-    /// Runtime worker threads (default: 4 per CPU, at least 8, for `inline`; else the CPUs).
+    /// Runtime worker threads (default: one per CPU). With `--blocking inline` each system
+    /// call in progress holds one: raise it for sources on slow or network storage.
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
     /// The directory to mirror.
@@ -139,6 +144,7 @@ fn run(args: Args) -> Result<(), String> {
     // Keeping cached data is decided per open (kernel passthrough refuses it), not mount-wide.
     let config = Config {
         keep_cache: options.kernel_cache || options.auto_cache,
+        xattr: !args.no_xattr,
     };
     options.kernel_cache = false;
     if options.auto_cache {
@@ -155,13 +161,11 @@ fn run(args: Args) -> Result<(), String> {
     }
 
     sys::set_blocking(args.blocking);
-    let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let threads = args.threads.unwrap_or(match args.blocking {
-        Blocking::Inline => (4 * cpus).max(8),
-        Blocking::BlockInPlace | Blocking::Spawn => cpus,
-    });
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(threads.max(1))
+    let mut runtime = tokio::runtime::Builder::new_multi_thread();
+    if let Some(n) = args.threads {
+        runtime.worker_threads(n.max(1));
+    }
+    let runtime = runtime
         .enable_all()
         .build()
         .map_err(|e| format!("starting the runtime: {e}"))?;

@@ -2,7 +2,7 @@
 //! kernel protocol on `/dev/fuse` itself (no libfuse).
 //!
 //! A filesystem implements [`Operations`] (one async method per FUSE operation, each with a
-//! kernel-appropriate default); [`mount`] mounts it, [`Session::main`] serves it with a pool
+//! kernel-appropriate default); [`mount()`] mounts it, [`Session::main`] serves it with a pool
 //! of worker tasks, [`SessionHandle::terminate`] stops it from anywhere and
 //! [`Session::close`] unmounts it. [`run`] does all of that with Ctrl-C handling.
 //!
