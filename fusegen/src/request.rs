@@ -654,5 +654,5 @@ fn parse_init(r: &mut ArgReader<'_>) -> Result<InitIn, RequestError> {
 }
 
 #[cfg(test)]
-#[path = "request_tests.rs"]
+#[path = "request_tests/mod.rs"]
 mod tests;
