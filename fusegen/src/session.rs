@@ -276,7 +276,16 @@ impl<FS: Operations> Session<FS> {
                         tracing::error!(error = %e, "worker task failed");
                     }
                     if tasks.is_empty() && rt.alive.load(Ordering::SeqCst) == 0 {
-                        break End::Failed(Error::NotRunning("all workers stopped"));
+                        // The last worker may have said why it stopped (e.g. unmounted) just
+                        // before finishing; that message wins over "no workers left".
+                        let mut told = None;
+                        while let Ok(msg) = control_rx.try_recv() {
+                            if let Control::End(end) = msg {
+                                told = Some(end);
+                                break;
+                            }
+                        }
+                        break told.unwrap_or(End::Failed(Error::NotRunning("all workers stopped")));
                     }
                 }
             }

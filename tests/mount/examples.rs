@@ -7,21 +7,42 @@ use std::time::{Duration, Instant};
 
 use crate::mount::common::{CALL_TIMEOUT, fuse_available, is_mounted, wait_unmounted, within};
 
-/// `target/<profile>/examples/NAME`, built next to this test binary by `cargo test`.
+/// `target/<profile>/examples/NAME`, built (or brought up to date) once per test run.
+///
+/// `cargo test` builds examples that have their own unit tests (`test = true`) only as test
+/// harnesses, never as runnable binaries, and a binary left by an earlier build may be stale;
+/// so the binary is always built here, with the same profile as this test binary.
 pub fn example_binary(name: &str) -> PathBuf {
+    static BUILT: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
     let exe = std::env::current_exe().expect("test binary path");
     let profile_dir = exe
         .parent()
         .and_then(|deps| deps.parent())
         .expect("target/<profile>");
     let bin = profile_dir.join("examples").join(name);
-    if !bin.exists() {
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "--example", name])
-            .status()
-            .expect("cargo build --example");
-        assert!(status.success());
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    if !built.iter().any(|b| b == name) {
+        let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.toml");
+        let mut cargo = Command::new(env!("CARGO"));
+        cargo
+            .args([
+                "build",
+                "--quiet",
+                "-p",
+                "fusegen-examples",
+                "--example",
+                name,
+            ])
+            .arg("--manifest-path")
+            .arg(&manifest);
+        if profile_dir.file_name().is_some_and(|p| p == "release") {
+            cargo.arg("--release");
+        }
+        let status = cargo.status().expect("run cargo build --example");
+        assert!(status.success(), "cargo build --example {name} failed");
+        built.push(name.to_string());
     }
+    assert!(bin.exists(), "{} missing after the build", bin.display());
     bin
 }
 

@@ -19,27 +19,9 @@ use nix::errno::Errno;
 
 use crate::mount::common::{CALL_TIMEOUT, fuse_available, is_mounted, wait_unmounted, within};
 
-/// `target/<profile>/examples/memfs`, built next to this test binary by `cargo test`
-/// (built here, once, when missing).
+/// `target/<profile>/examples/memfs`, built once per test run.
 fn memfs_binary() -> PathBuf {
-    static BIN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    BIN.get_or_init(|| {
-        let exe = std::env::current_exe().expect("test binary path");
-        let profile_dir = exe
-            .parent()
-            .and_then(|deps| deps.parent())
-            .expect("target/<profile>");
-        let bin = profile_dir.join("examples").join("memfs");
-        if !bin.exists() {
-            let status = Command::new(env!("CARGO"))
-                .args(["build", "--example", "memfs"])
-                .status()
-                .expect("cargo build --example memfs");
-            assert!(status.success());
-        }
-        bin
-    })
-    .clone()
+    crate::examples::example_binary("memfs")
 }
 
 /// A running `memfs` process mounted on a fresh directory; Ctrl-C (SIGINT) on drop, then a

@@ -270,7 +270,7 @@ fn passthrough_files_written_through_the_mount_land_in_the_source() {
         assert_eq!(fs::read(&mf).unwrap(), big);
         rw(&mf).set_len(10).unwrap();
         assert_eq!(fs::metadata(&sf).unwrap().len(), 10);
-        // O_TRUNC on open (atomic_o_trunc).
+        // O_TRUNC on open.
         File::create(&mf).unwrap();
         assert_eq!(fs::metadata(&sf).unwrap().len(), 0);
         // Two opens of one file at once, then O_EXCL on an existing name.
@@ -322,6 +322,35 @@ fn passthrough_files_written_through_the_mount_land_in_the_source() {
         );
         assert_eq!(a.files(), b.files());
     });
+}
+
+/// A running program cannot be truncated through the mount: the kernel refuses with ETXTBSY
+/// before the source is touched (so the example does not ask for `atomic_o_trunc`).
+#[test]
+fn passthrough_running_program_is_not_truncated() {
+    let Some(m) = Mirror::start("passthrough_running_program", HANDLERS) else {
+        return;
+    };
+    let (mf, sf) = (m.m("sleep"), m.s("sleep"));
+    let original = fs::read("/bin/sleep").unwrap();
+    fs::write(&sf, &original).unwrap();
+    fs::set_permissions(&sf, fs::Permissions::from_mode(0o755)).unwrap();
+    let mut child = Command::new(&mf).arg("30").spawn().unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let r = on("open(O_RDONLY | O_TRUNC) of a running program", move || {
+        nix::fcntl::open(
+            &mf,
+            OFlag::O_RDONLY | OFlag::O_TRUNC,
+            nix::sys::stat::Mode::empty(),
+        )
+        .map(drop)
+    });
+    let alive = child.try_wait().unwrap().is_none();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(r, Err(Errno::ETXTBSY));
+    assert!(alive, "the program kept running");
+    assert_eq!(fs::read(&sf).unwrap(), original);
 }
 
 #[test]
@@ -644,6 +673,27 @@ fn passthrough_extended_attributes() {
 }
 
 #[test]
+fn passthrough_without_xattrs_reports_them_unsupported() {
+    let Some(m) = Mirror::start(
+        "passthrough_without_xattrs",
+        &["--no-kernel-passthrough", "--no-xattr"],
+    ) else {
+        return;
+    };
+    let (mf, sf) = (m.m("f"), m.s("f"));
+    on("xattrs off", move || {
+        fs::write(&mf, b"data").unwrap();
+        setxattr(&sf, "user.a", b"alpha", 0).unwrap();
+        assert_eq!(errno(getxattr(&mf, "user.a")), Some(libc::EOPNOTSUPP));
+        assert_eq!(
+            errno(setxattr(&mf, "user.b", b"", 0)),
+            Some(libc::EOPNOTSUPP)
+        );
+        assert_eq!(fs::read(&mf).unwrap(), b"data");
+    });
+}
+
+#[test]
 fn passthrough_fallocate_holes_and_copy_file_range() {
     let Some(m) = Mirror::start("passthrough_fallocate_holes", HANDLERS) else {
         return;
@@ -754,9 +804,16 @@ fn passthrough_posix_locks_and_flock_are_held_in_the_source() {
         fcntl(&a, FcntlArg::F_OFD_SETLK(&lock(libc::F_UNLCK, 0, 0))).unwrap();
         waiter.join().unwrap().unwrap();
         // Closing the holder's open file releases its locks, also while other opens remain.
+        // FUSE releases them with the RELEASE request, which the kernel sends after close(2)
+        // has returned: wait for it.
         let c = rw(&mf);
         drop(b);
-        fcntl(&c, FcntlArg::F_OFD_SETLK(&lock(libc::F_WRLCK, 0, 0))).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while let Err(e) = fcntl(&c, FcntlArg::F_OFD_SETLK(&lock(libc::F_WRLCK, 0, 0))) {
+            assert_eq!(e, Errno::EAGAIN);
+            assert!(Instant::now() < deadline, "the closed file's lock stays");
+            std::thread::sleep(Duration::from_millis(10));
+        }
         drop((a, c));
 
         let x = Flock::lock(File::open(&mf).unwrap(), FlockArg::LockExclusiveNonblock)
