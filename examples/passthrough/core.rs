@@ -60,6 +60,7 @@ impl Core {
         }
     }
 
+    /// Whether the kernel caches writes (granted at INIT).
     pub fn writeback(&self) -> bool {
         self.writeback.load(Ordering::Relaxed)
     }
@@ -109,6 +110,8 @@ impl Core {
         Some(inode.backing.get_or_init(|| BackingFile::new(fd)).clone())
     }
 
+    /// Applies a `setattr` to the source: mode, owner, size, then times (a chown may clear
+    /// setuid bits, and the kernel sends the mode it wants after that in the same request).
     pub fn setattr(
         &self,
         inode: &InodeData,
@@ -167,18 +170,31 @@ impl Core {
         let dev = dir.inode.key.0;
         let mut out = Vec::with_capacity(entries.len());
         for e in entries {
-            let attr = if e.is_dot_or_dotdot() || !plus {
+            let attr = if e.is_dot_or_dotdot() {
                 // Dots are never looked up: the kernel takes no reference for them.
                 let n = if e.name == "." {
                     ino
                 } else {
                     self.inodes.peek((dev, e.ino))
                 };
-                let mut a = EntryAttributes::new(n, e.kind.unwrap_or(FileType::RegularFile), 0);
-                if e.kind.is_none() {
-                    a.mode = 0; // DT_UNKNOWN
-                }
-                Some(a)
+                Some(EntryAttributes::new(n, FileType::Directory, 0))
+            } else if !plus {
+                // Plain READDIR: inode number and type only. Sources that do not report
+                // types in directory entries (DT_UNKNOWN) are asked with a stat.
+                let kind = match e.kind {
+                    Some(kind) => Some(kind),
+                    None => match nix::sys::stat::fstatat(
+                        dir.inode.fd(),
+                        e.name.as_os_str(),
+                        AtFlags::AT_SYMLINK_NOFOLLOW,
+                    ) {
+                        Ok(st) => FileType::from_mode(st.st_mode),
+                        Err(nix::Error::ENOENT) => None,
+                        Err(err) => return Err(err.into()),
+                    },
+                };
+                let n = self.inodes.peek((dev, e.ino));
+                kind.map(|kind| EntryAttributes::new(n, kind, 0))
             } else {
                 match self.lookup(&dir.inode, &e.name) {
                     Ok(a) => Some(a),

@@ -6,7 +6,8 @@
 //! file description in the source, and its locks are open-file-description locks
 //! (`F_OFD_SETLK`) on it: the source then arbitrates between owners exactly as it does between
 //! processes, including against processes using the source directly. The kernel releases an
-//! owner's locks on close through `flush`, which drops that description.
+//! owner's locks on close through `flush`, which drops that description; locks the caller took
+//! with `F_OFD_*` are owned by its open file and go at `release` (see `OpenFile::lock_owners`).
 //!
 //! `flock` locks belong to an open file description, which is what a FUSE file handle is
 //! here, so `flock(2)` goes straight to the handle's descriptor.

@@ -18,8 +18,8 @@ use nix::unistd::{Gid, Uid};
 /// Where the handlers' system calls run (`--blocking`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Blocking {
-    /// On the tokio worker thread that runs the handler: cheapest, but a slow disk holds a
-    /// runtime thread (the runtime then has `--threads` of them).
+    /// On the tokio worker thread that runs the handler: cheapest (measured), but a slow call
+    /// holds one of the runtime's `--threads` threads while it lasts.
     Inline,
     /// `tokio::task::block_in_place`: the worker thread blocks, its other tasks move away.
     BlockInPlace,

@@ -71,7 +71,7 @@ impl<'a> ReaddirReply<'a> {
     /// without a file type, are refused (`false`) and the whole reply becomes `EIO`.
     pub fn add(&mut self, name: &OsStr, attr: &EntryAttributes, next_offset: u64) -> bool {
         let name = name.as_bytes();
-        if let Some(problem) = check_entry(name, attr) {
+        if let Some(problem) = check_entry(name, attr, self.plus) {
             self.invalid = Some(problem);
             return false;
         }
@@ -127,14 +127,16 @@ impl<'a> ReaddirReply<'a> {
     }
 }
 
-fn check_entry(name: &[u8], attr: &EntryAttributes) -> Option<&'static str> {
+/// Plain READDIR records may leave the type unknown (`DT_UNKNOWN`); READDIRPLUS records carry
+/// full attributes, which need one.
+fn check_entry(name: &[u8], attr: &EntryAttributes, plus: bool) -> Option<&'static str> {
     if name.is_empty() {
         Some("empty name")
     } else if name.len() > 255 {
         Some("name longer than 255 bytes")
     } else if name.contains(&b'/') || name.contains(&0) {
         Some("name contains `/` or NUL")
-    } else if attr.kind().is_none() {
+    } else if plus && attr.kind().is_none() {
         Some("attributes without a file type in `mode`")
     } else {
         None
@@ -196,12 +198,14 @@ mod tests {
         }
         let mut untyped = good;
         untyped.mode = 0o644;
-        let mut r = ReaddirReply::new(4096, false, &policy);
+        let mut r = ReaddirReply::new(4096, true, &policy);
         assert!(!r.add(OsStr::new("f"), &untyped, 1));
         assert_eq!(
             r.invalid(),
             Some("attributes without a file type in `mode`")
         );
+        let mut r = ReaddirReply::new(4096, false, &policy);
+        assert!(r.add(OsStr::new("f"), &untyped, 1), "plain READDIR may say DT_UNKNOWN");
         let mut r = ReaddirReply::new(4096, false, &policy);
         assert!(r.add(OsStr::new(&"y".repeat(255)), &good, 1));
         assert_eq!(r.invalid(), None);

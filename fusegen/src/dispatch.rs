@@ -416,7 +416,10 @@ fn opened<FS>(cx: &Context<'_, FS>, ino: Inode, info: &FileInfo) -> abi::fuse_op
     if let (Some(backings), Some(file)) = (cx.backings, &info.backing)
         && let Some(id) = backings.register(ino.0, info.fh.0, file)
     {
-        out.open_flags |= FOPEN_PASSTHROUGH;
+        // The kernel refuses passthrough opens carrying any other flag (EINVAL).
+        const ALLOWED: u32 =
+            FOPEN_PASSTHROUGH | FOPEN_DIRECT_IO | FOPEN_PARALLEL_DIRECT_WRITES | FOPEN_NOFLUSH;
+        out.open_flags = (out.open_flags | FOPEN_PASSTHROUGH) & ALLOWED;
         // Backing ids are small positive integers assigned by the kernel.
         out.backing_id = i32::try_from(id).unwrap_or(i32::MAX);
     }
