@@ -205,7 +205,10 @@ mod tests {
             Some("attributes without a file type in `mode`")
         );
         let mut r = ReaddirReply::new(4096, false, &policy);
-        assert!(r.add(OsStr::new("f"), &untyped, 1), "plain READDIR may say DT_UNKNOWN");
+        assert!(
+            r.add(OsStr::new("f"), &untyped, 1),
+            "plain READDIR may say DT_UNKNOWN"
+        );
         let mut r = ReaddirReply::new(4096, false, &policy);
         assert!(r.add(OsStr::new(&"y".repeat(255)), &good, 1));
         assert_eq!(r.invalid(), None);
