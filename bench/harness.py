@@ -1,0 +1,999 @@
+#!/usr/bin/env python3
+"""The benchmark harness behind bench/run.sh (see docs/benchmarks.md).
+
+For each system in turn: mount it on a fresh mountpoint (with a fresh backing directory where
+it has one), run the workloads, read the daemon's CPU time and peak RSS, stop it, check that
+nothing is left mounted. Then print one markdown table and the ratios.
+
+Every system is a small adapter (class System below): what it needs, how it starts for the
+data and the metadata phase, and the options it is mounted with. Every external step is bounded
+in time; every mount is undone on exit, also on an error or a signal.
+
+Run it through bench/run.sh, which builds what it needs and passes the paths.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import resource
+import shlex
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+MiB = 1 << 20
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+MODES = {
+    # seq_mib: size of the sequential file; rand_secs: time of one random-read run;
+    # reps: runs per figure (the table shows the median); meta_files / small_files: counts.
+    "quick": dict(seq_mib=256, rand_secs=0.5, reps=2, meta_files=10_000, small_files=1_000,
+                  readdir_passes=1),
+    "full": dict(seq_mib=1024, rand_secs=5, reps=3, meta_files=100_000, small_files=20_000,
+                 readdir_passes=1),
+}
+
+# (key, label, unit, kind); kind picks the figure: "bw" MiB/s, "iops", "ops" per second.
+WORKLOADS = [
+    ("seqwrite", "seq write, 1 MiB blocks", "MiB/s", "bw"),
+    ("seqread", "seq read, 1 MiB blocks, cold cache", "MiB/s", "bw"),
+    ("rand1", "rand read 4 KiB, 1 job, warm", "k IOPS", "iops"),
+    ("rand2", "rand read 4 KiB, 2 jobs, warm", "k IOPS", "iops"),
+    ("rand1d", "rand read 4 KiB, 1 job, O_DIRECT", "k IOPS", "iops"),
+    ("rand2d", "rand read 4 KiB, 2 jobs, O_DIRECT", "k IOPS", "iops"),
+    ("smallwrite", "small files: create + write 4 KiB + close", "k files/s", "ops"),
+    ("smallread", "small files: open + read 4 KiB + close", "k files/s", "ops"),
+    ("create", "create (empty file, close)", "k ops/s", "ops"),
+    ("stat", "stat, attr_timeout=0", "k ops/s", "ops"),
+    ("readdir", "readdir", "k entries/s", "ops"),
+    ("unlink", "unlink", "k ops/s", "ops"),
+]
+WORKLOAD_KEYS = [w[0] for w in WORKLOADS]
+DATA_WORKLOADS = ["seqwrite", "seqread", "rand1", "rand2", "rand1d", "rand2d",
+                  "smallwrite", "smallread"]
+META_WORKLOADS = ["create", "stat", "readdir", "unlink"]
+
+
+class Interrupted(Exception):
+    pass
+
+
+def log(msg):
+    stamp = time.strftime("%H:%M:%S")
+    print(f"[{stamp}] {msg}", file=sys.stderr, flush=True)
+
+
+def on_signal(signum, _frame):
+    raise Interrupted(f"signal {signal.Signals(signum).name}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Processes, bounded in time
+
+
+def run(cmd, timeout, **kw):
+    """Runs cmd in its own process group; kills the group after `timeout` seconds.
+    Returns (returncode or None on timeout, stdout, stderr)."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True, **kw)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+        return proc.returncode, out, err
+    except subprocess.TimeoutExpired:
+        kill_group(proc)
+        try:
+            out, err = proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            out, err = "", ""
+        return None, out, err + f"\n(killed after {timeout} s)"
+
+
+def kill_group(proc, sig=signal.SIGKILL):
+    try:
+        os.killpg(proc.pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def sh(cmd, timeout=60):
+    rc, out, err = run(["sh", "-c", cmd], timeout)
+    return rc == 0
+
+
+def drop_caches():
+    """Writes back dirty data, then empties the page, dentry and inode caches."""
+    t0 = time.monotonic()
+    ok = sh("sync && echo 3 > /proc/sys/vm/drop_caches", timeout=180)
+    log(f"  drop_caches took {time.monotonic() - t0:.1f} s")
+    return ok
+
+
+# ---------------------------------------------------------------------------------------------
+# Mounts
+
+
+def mounts():
+    """(mount point, fs type, device minor) of every mount, from /proc/self/mountinfo."""
+    out = []
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            fields = line.split()
+            sep = fields.index("-")
+            point = fields[4].replace("\\040", " ")
+            minor = fields[2].split(":")[1]
+            out.append((point, fields[sep + 1], minor))
+    return out
+
+
+def mount_of(path):
+    for point, fstype, minor in reversed(mounts()):
+        if point == path:
+            return fstype, minor
+    return None
+
+
+def force_unmount(path):
+    """Unmounts path for sure: aborts a FUSE connection first (so nothing waits on a daemon
+    that no longer answers), then a lazy unmount."""
+    m = mount_of(path)
+    if m is None:
+        return True
+    fstype, minor = m
+    if fstype.startswith("fuse"):
+        abort = f"/sys/fs/fuse/connections/{minor}/abort"
+        if os.path.exists(abort):
+            try:
+                with open(abort, "w") as f:
+                    f.write("1")
+            except OSError:
+                pass
+    for cmd in (["umount", "-l", path], ["fusermount3", "-u", "-z", path]):
+        run(cmd, 30)
+        if mount_of(path) is None:
+            return True
+    log(f"WARNING: could not unmount {path}")
+    return False
+
+
+def raise_nofile():
+    """Raises this process's descriptor limit (which every daemon inherits) as far as allowed:
+    a passthrough daemon holds a descriptor per inode the kernel knows, so 100k files need
+    more than the usual soft limit of 1024. Returns the limit in force."""
+    try:
+        with open("/proc/sys/fs/nr_open") as f:
+            wanted = int(f.read())
+    except (OSError, ValueError):
+        wanted = 1 << 20
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    for limits in ((wanted, wanted), (hard, hard)):
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, limits)
+            break
+        except (ValueError, OSError):
+            continue
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# Daemon statistics
+
+
+def cpu_seconds(pid):
+    """utime + stime of a process (all its threads), in seconds."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            stat = f.read()
+    except OSError:
+        return None
+    fields = stat[stat.rindex(")") + 2:].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def peak_rss_mib(pid):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Systems: one small adapter each
+
+
+class System:
+    key = ""          # column key
+    label = ""        # column label
+    native = False    # a kernel filesystem: no daemon
+    backing = False   # mirrors a directory of the backing filesystem
+    counterpart = None  # native system it is compared with ("tmpfs" or "ext4dir")
+    not_run = {}      # workload -> why this system does not run it
+    max_files = None  # {mode: fewer files for metadata and small-file workloads}, and why
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+
+    def unavailable(self):
+        """None when the system can run, else why not."""
+        return None
+
+    def options(self, phase):
+        """The options it is mounted with in this phase, for the table's notes."""
+        return ""
+
+    def command(self, phase, mnt, src):
+        """argv of the daemon (foreground), or None for native systems."""
+        return None
+
+    def mount_native(self, phase, mnt, src):
+        """For native systems: prepares mnt; returns the directory the workloads use."""
+        return mnt
+
+
+def need_file(path, what):
+    if not path or not os.path.exists(path):
+        return f"{what} not found ({path or 'not built'})"
+    return None
+
+
+class Tmpfs(System):
+    key, label, native = "tmpfs", "tmpfs (native)", True
+
+    def options(self, phase):
+        return "`mount -t tmpfs -o size=8G`, fresh for each phase"
+
+    def mount_native(self, phase, mnt, src):
+        rc, _, err = run(["mount", "-t", "tmpfs", "-o", "size=8G,mode=0755", "tmpfs", mnt], 30)
+        if rc != 0:
+            raise RuntimeError(f"mount tmpfs: {err.strip()}")
+        self.ctx.register_mount(mnt)
+        return mnt
+
+
+class BackingDir(System):
+    key, label, native = "ext4dir", "backing dir (native)", True
+
+    def __init__(self, ctx):
+        super().__init__(ctx)
+        self.label = f"{ctx.backing_fs} dir (native)"
+
+    def options(self, phase):
+        return f"a fresh directory on the backing {self.ctx.backing_fs} ({self.ctx.backing_dev})"
+
+    def mount_native(self, phase, mnt, src):
+        return src
+
+
+class PassthroughLL(System):
+    key, label, backing, counterpart = "pll", "libfuse passthrough_ll", True, "ext4dir"
+
+    def unavailable(self):
+        return need_file(self.ctx.args.passthrough_ll, "passthrough_ll")
+
+    def opts(self, phase):
+        return "cache=auto" if phase == "data" else "cache=auto,timeout=0"
+
+    def options(self, phase):
+        return (f"`-o source=SRC,{self.opts(phase)}`"
+                + (" (entry/attr timeout 1 s, no keep_cache)" if phase == "data"
+                   else " (entry/attr timeout 0)")
+                + f"; libfuse {self.ctx.libfuse_version} multi-threaded loop")
+
+    def command(self, phase, mnt, src):
+        return [self.ctx.args.passthrough_ll, "-f", "-o", f"source={src},{self.opts(phase)}",
+                mnt]
+
+
+class Pyfuse3(System):
+    example = ""
+
+    def unavailable(self):
+        if not self.ctx.args.python:
+            return "no pyfuse3 environment (see bench/run.sh setup output)"
+        return need_file(os.path.join(self.ctx.args.pyfuse3_examples or "", self.example),
+                         f"pyfuse3 {self.example}")
+
+    def adapter_args(self, phase):
+        timeout = "1" if phase == "data" else "0"
+        return ["--timeout", timeout, "--keep-cache", "1" if self.keep_cache else "0"]
+
+    def options(self, phase):
+        t = "1 s" if phase == "data" else "0"
+        kc = "keep_cache" if self.keep_cache else "no keep_cache"
+        return (f"example unchanged; `bench/pyfuse3_adapter.py` sets entry/attr timeout {t}, "
+                f"{kc}; `pyfuse3.main()` (1..99 tasks), pyfuse3 {self.ctx.pyfuse3_version}")
+
+    def command(self, phase, mnt, src):
+        example = os.path.join(self.ctx.args.pyfuse3_examples, self.example)
+        argv = [self.ctx.args.python, os.path.join(self.ctx.bench_dir, "pyfuse3_adapter.py")
+                ] + self.adapter_args(phase) + [example, "--"]
+        return argv + ([src, mnt] if self.backing else [mnt])
+
+
+class PyPassthrough(Pyfuse3):
+    key, label, backing, counterpart = "pypt", "pyfuse3 passthroughfs.py", True, "ext4dir"
+    example, keep_cache = "passthroughfs.py", False
+    not_run = {k: "passthroughfs.py opens the source with the caller's O_DIRECT and reads into "
+                  "an unaligned Python buffer: EINVAL, which ends pyfuse3's main loop"
+               for k in ("rand1d", "rand2d")}
+    max_files = ({"quick": 2_000, "full": 10_000},
+                 "passthroughfs.py's readdir lists and stats the whole directory on every request "
+                 "(quadratic in the number of files)")
+
+
+class PyTmpfs(Pyfuse3):
+    key, label, counterpart = "pytmpfs", "pyfuse3 tmpfs.py", "tmpfs"
+    example, keep_cache = "tmpfs.py", True
+    # tmpfs.py keeps a file as one SQLite blob that every read and write copies whole.
+    not_run = {k: "tmpfs.py copies the whole file (one SQLite blob) on every read and write: "
+                  "quadratic on large files" for k in ("seqwrite", "seqread", "rand1", "rand2",
+                                                      "rand1d", "rand2d")}
+    # Its getattr counts links with a SQLite query on an unindexed column: every operation
+    # scans all entries, so 10,000 files take minutes and 100,000 hours.
+    max_files = ({"quick": 1_000, "full": 1_000}, "tmpfs.py counts links with an unindexed SQLite query on every getattr "
+                       "(each operation scans every entry: quadratic in the number of files)")
+
+
+class FusegenPassthrough(System):
+    key, label, backing, counterpart = "fgpt", "fusegen passthrough", True, "ext4dir"
+    flag = "--no-kernel-passthrough"
+
+    def unavailable(self):
+        return need_file(self.ctx.args.fusegen_passthrough, "fusegen passthrough example")
+
+    def opts(self, phase):
+        return [] if phase == "data" else ["-o", "attr_timeout=0,entry_timeout=0"]
+
+    def options(self, phase):
+        o = " ".join([self.flag] + self.opts(phase))
+        return f"`{o}`" + (" (1 s per-reply timeouts, no keep_cache)" if phase == "data" else "")
+
+    def command(self, phase, mnt, src):
+        return [self.ctx.args.fusegen_passthrough, self.flag] + self.opts(phase) + [src, mnt]
+
+
+class FusegenPassthroughKernel(FusegenPassthrough):
+    key, label = "fgkpt", "fusegen passthrough, kernel passthrough"
+    flag = "--kernel-passthrough"
+
+
+class FusegenMemfs(System):
+    key, label, counterpart = "fgmem", "fusegen memfs", "tmpfs"
+
+    def unavailable(self):
+        return need_file(self.ctx.args.fusegen_memfs, "fusegen memfs example")
+
+    def opts(self, phase):
+        return [] if phase == "data" else ["-o", "attr_timeout=0,entry_timeout=0"]
+
+    def options(self, phase):
+        o = " ".join(self.opts(phase)) or "defaults"
+        return f"`{o}`" + (" (1 s per-reply timeouts, keep_cache)" if phase == "data" else "")
+
+    def command(self, phase, mnt, src):
+        return [self.ctx.args.fusegen_memfs] + self.opts(phase) + [mnt]
+
+
+SYSTEMS = [Tmpfs, BackingDir, PassthroughLL, PyPassthrough, PyTmpfs, FusegenPassthrough,
+           FusegenPassthroughKernel, FusegenMemfs]
+
+
+# ---------------------------------------------------------------------------------------------
+# The run
+
+
+class Context:
+    def __init__(self, args):
+        self.args = args
+        self.mode = MODES[args.mode]
+        self.bench_dir = os.path.dirname(os.path.abspath(__file__))
+        self.registered = []  # mountpoints to undo
+        self.daemons = []     # Popen of running daemons
+        self.work = tempfile.mkdtemp(prefix="fusegen-bench.", dir=args.workdir)
+        self.results = {}     # system -> workload -> list of samples
+        self.errors = {}      # system -> workload -> message
+        self.skipped = {}     # system -> reason
+        self.rss = {}         # system -> peak MiB
+        self.notes = {}       # system -> {phase: options}
+        self.deadline = time.monotonic() + args.deadline
+        self.nofile = raise_nofile()
+        self.file_counts = {}  # (system, "meta"|"small") -> files used
+        self.fewer_files = {}  # system -> [why it used fewer files]
+        fs = run(["findmnt", "-n", "-o", "FSTYPE,SOURCE", "-T", self.work], 10)[1].split()
+        self.backing_fs, self.backing_dev = (fs + ["?", "?"])[:2]
+        self.libfuse_version = run(["pkg-config", "--modversion", "fuse3"], 10)[1].strip() or "?"
+        self.pyfuse3_version = "?"
+        if args.python:
+            rc, out, _ = run([args.python, "-c",
+                              "import pyfuse3, trio; print(pyfuse3.__version__, trio.__version__)"],
+                             30)
+            if rc == 0:
+                self.pyfuse3_version = "{} (trio {})".format(*out.split())
+
+    def files(self, system, kind):
+        """How many files `system` gets in the metadata ("meta") or small-file workloads."""
+        n = self.mode[f"{kind}_files"]
+        notes = self.fewer_files.setdefault(system.key, [])
+        if system.max_files:
+            cap = system.max_files[0][self.args.mode]
+            if cap < n:
+                n = cap
+                note = f"{cap} files only: {system.max_files[1]}"
+                if note not in notes:
+                    notes.append(note)
+        if system.backing or system.key == "ext4dir":
+            # One descriptor per inode the kernel knows (per file here), plus headroom.
+            cap = (self.nofile - 2000) // 1000 * 1000
+            if cap < n:
+                n = cap
+                note = (f"{cap} files only (this system and the other passthrough systems): "
+                        f"a passthrough daemon holds a descriptor per file, and the descriptor "
+                        f"limit here is {self.nofile} (it cannot be raised: no CAP_SYS_RESOURCE)")
+                if note not in notes:
+                    notes.append(note)
+        self.file_counts[(system.key, kind)] = n
+        return n
+
+    def register_mount(self, mnt):
+        self.registered.append(mnt)
+
+    def cleanup(self):
+        for proc in self.daemons:
+            if proc.poll() is None:
+                kill_group(proc, signal.SIGTERM)
+        for proc in self.daemons:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                kill_group(proc)
+        for mnt in reversed(self.registered):
+            force_unmount(mnt)
+        # Anything else still mounted below our work directory.
+        for point, _, _ in reversed(mounts()):
+            if point.startswith(self.work + "/"):
+                force_unmount(point)
+        if not any(p.startswith(self.work + "/") for p, _, _ in mounts()):
+            run(["rm", "-rf", "--one-file-system", self.work], 600)
+
+    def time_left(self):
+        return self.deadline - time.monotonic()
+
+
+class Mounted:
+    """One system mounted for one phase."""
+
+    def __init__(self, ctx, system, phase):
+        self.ctx, self.system, self.phase = ctx, system, phase
+        name = f"{system.key}-{phase}"
+        self.mnt = os.path.join(ctx.work, "mnt", name)
+        self.src = os.path.join(ctx.work, "src", name)
+        os.makedirs(self.mnt)
+        os.makedirs(self.src)
+        self.proc = None
+        self.pid = None
+        self.logfile = os.path.join(ctx.work, f"{name}.log")
+
+    def start(self):
+        s = self.system
+        phase = "data" if self.phase == "data" else "meta"
+        self.ctx.notes.setdefault(s.key, {})[phase] = s.options(phase)
+        if s.native:
+            self.dir = s.mount_native(self.phase, self.mnt, self.src)
+            return
+        argv = s.command(self.phase, self.mnt, self.src)
+        log(f"  start: {shlex.join(argv)}")
+        self.ctx.register_mount(self.mnt)
+        with open(self.logfile, "w") as logf:
+            self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=logf,
+                                         stderr=subprocess.STDOUT, start_new_session=True)
+        self.ctx.daemons.append(self.proc)
+        self.pid = self.proc.pid
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            m = mount_of(self.mnt)
+            if m is not None and m[0].startswith("fuse"):
+                break
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"daemon exited with {self.proc.returncode}: {self.log_tail()}")
+            time.sleep(0.05)
+        else:
+            raise RuntimeError(f"not mounted after 30 s: {self.log_tail()}")
+        # The first access waits for INIT; bounded.
+        if run(["stat", self.mnt], 20)[0] != 0:
+            raise RuntimeError(f"mountpoint does not answer: {self.log_tail()}")
+        self.dir = self.mnt
+
+    def log_tail(self):
+        try:
+            with open(self.logfile) as f:
+                return " | ".join(f.read().strip().splitlines()[-5:])
+        except OSError:
+            return ""
+
+    def sample_rss(self):
+        if self.pid:
+            rss = peak_rss_mib(self.pid)
+            if rss is not None:
+                k = self.system.key
+                self.ctx.rss[k] = max(self.ctx.rss.get(k, 0), rss)
+
+    def cpu(self):
+        return cpu_seconds(self.pid) if self.pid else None
+
+    def alive(self):
+        return self.proc is None or self.proc.poll() is None
+
+    def stop(self):
+        s = self.system
+        if s.native:
+            if mount_of(self.mnt):
+                force_unmount(self.mnt)
+            return
+        self.sample_rss()
+        if self.proc.poll() is None:
+            # pyfuse3's examples end cleanly on SIGINT, the others on SIGTERM.
+            sig = signal.SIGINT if isinstance(s, Pyfuse3) else signal.SIGTERM
+            kill_group(self.proc, sig)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                log(f"  {s.key}: daemon did not stop in 15 s; killing it")
+                kill_group(self.proc)
+                self.proc.wait(timeout=10)
+        if mount_of(self.mnt) is not None:
+            force_unmount(self.mnt)
+
+
+def record(ctx, system, workload, sample):
+    ctx.results.setdefault(system.key, {}).setdefault(workload, []).append(sample)
+
+
+def fail(ctx, system, workload, msg):
+    msg = " ".join(msg.split())[:300]
+    log(f"  {system.key} {workload}: FAILED: {msg}")
+    ctx.errors.setdefault(system.key, {})[workload] = msg
+
+
+def fio(ctx, m, workload, extra, timeout):
+    path = m.dir
+    argv = ["fio", "--output-format=json", f"--name={workload}", f"--directory={path}",
+            "--filename=bench.dat", "--ioengine=psync", "--fallocate=none",
+            "--group_reporting", "--randrepeat=0", "--norandommap",
+            f"--size={ctx.mode['seq_mib']}M"] + extra
+    cpu0 = m.cpu()
+    t0 = time.monotonic()
+    rc, out, err = run(argv, timeout)
+    cpu1 = m.cpu()
+    log(f"  {m.system.key} {workload}: fio took {time.monotonic() - t0:.1f} s")
+    m.sample_rss()
+    if rc is None and not m.system.native:
+        # fio may wait on a daemon that stopped answering: abort the connection.
+        force_unmount(m.mnt)
+    try:
+        data = json.loads(out[out.index("{"):])
+        job = data["jobs"][0]
+    except (ValueError, KeyError, IndexError):
+        job = None
+    if rc != 0 or job is None or job.get("error"):
+        # fio prints its complaint on stderr, or on stdout before the JSON.
+        text = err + "\n" + out[:out.find("{")] if "{" in out else err + "\n" + out
+        lines = [l for l in text.splitlines() if l.strip()]
+        first = next((l for l in lines if "error" in l.lower()), lines[0] if lines else "no output")
+        code = job.get("error") if job else None
+        fail(ctx, m.system, workload, f"fio rc={rc} error={code}: {first}")
+        return False
+    rw = job["write"] if job["write"]["total_ios"] else job["read"]
+    secs = rw["runtime"] / 1000 or 1e-9
+    sample = dict(ops=rw["total_ios"], secs=secs, bw=rw["bw_bytes"] / MiB, iops=rw["iops"],
+                  cpu=(cpu1 - cpu0) if cpu0 is not None and cpu1 is not None else None)
+    record(ctx, m.system, workload, sample)
+    return True
+
+
+def metabench(ctx, m, mode, rep, timeout):
+    files = ctx.files(m.system, mode)
+    argv = [ctx.args.metabench, mode, "--dir", os.path.join(m.dir, f"{mode}.{rep}"),
+            "--files", str(files), "--readdir-passes", str(ctx.mode["readdir_passes"])]
+    if m.pid:
+        argv += ["--daemon-pid", str(m.pid)]
+    t0 = time.monotonic()
+    rc, out, err = run(argv, timeout)
+    log(f"  {m.system.key} {mode}: metabench took {time.monotonic() - t0:.1f} s")
+    m.sample_rss()
+    if rc is None and not m.system.native:
+        force_unmount(m.mnt)
+    done = set()
+    for line in out.splitlines():
+        try:
+            p = json.loads(line)
+        except ValueError:
+            continue
+        done.add(p["phase"])
+        record(ctx, m.system, p["phase"], dict(ops=p["ops"], secs=p["secs"],
+                                               ops_s=p["ops"] / max(p["secs"], 1e-9),
+                                               cpu=p["cpu"]))
+    if rc != 0:
+        msg = (err.strip().splitlines() or [f"rc={rc}"])[-1]
+        phases = META_WORKLOADS if mode == "meta" else ["smallwrite", "smallread"]
+        for ph in phases:
+            if ph not in done:
+                fail(ctx, m.system, ph, f"metabench: {msg}")
+                break
+        return False
+    return True
+
+
+def seq_timeout(ctx):
+    # 1 MiB/ms would be fast; allow down to 5 MiB/s.
+    return 60 + ctx.mode["seq_mib"] / 5
+
+
+def data_phase(ctx, m, wanted):
+    reps = ctx.mode["reps"]
+    rand = ctx.mode["rand_secs"]
+    datafile = os.path.join(m.dir, "bench.dat")
+
+    def write_file(workload):
+        run(["rm", "-f", datafile], 60)
+        ok = fio(ctx, m, workload, ["--rw=write", "--bs=1M", "--end_fsync=0"], seq_timeout(ctx))
+        # Untimed: the next figure does not pay for this one's writeback.
+        t0 = time.monotonic()
+        sh("sync", timeout=180)
+        log(f"  sync took {time.monotonic() - t0:.1f} s")
+        return ok
+
+    have_file = False
+    if "seqwrite" in wanted or "seqread" in wanted:
+        for rep in range(reps):
+            if "seqwrite" in wanted or not have_file:
+                if not write_file("seqwrite"):
+                    return
+                have_file = True
+            if "seqread" in wanted:
+                if not drop_caches():
+                    log("  WARNING: drop_caches failed: reads are not cold")
+                fio(ctx, m, "seqread", ["--rw=read", "--bs=1M"], seq_timeout(ctx))
+    rand_keys = [k for k in ("rand1", "rand2", "rand1d", "rand2d") if k in wanted]
+    if rand_keys and not have_file:
+        if not write_file("setup"):
+            return
+        ctx.results.get(m.system.key, {}).pop("setup", None)
+    for key, jobs, direct in (("rand1", 1, 0), ("rand2", 2, 0), ("rand1d", 1, 1),
+                              ("rand2d", 2, 1)):
+        if key not in wanted or not m.alive():
+            continue
+        if not direct:
+            # Warm: the file is read whole first, and the runs do not invalidate it.
+            fio(ctx, m, "warmup", ["--rw=read", "--bs=1M", "--invalidate=0"], seq_timeout(ctx))
+            ctx.results.get(m.system.key, {}).pop("warmup", None)
+        for rep in range(reps):
+            ok = fio(ctx, m, key, ["--rw=randread", "--bs=4k", f"--numjobs={jobs}",
+                                   f"--direct={direct}", "--invalidate=0",
+                                   "--time_based", f"--runtime={int(rand * 1000)}ms"],
+                     rand + 60)
+            if not ok:
+                break
+    if {"smallwrite", "smallread"} & set(wanted) and m.alive():
+        for rep in range(reps):
+            if not metabench(ctx, m, "small", rep, 60 + ctx.mode["small_files"] / 50):
+                break
+
+
+def meta_phase(ctx, m, wanted, rep):
+    metabench(ctx, m, "meta", rep, 60 + 4 * ctx.mode["meta_files"] / 100)
+
+
+def bench_system(ctx, system, wanted):
+    """The data workloads on one mount, then each metadata run on a fresh mount of its own
+    (so that no run inherits the inodes, descriptors or caches of the one before)."""
+    wanted = [w for w in wanted if w not in system.not_run]
+    steps = [("data", [k for k in DATA_WORKLOADS if k in wanted], data_phase)]
+    meta = [k for k in META_WORKLOADS if k in wanted]
+    for rep in range(ctx.mode["reps"] if meta else 0):
+        steps.append((f"meta{rep}", meta,
+                      lambda ctx, m, todo, rep=rep: meta_phase(ctx, m, todo, rep)))
+    for phase, todo, body in steps:
+        if not todo:
+            continue
+        if ctx.time_left() < 0:
+            ctx.skipped.setdefault(system.key, "the run's time limit was reached")
+            return
+        started = time.monotonic()
+        m = Mounted(ctx, system, phase)
+        try:
+            m.start()
+            body(ctx, m, todo)
+            if not m.alive():
+                fail(ctx, system, todo[-1], f"daemon died: {m.log_tail()}")
+        except RuntimeError as e:
+            fail(ctx, system, todo[0], str(e))
+        finally:
+            m.stop()
+        run(["rm", "-rf", "--one-file-system", m.src], 600)
+        log(f"{system.label}: {phase} took {time.monotonic() - started:.1f} s")
+        if system.key in ctx.errors and phase.startswith("meta") and \
+                any(k in ctx.errors[system.key] for k in META_WORKLOADS):
+            break  # a failing metadata run fails the same way again
+
+
+# ---------------------------------------------------------------------------------------------
+# Report
+
+
+def fmt(x):
+    if x is None:
+        return "–"
+    if x >= 100:
+        return f"{x:.0f}"
+    if x >= 10:
+        return f"{x:.1f}"
+    return f"{x:.2f}" if x >= 1 else f"{x:.3f}"
+
+
+def figure(ctx, sys_key, wl):
+    """(median throughput in the table's unit, median daemon CPU s per 1k ops) or None."""
+    samples = ctx.results.get(sys_key, {}).get(wl)
+    if not samples:
+        return None
+    kind = next(w[3] for w in WORKLOADS if w[0] == wl)
+    if kind == "bw":
+        vals = [s["bw"] for s in samples]
+    elif kind == "iops":
+        vals = [s["iops"] / 1000 for s in samples]
+    else:
+        vals = [s["ops_s"] / 1000 for s in samples]
+    cpus = [s["cpu"] / s["ops"] * 1000 for s in samples if s["cpu"] is not None and s["ops"]]
+    return statistics.median(vals), (statistics.median(cpus) if cpus else None), len(vals)
+
+
+def machine_info(ctx):
+    cpu = "?"
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(l.split(":", 1)[1].strip() for l in f if l.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    with open("/proc/meminfo") as f:
+        mem = int(next(l for l in f if l.startswith("MemTotal")).split()[1]) / MiB * 1024
+    fio_v = run(["fio", "--version"], 10)[1].strip()
+    rustc = run(["rustc", "--version"], 10)[1].strip()
+    git = run(["git", "-C", ctx.bench_dir, "describe", "--always", "--dirty"], 10)[1].strip()
+    return (f"- machine: {cpu}, {os.cpu_count()} CPUs, {mem / 1024:.0f} GiB RAM; "
+            f"Linux {platform.release()}\n"
+            f"- backing filesystem: {ctx.backing_fs} on {ctx.backing_dev} "
+            f"(work directory {ctx.args.workdir})\n"
+            f"- tools: {fio_v}, libfuse {ctx.libfuse_version}, pyfuse3 {ctx.pyfuse3_version}, "
+            f"{rustc}, fusegen {git or '?'}\n")
+
+
+def report(ctx, systems, wanted, started, load0):
+    mode = ctx.mode
+    out = []
+    when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    out.append(f"### {ctx.args.mode} run, {when}\n")
+    out.append(machine_info(ctx))
+    load1 = os.getloadavg()
+    out.append(f"- load average (1 min) before / after: {load0[0]:.2f} / {load1[0]:.2f}; "
+               f"the run took {(time.monotonic() - started) / 60:.1f} min\n")
+    out.append(f"- sizes: sequential file {mode['seq_mib']} MiB; random reads "
+               f"{mode['rand_secs']} s per run; metadata {mode['meta_files']} files; small "
+               f"files {mode['small_files']} × 4 KiB; every figure is the median of "
+               f"{mode['reps']} runs\n")
+    out.append(f"- every daemon runs with a descriptor limit (RLIMIT_NOFILE) of {ctx.nofile}\n")
+    if ctx.args.perf:
+        out.append("- **perf was recording the daemons: figures are slowed by profiling**\n")
+    out.append("\n")
+    shown = [s for s in systems if s.key in ctx.results or s.key in ctx.errors]
+    head = "| workload | unit | " + " | ".join(s.label for s in shown) + " |"
+    out.append(head + "\n")
+    out.append("|---|---|" + "---:|" * len(shown) + "\n")
+    for key, label, unit, _ in WORKLOADS:
+        if key not in wanted:
+            continue
+        cells = []
+        for s in shown:
+            f = figure(ctx, s.key, key)
+            err = ctx.errors.get(s.key, {}).get(key)
+            if f is None:
+                cells.append("fails" if err else "n/a" if key in s.not_run else "–")
+                continue
+            value, cpu, n = f
+            cell = fmt(value)
+            if cpu is not None and not s.native:
+                cell += f" ({fmt(cpu)})"
+            if n < mode["reps"]:
+                cell += f" [{n} run{'s' if n > 1 else ''}]"
+            kind = "small" if key.startswith("small") else "meta"
+            n_files = ctx.file_counts.get((s.key, kind))
+            if key in META_WORKLOADS + ["smallwrite", "smallread"] and n_files is not None \
+                    and n_files != ctx.mode[f"{kind}_files"]:
+                cell += f" [{n_files} files]"
+            cells.append(cell)
+        out.append(f"| {label} | {unit} | " + " | ".join(cells) + " |\n")
+    cells = []
+    for s in shown:
+        cells.append("–" if s.native else fmt(ctx.rss.get(s.key)))
+    out.append("| peak daemon RSS (VmHWM) | MiB | " + " | ".join(cells) + " |\n")
+    out.append("\nIn parentheses: daemon CPU seconds (user + system, all threads) per 1,000 "
+               "operations of the workload (fio I/Os, files or entries). "
+               "\"fails\": see the failures below.\n")
+
+    # Ratios
+    pairs = []
+    by_key = {s.key: s for s in shown}
+    for s in shown:
+        if not s.key.startswith("fg"):
+            continue
+        if "pll" in by_key:
+            pairs.append((s, by_key["pll"]))
+        if s.counterpart in by_key:
+            pairs.append((s, by_key[s.counterpart]))
+    if pairs:
+        out.append("\n#### Ratios\n\nThroughput of fusegen ÷ throughput of the reference "
+                   "(above 1: fusegen is faster); for daemons, \"cpu\" is fusegen's CPU per "
+                   "operation ÷ the reference's (below 1: fusegen uses less).\n\n")
+        out.append("| workload | " + " | ".join(f"{a.label} vs {b.label}" for a, b in pairs)
+                   + " |\n")
+        out.append("|---|" + "---:|" * len(pairs) + "\n")
+        for key, label, _, _ in WORKLOADS:
+            if key not in wanted:
+                continue
+            cells = []
+            for a, b in pairs:
+                fa, fb = figure(ctx, a.key, key), figure(ctx, b.key, key)
+                if not fa or not fb or not fb[0]:
+                    cells.append("–")
+                    continue
+                cell = f"{fa[0] / fb[0]:.2f}×"
+                if fa[1] is not None and fb[1] and not b.native:
+                    cell += f" (cpu {fa[1] / fb[1]:.2f}×)"
+                cells.append(cell)
+            out.append(f"| {label} | " + " | ".join(cells) + " |\n")
+
+    out.append("\n#### Mount options\n\nData workloads (sequential, random, small files) run "
+               "on one mount; each metadata run has a fresh mount of its own.\n\n")
+    for s in systems:
+        n = ctx.notes.get(s.key)
+        if n:
+            phases = "; ".join(f"{p}: {o}" for p, o in n.items())
+            out.append(f"- {s.label}: {phases}\n")
+    if ctx.skipped:
+        out.append("\n#### Not run\n\n")
+        for k, why in ctx.skipped.items():
+            label = next((s.label for s in systems if s.key == k), k)
+            out.append(f"- {label}: {why}\n")
+    not_run = [s for s in systems if (s.not_run or ctx.fewer_files.get(s.key))
+               and s.key in ctx.results]
+    if not_run:
+        out.append("\n#### Not measured, or measured smaller\n\n")
+        for s in not_run:
+            reasons = {}
+            for wl, why in s.not_run.items():
+                if wl in wanted:
+                    reasons.setdefault(why, []).append(wl)
+            for why, wls in reasons.items():
+                out.append(f"- {s.label}, {', '.join(wls)}: n/a: {why}\n")
+            for why in ctx.fewer_files.get(s.key, []):
+                out.append(f"- {s.label}, metadata and small files: {why}\n")
+    if ctx.errors:
+        out.append("\n#### Failures\n\n")
+        for k, errs in ctx.errors.items():
+            label = next((s.label for s in systems if s.key == k), k)
+            for wl, msg in errs.items():
+                out.append(f"- {label}, {wl}: {msg}\n")
+    return "".join(out)
+
+
+def main():
+    p = argparse.ArgumentParser(description="fusegen benchmark harness (use bench/run.sh)")
+    p.add_argument("--mode", choices=sorted(MODES), default="quick")
+    p.add_argument("--workdir", default="/var/tmp",
+                   help="where mountpoints and backing directories are made (its filesystem "
+                        "is the backing filesystem)")
+    p.add_argument("--only", default="", help="comma-separated system keys: "
+                   + ",".join(cls.key for cls in SYSTEMS))
+    p.add_argument("--workloads", default="", help="comma-separated: " + ",".join(WORKLOAD_KEYS))
+    p.add_argument("--deadline", type=float, default=3 * 3600,
+                   help="seconds; systems not started by then are skipped")
+    p.add_argument("--metabench", required=True)
+    p.add_argument("--passthrough-ll")
+    p.add_argument("--fusegen-memfs")
+    p.add_argument("--fusegen-passthrough")
+    p.add_argument("--python", help="python with pyfuse3 and trio")
+    p.add_argument("--pyfuse3-examples", help="directory with passthroughfs.py and tmpfs.py")
+    p.add_argument("--skip", action="append", default=[], metavar="KEY=REASON",
+                   help="mark a system as not run, with the reason (from the setup)")
+    p.add_argument("--perf", metavar="DIR",
+                   help="record each daemon with perf into DIR (slows the figures)")
+    p.add_argument("--output", help="also write the report to this file")
+    args = p.parse_args()
+
+    if os.geteuid() != 0:
+        sys.exit("harness: must run as root (mount, drop_caches)")
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, on_signal)
+
+    ctx = Context(args)
+    started = time.monotonic()
+    load0 = os.getloadavg()
+    wanted = [w for w in WORKLOAD_KEYS if not args.workloads or w in args.workloads.split(",")]
+    classes = [c for c in SYSTEMS if not args.only or c.key in args.only.split(",")]
+    systems = [c(ctx) for c in classes]
+    for item in args.skip:
+        k, _, why = item.partition("=")
+        ctx.skipped[k] = why
+    perf_procs = []
+    code = 0
+    try:
+        log(f"work directory {ctx.work} ({ctx.backing_fs} on {ctx.backing_dev}); "
+            f"mode {args.mode}: {ctx.mode}")
+        for s in systems:
+            if s.key in ctx.skipped:
+                log(f"{s.label}: skipped: {ctx.skipped[s.key]}")
+                continue
+            why = s.unavailable()
+            if why:
+                ctx.skipped[s.key] = why
+                log(f"{s.label}: skipped: {why}")
+                continue
+            if args.perf and not s.native:
+                bench_system_perf(ctx, s, wanted, perf_procs)
+            else:
+                bench_system(ctx, s, wanted)
+    except Interrupted as e:
+        log(f"interrupted ({e}); cleaning up")
+        code = 130
+    finally:
+        ctx.cleanup()
+    text = report(ctx, systems, wanted, started, load0)
+    print(text)
+    if args.output:
+        os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
+        with open(args.output, "w") as f:
+            f.write(text)
+        with open(os.path.splitext(args.output)[0] + ".json", "w") as f:
+            json.dump(dict(mode=args.mode, config=ctx.mode, results=ctx.results,
+                           errors=ctx.errors, skipped=ctx.skipped, rss=ctx.rss), f, indent=1)
+        log(f"report written to {args.output}")
+    sys.exit(code)
+
+
+def bench_system_perf(ctx, system, wanted, perf_procs):
+    """bench_system, with `perf record` attached to the daemon of each phase."""
+    os.makedirs(ctx.args.perf, exist_ok=True)
+    original_start = Mounted.start
+
+    def start_and_record(m):
+        original_start(m)
+        if m.pid and m.system is system:
+            out = os.path.join(ctx.args.perf, f"{system.key}-{m.phase}.data")
+            proc = subprocess.Popen(["perf", "record", "-q", "-F", "1999", "-g", "-p",
+                                     str(m.pid), "-o", out], stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL, start_new_session=True)
+            perf_procs.append(proc)
+
+    Mounted.start = start_and_record
+    try:
+        bench_system(ctx, system, wanted)
+    finally:
+        Mounted.start = original_start
+        for proc in perf_procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                kill_group(proc)
+        perf_procs.clear()
+
+
+if __name__ == "__main__":
+    main()
