@@ -80,16 +80,9 @@ impl Counter {
         if ino != Inode::ROOT {
             return Err(Errno::ENOTDIR);
         }
-        let entries = [
-            (".", Inode::ROOT),
-            ("..", Inode::ROOT),
-            ("counter", COUNTER),
-        ];
-        for (i, (name, ino)) in entries.iter().enumerate().skip(offset as usize) {
-            if !out.add(OsStr::new(name), &self.attributes(*ino)?, i as u64 + 1) {
-                break;
-            }
-        }
+        let root = self.attributes(Inode::ROOT)?;
+        let counter = self.attributes(COUNTER)?;
+        out.add_listing(offset, [(".", root), ("..", root), ("counter", counter)]);
         Ok(())
     }
 

@@ -58,13 +58,12 @@ impl Hello {
         if ino != Inode::ROOT {
             return Err(Errno::ENOTDIR);
         }
-        let entries = [(".", Inode::ROOT), ("..", Inode::ROOT), ("hello", HELLO)];
-        // An entry's offset is its position in this fixed list, plus one.
-        for (i, (name, ino)) in entries.iter().enumerate().skip(offset as usize) {
-            if !out.add(OsStr::new(name), &attributes(*ino)?, i as u64 + 1) {
-                break;
-            }
-        }
+        let root = attributes(Inode::ROOT)?;
+        // A fixed list: positions in it are stable offsets.
+        out.add_listing(
+            offset,
+            [(".", root), ("..", root), ("hello", attributes(HELLO)?)],
+        );
         Ok(())
     }
 }

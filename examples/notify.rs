@@ -232,11 +232,12 @@ impl Ticking {
         out: &mut ReaddirReply<'_>,
     ) -> Result<()> {
         // Entries are only ever appended, so a position in the list is a stable offset.
-        for (i, (name, child)) in self.entries(ino)?.iter().enumerate().skip(offset as usize) {
-            if !out.add(OsStr::new(name), &self.attributes(*child)?, i as u64 + 1) {
-                break;
-            }
-        }
+        let entries = self.entries(ino)?;
+        let listing = entries
+            .iter()
+            .map(|(name, child)| Ok((name, self.attributes(*child)?)))
+            .collect::<Result<Vec<_>>>()?;
+        out.add_listing(offset, listing);
         Ok(())
     }
 }

@@ -22,33 +22,15 @@ FSX_RUNS="${FSX_RUNS:-10}"
 FSX_OPS="${FSX_OPS:-10000}"
 SUITES=("$@")
 [ ${#SUITES[@]} -eq 0 ] && SUITES=(pjdfstest fsx)
-export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 
 started=$(date +%s)
 say() { echo "conformance: $*"; }
 fail() { echo "conformance: FAILED: $*" >&2; exit 1; }
 
-[ "$(id -u)" -eq 0 ] || fail "must run as root (pjdfstest changes users; memfs mounts with mount(2))"
-[ -c /dev/fuse ] || fail "/dev/fuse is missing"
-mkdir -p "$LOGS"
-
-# ---- tools ---------------------------------------------------------------------------------
-for tool in pjdfstest fsx; do
-    if ! command -v "$tool" >/dev/null; then
-        say "installing $tool (cargo install --locked $tool)"
-        cargo install --locked "$tool" >"$LOGS/install-$tool.log" 2>&1 ||
-            fail "cargo install $tool (see $LOGS/install-$tool.log)"
-    fi
-done
-# pjdfstest switches to nobody/nogroup and tests/tests (see tests/conformance/pjdfstest.toml).
-if ! id tests >/dev/null 2>&1; then
-    say "creating the user 'tests' that pjdfstest switches to"
-    useradd -M -d / -s /usr/sbin/nologin tests
-fi
-
-say "building memfs (release)"
-(cd "$ROOT" && cargo build --release --example memfs --quiet) || fail "cargo build --example memfs"
-MEMFS="$ROOT/target/release/examples/memfs"
+# shellcheck source=tests/conformance/lib.sh
+. "$CONF/lib.sh"
+conformance_setup
+MEMFS="$(build_example memfs)"
 
 # ---- mount and cleanup ---------------------------------------------------------------------
 # Short paths: pjdfstest binds Unix sockets by absolute path (108-byte limit).

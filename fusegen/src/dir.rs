@@ -102,6 +102,34 @@ impl<'a> ReaddirReply<'a> {
         true
     }
 
+    /// Adds a whole listing from `offset` on, for directories whose entries have stable
+    /// positions (a fixed list, or one only ever appended to): entry `i` is continued from
+    /// offset `i + 1`, and a call with `offset` resumes after the first `offset` entries.
+    /// Stops when the buffer is full; returns how many entries were added.
+    ///
+    /// ```
+    /// # use fusegen::{EntryAttributes, FileType, Inode, ReaddirReply};
+    /// fn list(out: &mut ReaddirReply<'_>, offset: u64) {
+    ///     let dir = EntryAttributes::new(Inode::ROOT, FileType::Directory, 0o755);
+    ///     let file = EntryAttributes::new(Inode(2), FileType::RegularFile, 0o644);
+    ///     out.add_listing(offset, [(".", dir), ("..", dir), ("hello", file)]);
+    /// }
+    /// ```
+    pub fn add_listing<N: AsRef<OsStr>>(
+        &mut self,
+        offset: u64,
+        entries: impl IntoIterator<Item = (N, EntryAttributes)>,
+    ) -> usize {
+        let before = self.entries;
+        let skip = usize::try_from(offset).unwrap_or(usize::MAX);
+        for (i, (name, attr)) in entries.into_iter().enumerate().skip(skip) {
+            if !self.add(name.as_ref(), &attr, i as u64 + 1) {
+                break;
+            }
+        }
+        self.entries - before
+    }
+
     /// Number of entries added so far.
     pub fn len(&self) -> usize {
         self.entries
@@ -212,6 +240,25 @@ mod tests {
         let mut r = ReaddirReply::new(4096, false, &policy);
         assert!(r.add(OsStr::new(&"y".repeat(255)), &good, 1));
         assert_eq!(r.invalid(), None);
+    }
+
+    #[test]
+    fn add_listing_resumes_at_the_offset_it_handed_out() {
+        let policy = ReplyPolicy::default();
+        let listing = || (0..5u64).map(|i| (format!("e{i}"), attr(i + 2, FileType::RegularFile)));
+        // A buffer that holds two 32-byte records.
+        let mut first = ReaddirReply::new(64, false, &policy);
+        assert_eq!(first.add_listing(0, listing()), 2);
+        let bytes = first.into_bytes();
+        let next_offset = u64::from_ne_bytes(bytes[32 + 8..32 + 16].try_into().unwrap());
+        assert_eq!(next_offset, 2, "the second entry continues at offset 2");
+        let mut rest = ReaddirReply::new(4096, false, &policy);
+        assert_eq!(rest.add_listing(next_offset, listing()), 3);
+        assert_eq!(
+            &rest.into_bytes()[0..8],
+            &4u64.to_ne_bytes(),
+            "resumes with e2 (inode 4)"
+        );
     }
 
     #[test]

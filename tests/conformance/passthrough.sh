@@ -41,31 +41,15 @@ while [ $# -gt 0 ]; do
     shift
 done
 [ ${#SUITES[@]} -eq 0 ] && SUITES=(pjdfstest fsx)
-export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 
 started=$(date +%s)
 say() { echo "conformance(passthrough): $*"; }
 fail() { echo "conformance(passthrough): FAILED: $*" >&2; exit 1; }
 
-[ "$(id -u)" -eq 0 ] || fail "must run as root (pjdfstest changes users; the mirror creates files as the caller)"
-[ -c /dev/fuse ] || fail "/dev/fuse is missing"
-mkdir -p "$LOGS"
-
-for tool in pjdfstest fsx; do
-    if ! command -v "$tool" >/dev/null; then
-        say "installing $tool (cargo install --locked $tool)"
-        cargo install --locked "$tool" >"$LOGS/install-$tool.log" 2>&1 ||
-            fail "cargo install $tool (see $LOGS/install-$tool.log)"
-    fi
-done
-if ! id tests >/dev/null 2>&1; then
-    say "creating the user 'tests' that pjdfstest switches to"
-    useradd -M -d / -s /usr/sbin/nologin tests
-fi
-
-say "building passthrough (release)"
-(cd "$ROOT" && cargo build --release --example passthrough --quiet) || fail "cargo build --example passthrough"
-BIN="$ROOT/target/release/examples/passthrough"
+# shellcheck source=tests/conformance/lib.sh
+. "$CONF/lib.sh"
+conformance_setup
+BIN="$(build_example passthrough)"
 
 # ---- directories, mount and cleanup --------------------------------------------------------
 # Short paths: pjdfstest binds Unix sockets by absolute path (108-byte limit).

@@ -166,11 +166,7 @@ impl Operations for TestFs {
         for (name, (ino, _)) in &self.files {
             entries.push((name.clone(), self.attr(*ino)?));
         }
-        for (i, (name, attr)) in entries.iter().enumerate().skip(offset as usize) {
-            if !out.add(OsStr::new(name), attr, i as u64 + 1) {
-                break;
-            }
-        }
+        out.add_listing(offset, entries);
         Ok(())
     }
 }
