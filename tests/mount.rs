@@ -33,5 +33,7 @@ mod notify_example;
 mod options;
 #[path = "mount/passthrough.rs"]
 mod passthrough;
+#[path = "mount/readdir.rs"]
+mod readdir;
 #[path = "mount/stress.rs"]
 mod stress;

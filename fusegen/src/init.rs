@@ -58,8 +58,12 @@ const ALWAYS: u64 = FUSE_ASYNC_READ
     | FUSE_MAX_PAGES
     | FUSE_ASYNC_DIO
     | FUSE_AUTO_INVAL_DATA
-    // Always READDIRPLUS (no AUTO): `readdir` serves both, and one lookup-count rule holds.
+    // READDIRPLUS where it pays: the kernel asks for attributes on a directory's first
+    // batch and again after lookups in it (`ls -l`), plain READDIR otherwise (`ls`, `find`),
+    // which spares the filesystem a lookup per entry. `readdir` serves both
+    // (`ReaddirReply::is_plus`).
     | FUSE_DO_READDIRPLUS
+    | FUSE_READDIRPLUS_AUTO
     | FUSE_PARALLEL_DIROPS
     // An ENOSYS from open/opendir then means "no open needed"; `dispatch` keeps the same
     // behaviour on kernels that do not offer these.

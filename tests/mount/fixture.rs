@@ -26,6 +26,9 @@ pub struct Probe {
     pub initialized: AtomicBool,
     /// Reads whose handler future was dropped before finishing (interrupted).
     pub cancelled: AtomicUsize,
+    /// READDIRPLUS and plain READDIR requests served.
+    pub readdir_plus: AtomicUsize,
+    pub readdir_plain: AtomicUsize,
 }
 
 /// Keeps `in_flight` right even when a handler's future is dropped mid-way.
@@ -161,6 +164,12 @@ impl Operations for TestFs {
         if ino != Inode::ROOT {
             return Err(Errno::ENOTDIR);
         }
+        let counter = if out.is_plus() {
+            &self.probe.readdir_plus
+        } else {
+            &self.probe.readdir_plain
+        };
+        counter.fetch_add(1, Ordering::SeqCst);
         let root = self.attr(Inode::ROOT)?;
         let mut entries = vec![(".".to_string(), root), ("..".to_string(), root)];
         for (name, (ino, _)) in &self.files {
