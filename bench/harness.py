@@ -27,6 +27,9 @@ import tempfile
 import time
 
 MiB = 1 << 20
+# `--backing fresh`: room for the 1 GiB sequential file and 100,000 small files.
+BACKING_IMAGE_BYTES = 8 << 30
+BACKING_INODES = 300_000
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 MODES = {
@@ -409,6 +412,9 @@ class Context:
         self.fewer_files = {}  # system -> [why it used fewer files]
         fs = run(["findmnt", "-n", "-o", "FSTYPE,SOURCE", "-T", self.work], 10)[1].split()
         self.backing_fs, self.backing_dev = (fs + ["?", "?"])[:2]
+        if args.backing == "fresh":
+            self.backing_dev = f"a fresh loop image per phase, on {self.backing_dev}"
+            self.backing_fs = "ext4"
         self.libfuse_version = run(["pkg-config", "--modversion", "fuse3"], 10)[1].strip() or "?"
         self.pyfuse3_version = "?"
         if args.python:
@@ -477,6 +483,9 @@ class Mounted:
         self.src = os.path.join(ctx.work, "src", name)
         os.makedirs(self.mnt)
         os.makedirs(self.src)
+        self.image = None
+        if ctx.args.backing == "fresh":
+            self.image = fresh_backing_fs(ctx, name, self.src)
         self.proc = None
         self.pid = None
         self.logfile = os.path.join(ctx.work, f"{name}.log")
@@ -550,6 +559,40 @@ class Mounted:
                 self.proc.wait(timeout=10)
         if mount_of(self.mnt) is not None:
             force_unmount(self.mnt)
+
+    def release_backing(self):
+        """Unmounts and deletes this phase's backing file system (`--backing fresh`)."""
+        if self.image is None:
+            return
+        if mount_of(self.src) is not None:
+            force_unmount(self.src)
+        try:
+            os.unlink(self.image)
+        except OSError:
+            pass
+
+
+def fresh_backing_fs(ctx, name, src):
+    """Makes an empty ext4 on a sparse image in the work directory and mounts it at `src`.
+
+    A file system that just deleted 100,000 files makes the next creations slower (ext4 skips
+    recently freed inodes when it allocates), so systems measured later would pay for the
+    deletes of those measured earlier; a fresh file system per phase gives each the same start.
+    """
+    image = os.path.join(ctx.work, "img", name + ".ext4")
+    os.makedirs(os.path.dirname(image), exist_ok=True)
+    with open(image, "wb") as f:
+        f.truncate(BACKING_IMAGE_BYTES)
+    # Inode tables initialised now, not by a kernel thread during the measurements.
+    rc, _, err = run(["mkfs.ext4", "-q", "-F", "-E", "lazy_itable_init=0,lazy_journal_init=0",
+                      "-N", str(BACKING_INODES), image], 300)
+    if rc != 0:
+        raise RuntimeError(f"mkfs.ext4: {err.strip()}")
+    ctx.register_mount(src)
+    rc, _, err = run(["mount", "-o", "loop", image, src], 60)
+    if rc != 0:
+        raise RuntimeError(f"mount -o loop {image}: {err.strip()}")
+    return image
 
 
 def record(ctx, system, workload, sample):
@@ -717,6 +760,7 @@ def bench_system(ctx, system, wanted):
             fail(ctx, system, todo[0], str(e))
         finally:
             m.stop()
+            m.release_backing()
         run(["rm", "-rf", "--one-file-system", m.src], 600)
         log(f"{system.label}: {phase} took {time.monotonic() - started:.1f} s")
         if system.key in ctx.errors and phase.startswith("meta") and \
@@ -898,6 +942,10 @@ def main():
     p.add_argument("--workdir", default="/var/tmp",
                    help="where mountpoints and backing directories are made (its filesystem "
                         "is the backing filesystem)")
+    p.add_argument("--backing", choices=["fresh", "workdir"], default="fresh",
+                   help="fresh: each phase's backing directory is a new ext4 on a loop image in "
+                        "the work directory (the same start for every system); workdir: a "
+                        "directory of the work directory's own file system")
     p.add_argument("--only", default="", help="comma-separated system keys: "
                    + ",".join(cls.key for cls in SYSTEMS))
     p.add_argument("--workloads", default="", help="comma-separated: " + ",".join(WORKLOAD_KEYS))

@@ -2,15 +2,17 @@
 # fusegen benchmarks: one command, one machine, every system in the same run.
 #
 #   bench/run.sh [--quick|--full] [--only KEYS] [--workloads KEYS] [--workdir DIR]
-#                [--perf] [--output FILE]
+#                [--backing fresh|workdir] [--perf] [--output FILE]
 #
 #   --quick      (default) small sizes, 2 runs per figure; a few minutes, for development
 #   --full       the sizes of docs/benchmarks.md (1 GiB files, 100k files, 3 runs per figure)
 #   --only       systems, comma-separated: tmpfs,ext4dir,pll,pypt,pytmpfs,fgpt,fgkpt,fgmem
 #   --workloads  seqwrite,seqread,rand1,rand2,rand1d,rand2d,smallwrite,smallread,
 #                create,stat,readdir,unlink
-#   --workdir    where mountpoints and backing directories go (default /var/tmp); its
-#                filesystem is the "backing" filesystem of the passthrough systems
+#   --workdir    where mountpoints and backing directories go (default /var/tmp)
+#   --backing    fresh (default): every phase's backing directory is a new ext4 on a loop
+#                image in the work directory, so no system inherits the deletes of another;
+#                workdir: a plain directory of the work directory's file system
 #   --perf       record every daemon with `perf record -g` into bench/target/perf/ (slows them)
 #   --output     where to write the report (default bench/target/results/MODE-DATE.md)
 #
@@ -37,7 +39,7 @@ while [[ $# -gt 0 ]]; do
     case "$1" in
         --quick) MODE=quick ;;
         --full) MODE=full ;;
-        --only|--workloads) HARNESS_ARGS+=("$1" "$2"); shift ;;
+        --only|--workloads|--backing) HARNESS_ARGS+=("$1" "$2"); shift ;;
         --workdir) WORKDIR=$2; shift ;;
         --output) OUTPUT=$2; shift ;;
         --perf) PERF=1 ;;
