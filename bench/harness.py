@@ -409,6 +409,7 @@ class Context:
         self.deadline = time.monotonic() + args.deadline
         self.nofile = raise_nofile()
         self.file_counts = {}  # (system, "meta"|"small") -> files used
+        self.scaling = {}      # system -> phase -> sample with a tenth of the files
         self.fewer_files = {}  # system -> [why it used fewer files]
         fs = run(["findmnt", "-n", "-o", "FSTYPE,SOURCE", "-T", self.work], 10)[1].split()
         self.backing_fs, self.backing_dev = (fs + ["?", "?"])[:2]
@@ -641,8 +642,9 @@ def fio(ctx, m, workload, extra, timeout):
     return True
 
 
-def metabench(ctx, m, mode, rep, timeout):
-    files = ctx.files(m.system, mode)
+def metabench(ctx, m, mode, rep, timeout, files=None, scaling=False):
+    """Runs metabench; with `scaling`, its figures go to the scaling table, not the main one."""
+    files = files or ctx.files(m.system, mode)
     argv = [ctx.args.metabench, mode, "--dir", os.path.join(m.dir, f"{mode}.{rep}"),
             "--files", str(files), "--readdir-passes", str(ctx.mode["readdir_passes"])]
     if m.pid:
@@ -660,9 +662,12 @@ def metabench(ctx, m, mode, rep, timeout):
         except ValueError:
             continue
         done.add(p["phase"])
-        record(ctx, m.system, p["phase"], dict(ops=p["ops"], secs=p["secs"],
-                                               ops_s=p["ops"] / max(p["secs"], 1e-9),
-                                               cpu=p["cpu"]))
+        sample = dict(ops=p["ops"], secs=p["secs"], ops_s=p["ops"] / max(p["secs"], 1e-9),
+                      cpu=p["cpu"])
+        if scaling:
+            ctx.scaling.setdefault(m.system.key, {})[p["phase"]] = sample
+        else:
+            record(ctx, m.system, p["phase"], sample)
     if rc != 0:
         msg = (err.strip().splitlines() or [f"rc={rc}"])[-1]
         phases = META_WORKLOADS if mode == "meta" else ["smallwrite", "smallread"]
@@ -743,6 +748,13 @@ def bench_system(ctx, system, wanted):
     for rep in range(ctx.mode["reps"] if meta else 0):
         steps.append((f"meta{rep}", meta,
                       lambda ctx, m, todo, rep=rep: meta_phase(ctx, m, todo, rep)))
+    full_size = ctx.files(system, "meta") == ctx.mode["meta_files"]
+    if meta and ctx.args.mode == "full" and full_size and not system.max_files:
+        # The same metadata workloads with a tenth of the files: does a big directory slow
+        # the system down? (Systems capped below the full size are not compared.)
+        steps.append(("scale", meta, lambda ctx, m, todo: metabench(
+            ctx, m, "meta", "scale", 60 + 4 * ctx.mode["meta_files"] / 1000,
+            files=ctx.mode["meta_files"] // 10, scaling=True)))
     for phase, todo, body in steps:
         if not todo:
             continue
@@ -816,6 +828,28 @@ def machine_info(ctx):
             f"(work directory {ctx.args.workdir})\n"
             f"- tools: {fio_v}, libfuse {ctx.libfuse_version}, pyfuse3 {ctx.pyfuse3_version}, "
             f"{rustc}, fusegen {git or '?'}\n")
+
+
+def scaling_table(ctx, shown):
+    """Metadata throughput with all the files against a tenth of them (full mode)."""
+    rows = []
+    n_small, n_big = ctx.mode["meta_files"] // 10, ctx.mode["meta_files"]
+    for s in shown:
+        small = ctx.scaling.get(s.key, {})
+        for wl in META_WORKLOADS:
+            fig = figure(ctx, s.key, wl)
+            if wl not in small or fig is None:
+                continue
+            at_small = small[wl]["ops_s"] / 1000
+            rows.append(f"| {s.label} | {wl} | {fmt(at_small)} | {fmt(fig[0])} | "
+                        f"{fig[0] / at_small:.2f}× |\n")
+    if not rows:
+        return ""
+    return ("\n#### Scaling\n\nk ops/s (readdir: k entries/s) with "
+            f"{n_small} files (one run) and {n_big} files (the median above); the last column "
+            f"is the second ÷ the first (1.00×: no slowdown in a bigger directory).\n\n"
+            f"| system | workload | {n_small} files | {n_big} files | ratio |\n"
+            "|---|---|---:|---:|---:|\n" + "".join(rows))
 
 
 def report(ctx, systems, wanted, started, load0):
@@ -902,6 +936,7 @@ def report(ctx, systems, wanted, started, load0):
                 cells.append(cell)
             out.append(f"| {label} | " + " | ".join(cells) + " |\n")
 
+    out.append(scaling_table(ctx, shown))
     out.append("\n#### Mount options\n\nData workloads (sequential, random, small files) run "
                "on one mount; each metadata run has a fresh mount of its own.\n\n")
     for s in systems:
