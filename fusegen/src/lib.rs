@@ -21,6 +21,7 @@ mod errno;
 mod error;
 mod filesystem;
 mod inflight;
+pub mod inodes;
 mod init;
 pub mod mount;
 mod notify;
