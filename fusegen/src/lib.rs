@@ -15,6 +15,7 @@
 pub mod abi;
 mod dev;
 mod dir;
+mod dir_entries;
 mod dispatch;
 pub mod doctor;
 mod errno;
@@ -39,6 +40,7 @@ mod worker;
 
 pub use bytes::Bytes;
 pub use dir::ReaddirReply;
+pub use dir_entries::{DirEntries, Dots};
 pub use doctor::doctor;
 pub use errno::{Errno, Result};
 pub use error::Error;
@@ -58,7 +60,7 @@ pub use types::*;
 /// Everything a filesystem usually needs: `use fusegen::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        BackingFile, Bytes, EntryAttributes, Errno, FileHandle, FileInfo, FileLock, FileType,
+        BackingFile, Bytes, DirEntries, EntryAttributes, Errno, FileHandle, FileInfo, FileLock, FileType,
         Filesystem, Forget, Inode, MountOptions, Operations, ReaddirReply, RenameFlags,
         RequestContext, Result, SetAttr, StatvfsData, Workers,
     };
