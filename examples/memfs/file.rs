@@ -446,7 +446,10 @@ impl Core {
         );
         let free = total.saturating_sub(used);
         let files = self.space.limit_inodes();
-        let ffree = files.saturating_sub(self.space.used_inodes());
+        // The inode table's entries (what the tree, open files and the kernel still refer
+        // to); the budget counts the same nodes, and the two agree whenever no node is being
+        // created or freed at this instant.
+        let ffree = files.saturating_sub(self.table.len() as u64);
         StatvfsData {
             bsize: PAGE as u32,
             frsize: PAGE as u32,

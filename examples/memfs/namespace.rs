@@ -569,11 +569,12 @@ impl Core {
             parent: Inode(node.parent()),
         };
         // Children are locked after their directory (parents before children).
-        st.dir()?.fill(out, offset, Some(dots), &self.table, |_, e| {
-            let child = self.table.get(Inode(e.ino))?;
-            let cst = child.state.read();
-            Some(child.attributes(&cst))
-        });
+        st.dir()?
+            .fill(out, offset, Some(dots), &self.table, |_, e| {
+                let child = self.table.get(Inode(e.ino))?;
+                let cst = child.state.read();
+                Some(child.attributes(&cst))
+            });
         let stale = crate::file::atime_is_stale(&st);
         drop(st);
         if stale {
