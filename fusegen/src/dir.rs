@@ -183,7 +183,11 @@ impl<'a> ReaddirReply<'a> {
         // Counted before it is added, so that no entry reaches the kernel uncounted; it
         // fits and is valid, so `add` cannot refuse it.
         if counts && table.lookup(attr.ino).is_none() {
-            tracing::debug!(ino = attr.ino.0, ?name, "readdirplus entry left out: no inode");
+            tracing::debug!(
+                ino = attr.ino.0,
+                ?name,
+                "readdirplus entry left out: no inode"
+            );
             return Outcome::Vanished;
         }
         if !self.add(name, attr, next_offset) {

@@ -70,7 +70,10 @@ fn dots_come_first_with_offsets_1_and_2() {
     assert_eq!(names(&all), [".", "..", "f0", "f1"]);
     assert_eq!((all[0].1, all[0].2), (5, 1));
     assert_eq!((all[1].1, all[1].2), (4, 2));
-    assert_eq!(names(&list(&dir, &table, 1, 100, false)), ["..", "f0", "f1"]);
+    assert_eq!(
+        names(&list(&dir, &table, 1, 100, false)),
+        ["..", "f0", "f1"]
+    );
     assert_eq!(names(&list(&dir, &table, 2, 100, false)), ["f0", "f1"]);
     // Without dots, offsets 0 to 2 all start at the first entry.
     let policy = ReplyPolicy::default();
@@ -129,7 +132,10 @@ fn resuming_at_a_deleted_entry_continues_after_it() {
     let f1_offset = head.last().unwrap().2;
     dir.remove(OsStr::new("f1"));
     dir.remove(OsStr::new("f2"));
-    assert_eq!(names(&list(&dir, &table, f1_offset, 100, false)), ["f3", "f4"]);
+    assert_eq!(
+        names(&list(&dir, &table, f1_offset, 100, false)),
+        ["f3", "f4"]
+    );
 }
 
 #[test]
@@ -185,7 +191,11 @@ fn readdirplus_leaves_out_inodes_missing_from_the_table_and_skips_inode_zero() {
     assert_eq!(table.lookups(Inode(12)), Some(2), "one per entry naming it");
     assert!(!table.contains(Inode(0)) && !table.contains(Inode(77)));
     let plain = list(&dir, &table, 2, 100, false);
-    assert_eq!(plain.len(), 6, "plain READDIR takes no reference: all listed");
+    assert_eq!(
+        plain.len(),
+        6,
+        "plain READDIR takes no reference: all listed"
+    );
 }
 
 #[test]
@@ -219,7 +229,11 @@ fn add_counted_counts_only_what_the_kernel_counts() {
     assert_eq!(table.lookups(Inode(9)), Some(1), "`..` is not counted");
     let mut full = ReaddirReply::new(8, true, &policy);
     assert!(!full.add_counted(OsStr::new("a"), &attr, 1, &table));
-    assert_eq!(table.lookups(Inode(9)), Some(1), "refused entries are not counted");
+    assert_eq!(
+        table.lookups(Inode(9)),
+        Some(1),
+        "refused entries are not counted"
+    );
     let gone = EntryAttributes::new(Inode(10), FileType::RegularFile, 0o644);
     assert!(!plus.add_counted(OsStr::new("b"), &gone, 3, &table));
     assert!(plus.invalid().is_none());

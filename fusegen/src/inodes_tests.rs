@@ -100,7 +100,10 @@ fn numbers_are_allocated_once_and_skip_caller_chosen_ones() {
     // ...but a caller may reuse it (as the passthrough example reuses source numbers).
     assert!(table.insert(first, (), Refs::LOOKUP).is_ok());
     assert!(table.insert(first, (), Refs::LOOKUP).is_err(), "taken");
-    assert!(table.insert(Inode(0), (), Refs::LOOKUP).is_err(), "0 is never an inode");
+    assert!(
+        table.insert(Inode(0), (), Refs::LOOKUP).is_err(),
+        "0 is never an inode"
+    );
 }
 
 #[test]
@@ -170,8 +173,12 @@ fn concurrent_lookup_insert_and_forget_conserve_counts() {
     let barrier = Arc::new(Barrier::new(THREADS));
     let threads: Vec<_> = (0..THREADS)
         .map(|t| {
-            let (table, drops, inserted, barrier) =
-                (table.clone(), drops.clone(), inserted.clone(), barrier.clone());
+            let (table, drops, inserted, barrier) = (
+                table.clone(),
+                drops.clone(),
+                inserted.clone(),
+                barrier.clone(),
+            );
             std::thread::spawn(move || {
                 barrier.wait();
                 let mut held = 0u64;
@@ -216,7 +223,10 @@ fn concurrent_lookup_insert_and_forget_conserve_counts() {
         inserted.load(Ordering::SeqCst),
         "every entry that was inserted was removed exactly once"
     );
-    assert!(inserted.load(Ordering::SeqCst) > 1, "the race was exercised");
+    assert!(
+        inserted.load(Ordering::SeqCst) > 1,
+        "the race was exercised"
+    );
 }
 
 /// Holds and lookups from different threads: the entry stays while either count is non-zero.

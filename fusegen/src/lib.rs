@@ -22,8 +22,8 @@ mod errno;
 mod error;
 mod filesystem;
 mod inflight;
-pub mod inodes;
 mod init;
+pub mod inodes;
 pub mod mount;
 mod notify;
 mod operations;
@@ -60,14 +60,15 @@ pub use types::*;
 /// Everything a filesystem usually needs: `use fusegen::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        BackingFile, Bytes, DirEntries, EntryAttributes, Errno, FileHandle, FileInfo, FileLock, FileType,
-        Filesystem, Forget, Inode, MountOptions, Operations, ReaddirReply, RenameFlags,
+        BackingFile, Bytes, DirEntries, EntryAttributes, Errno, FileHandle, FileInfo, FileLock,
+        FileType, Filesystem, Forget, Inode, MountOptions, Operations, ReaddirReply, RenameFlags,
         RequestContext, Result, SetAttr, StatvfsData, Workers,
     };
     pub use std::ffi::{OsStr, OsString};
 }
 
-/// Reference pages, also in `docs/`: every handler and every `#[fuse(...)]` option.
+/// Reference pages, also in `docs/`: every handler and every `#[fuse(...)]` option, and
+/// lookup counts and readdir offsets (`inodes`).
 pub mod reference {
     #[doc = include_str!("../../docs/handlers.md")]
     pub mod handlers {}
@@ -77,6 +78,8 @@ pub mod reference {
     pub mod mount {}
     #[doc = include_str!("../../docs/operations.md")]
     pub mod operations {}
+    #[doc = include_str!("../../docs/inodes.md")]
+    pub mod inodes {}
 }
 
 /// The request parser, for the fuzz target in `fuzz/` only.
