@@ -19,6 +19,8 @@ mod errors;
 mod examples;
 #[path = "mount/faults.rs"]
 mod faults;
+#[path = "mount/inodes.rs"]
+mod inodes;
 #[path = "mount/lifecycle.rs"]
 mod lifecycle;
 #[path = "mount/macros.rs"]

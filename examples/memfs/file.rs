@@ -14,7 +14,7 @@ use parking_lot::Mutex;
 use crate::Core;
 use crate::data::PAGE;
 use crate::namespace::{NAME_MAX, NewNode, check_name};
-use crate::node::{Content, Node, State};
+use crate::node::{Content, Node, State, pin, unpin_if_unused};
 
 /// An open file.
 #[derive(Debug, Clone)]
@@ -96,9 +96,7 @@ impl Core {
     pub fn open(&self, ino: Inode, flags: i32) -> Result<FileInfo> {
         let node = self.node(ino)?;
         let mut st = node.state.write();
-        if st.dead {
-            return Err(Errno::ENOENT);
-        }
+        pin(&self.table, &node, &mut st)?;
         self.truncate_on_open(&mut st, flags)?;
         st.opens += 1;
         drop(st);
@@ -123,11 +121,11 @@ impl Core {
             Some(e) if e.kind == FileType::Directory => return Err(Errno::EISDIR),
             Some(e) => {
                 // Another create won the race: open what it made.
-                let node = self.table.get(e.ino).ok_or(Errno::EIO)?;
+                let node = self.child(&e)?;
                 let mut st = node.state.write();
                 self.truncate_on_open(&mut st, flags)?;
+                self.counted(&node, &st)?; // linked, so pinned: cannot fail
                 st.opens += 1;
-                node.looked_up();
                 drop(st);
                 node
             }
@@ -176,9 +174,9 @@ impl Core {
         node.locks.release_flock(fh.0);
         let mut st = node.state.write();
         st.opens = st.opens.saturating_sub(1);
-        let freed = self.table.free_if_unreferenced(&node, &mut st, &self.space);
+        let freed = unpin_if_unused(&self.table, &node, &mut st);
         drop(st);
-        self.table.finish_free(freed, &self.space);
+        self.freed(freed);
         Ok(())
     }
 
@@ -448,7 +446,10 @@ impl Core {
         );
         let free = total.saturating_sub(used);
         let files = self.space.limit_inodes();
-        let ffree = files.saturating_sub(self.space.used_inodes());
+        // The inode table's entries (what the tree, open files and the kernel still refer
+        // to); the budget counts the same nodes, and the two agree whenever no node is being
+        // created or freed at this instant.
+        let ffree = files.saturating_sub(self.table.len() as u64);
         StatvfsData {
             bsize: PAGE as u32,
             frsize: PAGE as u32,

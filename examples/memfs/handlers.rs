@@ -15,9 +15,12 @@ impl MemFs {
     }
 
     async fn forget(&self, forgets: &[Forget]) {
-        for f in forgets {
-            self.core.forget(f.ino, f.nlookup);
-        }
+        self.core.forget(forgets);
+    }
+
+    /// Unmount: the kernel's references are gone (no FORGET is sent for them).
+    async fn destroy(&self) {
+        self.core.forget_all();
     }
 
     async fn getattr(&self, ino: Inode, _fh: Option<FileHandle>) -> Result<EntryAttributes> {
@@ -166,7 +169,7 @@ impl MemFs {
     /// Each `close(2)`: POSIX locks of the closing process go (as libfuse does; the kernel
     /// sends no unlock of its own for filesystems that manage locks).
     async fn flush(&self, ino: Inode, _fh: FileHandle, lock_owner: u64) -> Result<()> {
-        if let Some(node) = self.core.table.get(ino.0) {
+        if let Some(node) = self.core.table.get(ino) {
             node.locks.release_owner(lock_owner);
         }
         Ok(())

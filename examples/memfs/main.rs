@@ -33,7 +33,7 @@ use parking_lot::Mutex;
 
 use crate::data::{PAGE, Space};
 use crate::file::Handles;
-use crate::node::{Content, Table, fresh_state, new_node};
+use crate::node::{Content, Table, fresh_state, install_root};
 
 /// The filesystem: all state lives in [`Core`], shared by concurrently running handlers.
 ///
@@ -81,8 +81,7 @@ impl MemFs {
             Content::Dir(Default::default()),
         );
         let _ = core.space.take_inode();
-        let root = new_node(Inode::ROOT.0, Inode::ROOT.0, root);
-        core.table.insert(root);
+        install_root(&core.table, root);
         MemFs { core }
     }
 }

@@ -2,19 +2,20 @@
 //! lookup counting (`forget`).
 //!
 //! Every reply that gives the kernel an inode (lookup, the creating operations, link,
-//! READDIRPLUS entries) counts one lookup on it; `forget` gives them back.
+//! READDIRPLUS entries) counts one lookup on it in the table; `forget` gives them back.
 
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::SystemTime;
 
+use fusegen::inodes::Refs;
 use fusegen::prelude::*;
+use fusegen::{Dots, Forget};
 use parking_lot::RwLockWriteGuard;
 
 use crate::Core;
-use crate::node::{Content, Entry, Node, State, fresh_state, new_node};
+use crate::node::{Content, Entry, Node, State, fresh_state, new_node, pin, unpin_if_unused};
 
 /// Longest file name (`NAME_MAX`); the kernel lets FUSE names reach 1024 bytes.
 pub const NAME_MAX: usize = 255;
@@ -79,13 +80,32 @@ fn lock_key(n: &Node) -> (bool, u64) {
 
 impl Core {
     pub fn node(&self, ino: Inode) -> Result<Arc<Node>> {
-        self.table.get(ino.0).ok_or(Errno::ENOENT)
+        self.table.get(ino).ok_or(Errno::ENOENT)
+    }
+
+    /// The node a directory entry names (a linked node is always in the table).
+    pub fn child(&self, e: &Entry) -> Result<Arc<Node>> {
+        self.table.get(Inode(e.ino)).ok_or(Errno::EIO)
     }
 
     /// Attributes of `node`, counting one lookup for the kernel.
-    fn counted(node: &Node, st: &State) -> EntryAttributes {
-        node.looked_up();
-        node.attributes(st)
+    pub fn counted(&self, node: &Node, st: &State) -> Result<EntryAttributes> {
+        self.table.lookup(Inode(node.ino)).ok_or(Errno::ENOENT)?;
+        Ok(node.attributes(st))
+    }
+
+    /// Returns the memory of a node that left the table to the budget. Called without any
+    /// node lock held.
+    pub fn freed(&self, node: Option<Arc<Node>>) {
+        if let Some(node) = node {
+            let mut st = node.state.write();
+            self.space.release(st.charged());
+            // Requests still holding the node see an empty one; the memory goes now.
+            st.content = Content::Special;
+            st.xattrs.clear();
+            drop(st);
+            self.space.release_inode();
+        }
     }
 
     pub fn lookup(&self, parent: Inode, name: &OsStr) -> Result<EntryAttributes> {
@@ -95,32 +115,34 @@ impl Core {
         let p = self.node(parent)?;
         let pst = p.state.read();
         let ino = match name.as_bytes() {
-            b"." => return Ok(Self::counted(&p, &pst)),
+            b"." => return self.counted(&p, &pst),
             // The parent is locked after this one is released (parents before children).
             b".." => {
                 pst.dir()?;
                 drop(pst);
                 let up = self.node(Inode(p.parent()))?;
                 let st = up.state.read();
-                return Ok(Self::counted(&up, &st));
+                return self.counted(&up, &st);
             }
             _ => match pst.dir()?.get(name) {
                 Some(e) => e.ino,
                 None => return Ok(EntryAttributes::negative(fusegen::DEFAULT_TIMEOUT)),
             },
         };
-        let child = self.table.get(ino).ok_or(Errno::EIO)?;
+        let child = self.table.get(Inode(ino)).ok_or(Errno::EIO)?;
         let st = child.state.read();
-        Ok(Self::counted(&child, &st))
+        self.counted(&child, &st)
     }
 
     /// Makes a node owned by the caller, in the group of the parent if the parent is
-    /// setgid (then new directories are setgid too), with the caller's umask applied.
+    /// setgid (then new directories are setgid too), with the caller's umask applied. It
+    /// enters the table with `lookups` (the reply's) and its hold.
     fn make_node(
         &self,
         parent: &Node,
         pst: &State,
         new: NewNode,
+        lookups: u64,
         ctx: &RequestContext,
     ) -> Result<Arc<Node>> {
         let kind = FileType::from_mode(new.mode).ok_or(Errno::EINVAL)?;
@@ -143,9 +165,17 @@ impl Core {
         if let Some(nlink) = new.nlink {
             st.nlink = nlink;
         }
-        let node = new_node(self.table.allocate_ino(), parent.ino, st);
-        self.table.insert(node.clone());
-        Ok(node)
+        st.held = true;
+        let ino = self.table.allocate();
+        let refs = Refs { lookups, holds: 1 };
+        // Allocated numbers are free: memfs never chooses one itself.
+        self.table
+            .insert(ino, new_node(ino.0, parent.ino, st), refs)
+            .map_err(|_| {
+                self.space.release(new.charge);
+                self.space.release_inode();
+                Errno::EIO
+            })
     }
 
     /// Creates `name` in the locked directory `pst`; returns the node and its (counted)
@@ -162,13 +192,18 @@ impl Core {
         if pst.alive_dir_mut()?.get(name).is_some() {
             return Err(Errno::EEXIST);
         }
-        let node = self.make_node(parent, pst, new, ctx)?;
-        pst.dir_mut()?.insert(name, node.ino, node.kind);
+        let node = self.make_node(parent, pst, new, 1, ctx)?;
+        let entry = Entry {
+            ino: node.ino,
+            kind: node.kind,
+        };
+        // The name was checked absent under the same lock.
+        let _ = pst.dir_mut()?.insert(name, entry);
         if node.kind == FileType::Directory {
             pst.nlink += 1;
         }
         pst.touch_modified(SystemTime::now());
-        let attrs = Self::counted(&node, &node.state.read());
+        let attrs = node.attributes(&node.state.read());
         Ok((node, attrs))
     }
 
@@ -197,8 +232,8 @@ impl Core {
         let p = self.node(parent)?;
         let mut pst = p.state.write();
         pst.alive_dir_mut()?;
-        let node = self.make_node(&p, &pst, new, ctx)?;
-        let attrs = Self::counted(&node, &node.state.read());
+        let node = self.make_node(&p, &pst, new, 1, ctx)?;
+        let attrs = node.attributes(&node.state.read());
         Ok((node, attrs))
     }
 
@@ -218,7 +253,7 @@ impl Core {
             (true, false) => return Err(Errno::ENOTDIR),
             _ => {}
         }
-        let child = self.table.get(entry.ino).ok_or(Errno::EIO)?;
+        let child = self.child(&entry)?;
         let mut cst = child.state.write();
         if dir && !cst.dir()?.is_empty() {
             return Err(Errno::ENOTEMPTY);
@@ -233,12 +268,10 @@ impl Core {
         }
         cst.ctime = now;
         pst.touch_modified(now);
-        let freed = self
-            .table
-            .free_if_unreferenced(&child, &mut cst, &self.space);
+        let freed = unpin_if_unused(&self.table, &child, &mut cst);
         drop(cst);
         drop(pst);
-        self.table.finish_free(freed, &self.space);
+        self.freed(freed);
         Ok(())
     }
 
@@ -254,38 +287,34 @@ impl Core {
             return Err(Errno::EEXIST);
         }
         let mut st = node.state.write();
-        if st.dead {
-            return Err(Errno::ENOENT);
-        }
         if st.nlink >= u32::MAX - 1 {
             return Err(Errno::EMLINK);
         }
+        pin(&self.table, &node, &mut st)?;
         let now = SystemTime::now();
         st.nlink += 1;
         st.ctime = now;
-        pst.dir_mut()?.insert(name, node.ino, node.kind);
+        let entry = Entry {
+            ino: node.ino,
+            kind: node.kind,
+        };
+        let _ = pst.dir_mut()?.insert(name, entry); // checked absent above
         pst.touch_modified(now);
-        Ok(Self::counted(&node, &st))
+        self.counted(&node, &st) // cannot fail: pinned
     }
 
     /// The kernel gives back lookups; nodes nothing refers to any more are freed.
-    pub fn forget(&self, ino: Inode, nlookup: u64) {
-        let Some(node) = self.table.get(ino.0) else {
-            return;
-        };
-        let prev = node
-            .nlookup
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
-                Some(n.saturating_sub(nlookup))
-            })
-            .unwrap_or(0);
-        if prev > nlookup {
-            return;
+    pub fn forget(&self, forgets: &[Forget]) {
+        for node in self.table.forget_batch(forgets) {
+            self.freed(Some(node));
         }
-        let mut st = node.state.write();
-        let freed = self.table.free_if_unreferenced(&node, &mut st, &self.space);
-        drop(st);
-        self.table.finish_free(freed, &self.space);
+    }
+
+    /// Unmount: the kernel's lookups are all gone; unlinked nodes it still knew are freed.
+    pub fn forget_all(&self) {
+        for node in self.table.forget_all() {
+            self.freed(Some(node));
+        }
     }
 
     /// Whether directory `ancestor` is `ino` or above it. Parent pointers change only under
@@ -299,7 +328,7 @@ impl Core {
             if ino == Inode::ROOT.0 {
                 return false;
             }
-            match self.table.get(ino) {
+            match self.table.get(Inode(ino)) {
                 Some(n) => ino = n.parent(),
                 None => return false,
             }
@@ -430,9 +459,9 @@ impl Core {
             None if exchange => return Err(Errno::ENOENT),
             _ => {}
         }
-        let xnode = self.table.get(x.ino).ok_or(Errno::EIO)?;
+        let xnode = self.child(&x)?;
         let ynode = match &y {
-            Some(y) => Some(self.table.get(y.ino).ok_or(Errno::EIO)?),
+            Some(y) => Some(self.child(y)?),
             None => None,
         };
         let (mut xst, mut yst) = match &ynode {
@@ -455,7 +484,7 @@ impl Core {
         }
         let whiteout = if flags.contains(RenameFlags::WHITEOUT) {
             let new = NewNode::new(libc::S_IFCHR, Content::Special);
-            Some(self.make_node(a, p.a, new, ctx)?)
+            Some(self.make_node(a, p.a, new, 0, ctx)?)
         } else {
             None
         };
@@ -466,8 +495,12 @@ impl Core {
         if exchange {
             let y = y.expect("checked above");
             let yst = yst.as_mut().expect("locked above");
-            p.a.dir_mut()?.replace(na, y.ino, y.kind);
-            p.b().dir_mut()?.replace(nb, x.ino, x.kind);
+            if let Some(e) = p.a.dir_mut()?.get_mut(na) {
+                *e = y;
+            }
+            if let Some(e) = p.b().dir_mut()?.get_mut(nb) {
+                *e = x;
+            }
             if moved {
                 let ynode = ynode.as_ref().expect("looked up above");
                 match (is_dir(&x), is_dir(&y)) {
@@ -500,17 +533,21 @@ impl Core {
                 }
                 yst.ctime = now;
                 let ynode = ynode.as_ref().expect("looked up above");
-                freed = self.table.free_if_unreferenced(ynode, yst, &self.space);
+                freed = unpin_if_unused(&self.table, ynode, yst);
             }
             p.a.dir_mut()?.remove(na);
-            p.b().dir_mut()?.insert(nb, x.ino, x.kind);
+            let _ = p.b().dir_mut()?.insert(nb, x); // `nb` is free: removed or absent
             if is_dir(&x) && moved {
                 p.a.nlink -= 1;
                 p.b().nlink += 1;
                 xnode.set_parent(b.ino);
             }
             if let Some(w) = whiteout {
-                p.a.dir_mut()?.insert(na, w.ino, w.kind);
+                let whiteout = Entry {
+                    ino: w.ino,
+                    kind: w.kind,
+                };
+                let _ = p.a.dir_mut()?.insert(na, whiteout); // just removed
             }
         }
         xst.ctime = now;
@@ -518,39 +555,26 @@ impl Core {
         p.b().touch_modified(now);
         drop(xst);
         drop(yst);
-        self.table.finish_free(freed, &self.space);
+        self.freed(freed);
         Ok(())
     }
 
-    /// READDIR(PLUS) from `offset`: `.` (offset 1), `..` (2), then entries by cookie. Each
-    /// entry other than `.` and `..` that fits counts one lookup.
+    /// READDIR(PLUS) from `offset`: `.` (offset 1), `..` (2), then entries by cookie;
+    /// `DirEntries::fill` counts the READDIRPLUS lookups.
     pub fn readdir(&self, ino: Inode, offset: u64, out: &mut ReaddirReply<'_>) -> Result<()> {
         let node = self.node(ino)?;
         let st = node.state.read();
-        let dir = st.dir()?;
-        if offset < 1 && !out.add(OsStr::new("."), &node.attributes(&st), 1) {
-            return Ok(());
-        }
-        if offset < 2 {
-            // The kernel ignores attributes of `..`; locking the parent here would invert
-            // the lock order, so only its number and type are given.
-            let up = EntryAttributes::new(Inode(node.parent()), FileType::Directory, 0o755);
-            if !out.add(OsStr::new(".."), &up, 2) {
-                return Ok(());
-            }
-        }
-        for (cookie, entry) in dir.after(offset) {
-            let Some(child) = self.table.get(entry.ino) else {
-                continue;
-            };
-            let cst = child.state.read();
-            if !out.add(&entry.name, &child.attributes(&cst), cookie) {
-                break;
-            }
-            if out.is_plus() {
-                child.looked_up();
-            }
-        }
+        let dots = Dots {
+            dir: ino,
+            parent: Inode(node.parent()),
+        };
+        // Children are locked after their directory (parents before children).
+        st.dir()?
+            .fill(out, offset, Some(dots), &self.table, |_, e| {
+                let child = self.table.get(Inode(e.ino))?;
+                let cst = child.state.read();
+                Some(child.attributes(&cst))
+            });
         let stale = crate::file::atime_is_stale(&st);
         drop(st);
         if stale {

@@ -16,7 +16,7 @@ use nix::unistd::{Gid, Uid};
 
 use crate::files::{DirEntry, Handles, OpenDir, OpenFile};
 use crate::handlers::to_off;
-use crate::inodes::{InodeData, InodeTable};
+use crate::inodes::{InodeData, Inodes};
 use crate::locks::Locks;
 use crate::sys::{self, proc_path, reopen, stat_fd};
 
@@ -35,7 +35,7 @@ pub struct Config {
 /// State shared by the handlers and their blocking sections.
 #[derive(Debug)]
 pub struct Core {
-    pub inodes: InodeTable,
+    pub inodes: Inodes,
     pub files: Handles<OpenFile>,
     pub dirs: Handles<OpenDir>,
     pub locks: Locks,
@@ -50,7 +50,7 @@ impl Core {
     /// Empty tables around the source's root directory `root` (whose `stat` is `st`).
     pub fn new(root: std::os::fd::OwnedFd, st: &nix::sys::stat::FileStat, config: Config) -> Core {
         Core {
-            inodes: InodeTable::new(root, st),
+            inodes: Inodes::new(root, st),
             files: Handles::new(),
             dirs: Handles::new(),
             locks: Locks::default(),
@@ -70,6 +70,15 @@ impl Core {
         let fd = sys::open_path(dir.fd(), name)?;
         let st = stat_fd(&fd)?;
         let ino = self.inodes.remember(fd, &st);
+        Ok(sys::attributes(ino, &st))
+    }
+
+    /// [`lookup`](Self::lookup) for a READDIRPLUS entry: the entry is held, not counted; the
+    /// reply counts the lookups of the entries it takes and the holds go after it.
+    fn lookup_held(&self, dir: &InodeData, name: &OsStr) -> io::Result<EntryAttributes> {
+        let fd = sys::open_path(dir.fd(), name)?;
+        let st = stat_fd(&fd)?;
+        let ino = self.inodes.remember_held(fd, &st);
         Ok(sys::attributes(ino, &st))
     }
 
@@ -157,8 +166,9 @@ impl Core {
         Ok(())
     }
 
-    /// Reads the entries of `dir` from `offset`, looking each up for READDIRPLUS; an entry
-    /// that vanished before its lookup comes back without attributes (and is skipped).
+    /// Reads the entries of `dir` from `offset`, looking each up (held, see
+    /// [`Inodes::remember_held`]) for READDIRPLUS; an entry that vanished before its lookup
+    /// comes back without attributes (and is skipped). On error no hold is left behind.
     pub fn read_dir(
         &self,
         ino: Inode,
@@ -166,9 +176,25 @@ impl Core {
         offset: u64,
         plus: bool,
     ) -> io::Result<Vec<(DirEntry, Option<EntryAttributes>)>> {
+        let mut out = Vec::new();
+        let result = self.read_dir_into(ino, dir, offset, plus, &mut out);
+        if result.is_err() {
+            self.inodes.release(&held(&out, plus));
+        }
+        result.map(|()| out)
+    }
+
+    fn read_dir_into(
+        &self,
+        ino: Inode,
+        dir: &OpenDir,
+        offset: u64,
+        plus: bool,
+        out: &mut Vec<(DirEntry, Option<EntryAttributes>)>,
+    ) -> io::Result<()> {
         let entries = dir.peek(offset)?;
         let dev = dir.inode.key.0;
-        let mut out = Vec::with_capacity(entries.len());
+        out.reserve(entries.len());
         for e in entries {
             let attr = if e.is_dot_or_dotdot() {
                 // Dots are never looked up: the kernel takes no reference for them.
@@ -196,7 +222,7 @@ impl Core {
                 let n = self.inodes.peek((dev, e.ino));
                 kind.map(|kind| EntryAttributes::new(n, kind, 0))
             } else {
-                match self.lookup(&dir.inode, &e.name) {
+                match self.lookup_held(&dir.inode, &e.name) {
                     Ok(a) => Some(a),
                     Err(err) if err.raw_os_error() == Some(libc::ENOENT) => None,
                     Err(err) => return Err(err),
@@ -204,7 +230,7 @@ impl Core {
             };
             out.push((e, attr));
         }
-        Ok(out)
+        Ok(())
     }
 
     /// `/proc/self/fd/N` of `ino` for the path-based xattr calls, which do not take `O_PATH`
@@ -214,4 +240,16 @@ impl Core {
         let inode = self.inodes.get(ino)?;
         Ok((inode.kind != FileType::Symlink).then(|| proc_path(inode.fd())))
     }
+}
+
+/// The inodes [`Core::read_dir`] holds for a batch: READDIRPLUS entries other than the dots.
+pub fn held(batch: &[(DirEntry, Option<EntryAttributes>)], plus: bool) -> Vec<Inode> {
+    if !plus {
+        return Vec::new();
+    }
+    batch
+        .iter()
+        .filter(|(e, _)| !e.is_dot_or_dotdot())
+        .filter_map(|(_, attr)| attr.map(|a| a.ino))
+        .collect()
 }

@@ -19,7 +19,7 @@ use nix::sys::stat::{Mode, SFlag};
 use nix::unistd::UnlinkatFlags;
 
 use crate::Passthrough;
-use crate::core::Core;
+use crate::core::{Core, held};
 use crate::files::OpenDir;
 use crate::sys::{self, AsCaller, Blocking, blocking, proc_path, reopen, stat_fd};
 
@@ -49,6 +49,8 @@ impl Passthrough {
             lock_owners = c.locks.len(),
             "unmounted"
         );
+        // The kernel's references end with the mount (it sends no FORGET for them).
+        c.inodes.forget_all();
     }
 
     async fn lookup(&self, parent: Inode, name: &OsStr) -> Result<EntryAttributes> {
@@ -58,9 +60,7 @@ impl Passthrough {
     }
 
     async fn forget(&self, forgets: &[Forget]) {
-        for f in forgets {
-            self.core.inodes.forget(f.ino, f.nlookup);
-        }
+        self.core.inodes.forget(forgets);
     }
 
     async fn getattr(&self, ino: Inode, _fh: Option<FileHandle>) -> Result<EntryAttributes> {
@@ -392,30 +392,25 @@ impl Passthrough {
     ) -> Result<()> {
         let dir = self.core.dirs.get(fh)?;
         let plus = out.is_plus();
-        // Entries (looked up, for READDIRPLUS) are gathered in the blocking section; those
-        // that do not fit the reply are handed back (and their lookups undone).
+        // Entries (looked up and held, for READDIRPLUS) are gathered in the blocking section;
+        // `add_counted` counts a lookup for each one the reply takes, then the holds go, and
+        // with them the entries that did not fit.
         let batch = {
             let dir = dir.clone();
             self.run(move |c| c.read_dir(ino, &dir, offset, plus))
                 .await?
         };
+        let table = self.core.inodes.table();
         let mut taken = 0;
         for (entry, attr) in &batch {
             if let Some(attr) = attr
-                && !out.add(&entry.name, attr, entry.next)
+                && !out.add_counted(&entry.name, attr, entry.next, table)
             {
                 break;
             }
             taken += 1;
         }
-        for (entry, attr) in &batch[taken..] {
-            if let Some(attr) = attr
-                && plus
-                && !entry.is_dot_or_dotdot()
-            {
-                self.core.inodes.forget(attr.ino, 1);
-            }
-        }
+        self.core.inodes.release(&held(&batch, plus));
         dir.consume(taken, batch.len());
         Ok(())
     }

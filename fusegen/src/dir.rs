@@ -10,8 +10,9 @@ use std::os::unix::ffi::OsStrExt;
 use zerocopy::IntoBytes;
 
 use crate::abi;
+use crate::inodes::InodeTable;
 use crate::reply::{ReplyPolicy, entry_out};
-use crate::types::EntryAttributes;
+use crate::types::{EntryAttributes, Inode};
 
 /// The buffer a `readdir` handler fills, one [`add`](ReaddirReply::add) per entry.
 ///
@@ -36,6 +37,19 @@ pub struct ReaddirReply<'a> {
     policy: &'a ReplyPolicy,
     entries: usize,
     invalid: Option<&'static str>,
+    /// Inodes whose lookup [`add_counted`](Self::add_counted) counted, to give them back if
+    /// the reply turns out invalid (then the kernel sees none of its entries).
+    counted: Vec<Inode>,
+}
+
+/// What [`ReaddirReply::add_counting`] did with one entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    Added,
+    /// Buffer full or invalid entry: the listing stops here.
+    Stop,
+    /// A READDIRPLUS entry whose inode has left the table: left out, the listing goes on.
+    Vanished,
 }
 
 const DIRENT: usize = size_of::<abi::fuse_dirent>();
@@ -54,6 +68,7 @@ impl<'a> ReaddirReply<'a> {
             policy,
             entries: 0,
             invalid: None,
+            counted: Vec::new(),
         }
     }
 
@@ -69,17 +84,29 @@ impl<'a> ReaddirReply<'a> {
     ///
     /// A name that is empty, longer than 255 bytes or contains `/` or NUL, or attributes
     /// without a file type, are refused (`false`) and the whole reply becomes `EIO`.
+    ///
+    /// Filesystems that keep their inodes in an [`InodeTable`] use
+    /// [`add_counted`](Self::add_counted) (or [`DirEntries::fill`](crate::DirEntries::fill))
+    /// instead, which counts those lookups for them.
     pub fn add(&mut self, name: &OsStr, attr: &EntryAttributes, next_offset: u64) -> bool {
-        let name = name.as_bytes();
-        if let Some(problem) = check_entry(name, attr, self.plus) {
+        let bytes = name.as_bytes();
+        if let Some(problem) = check_entry(bytes, attr, self.plus) {
             self.invalid = Some(problem);
+            if !self.counted.is_empty() {
+                tracing::error!(
+                    counted = self.counted.len(),
+                    "invalid readdir entry after counted ones: their lookups stay counted \
+                     (use add_counted for every entry)"
+                );
+            }
             return false;
         }
+        if !self.fits(name) {
+            return false;
+        }
+        let name = bytes;
         let header = if self.plus { DIRENTPLUS } else { DIRENT };
         let record = padded(header + name.len());
-        if self.buf.len() + record > self.max {
-            return false;
-        }
         let dirent = abi::fuse_dirent {
             ino: attr.ino.0,
             off: next_offset,
@@ -100,6 +127,82 @@ impl<'a> ReaddirReply<'a> {
             .resize(self.buf.len() + (record - header - name.len()), 0);
         self.entries += 1;
         true
+    }
+
+    /// Adds one entry like [`add`](Self::add) and, when the kernel will count it as a lookup,
+    /// counts that lookup in `table`: only when [`is_plus`](Self::is_plus), the entry was
+    /// added, it is not `.` or `..` and its inode is not 0 (`docs/inodes.md`). Returns whether
+    /// the entry was added; `false` when the buffer is full, the entry is invalid (then the
+    /// lookups counted so far in this reply are given back, as the kernel will see none of
+    /// them), or, for READDIRPLUS, `attr.ino` has no entry in `table` (keep it there, with a
+    /// [hold](InodeTable::hold) for example, until the reply is filled).
+    ///
+    /// ```
+    /// # use fusegen::{EntryAttributes, FileType, Inode, ReaddirReply};
+    /// # use fusegen::inodes::InodeTable;
+    /// # use std::ffi::OsStr;
+    /// fn list(table: &InodeTable<String>, names: &[(u64, Inode)], out: &mut ReaddirReply<'_>) {
+    ///     for &(offset, ino) in names {
+    ///         let Some(name) = table.get(ino) else { continue };
+    ///         let attr = EntryAttributes::new(ino, FileType::RegularFile, 0o644);
+    ///         if !out.add_counted(OsStr::new(name.as_str()), &attr, offset, table) {
+    ///             break;
+    ///         }
+    ///     }
+    /// }
+    /// ```
+    pub fn add_counted<T>(
+        &mut self,
+        name: &OsStr,
+        attr: &EntryAttributes,
+        next_offset: u64,
+        table: &InodeTable<T>,
+    ) -> bool {
+        self.add_counting(name, attr, next_offset, table) == Outcome::Added
+    }
+
+    /// [`add_counted`](Self::add_counted), telling a full buffer from a vanished inode.
+    pub(crate) fn add_counting<T>(
+        &mut self,
+        name: &OsStr,
+        attr: &EntryAttributes,
+        next_offset: u64,
+        table: &InodeTable<T>,
+    ) -> Outcome {
+        let counts = self.plus && attr.ino.0 != 0 && !is_dot_or_dotdot(name);
+        if let Some(problem) = check_entry(name.as_bytes(), attr, self.plus) {
+            self.invalid = Some(problem);
+            for ino in self.counted.drain(..) {
+                table.forget(ino, 1);
+            }
+            return Outcome::Stop;
+        }
+        if !self.fits(name) {
+            return Outcome::Stop;
+        }
+        // Counted before it is added, so that no entry reaches the kernel uncounted; it
+        // fits and is valid, so `add` cannot refuse it.
+        if counts && table.lookup(attr.ino).is_none() {
+            tracing::debug!(
+                ino = attr.ino.0,
+                ?name,
+                "readdirplus entry left out: no inode"
+            );
+            return Outcome::Vanished;
+        }
+        if !self.add(name, attr, next_offset) {
+            return Outcome::Stop;
+        }
+        if counts {
+            self.counted.push(attr.ino);
+        }
+        Outcome::Added
+    }
+
+    /// Whether a record for `name` still fits the kernel's buffer.
+    fn fits(&self, name: &OsStr) -> bool {
+        let header = if self.plus { DIRENTPLUS } else { DIRENT };
+        self.buf.len() + padded(header + name.len()) <= self.max
     }
 
     /// Adds a whole listing from `offset` on, for directories whose entries have stable
@@ -153,6 +256,10 @@ impl<'a> ReaddirReply<'a> {
     pub(crate) fn into_bytes(self) -> Vec<u8> {
         self.buf
     }
+}
+
+fn is_dot_or_dotdot(name: &OsStr) -> bool {
+    matches!(name.as_bytes(), b"." | b"..")
 }
 
 /// Plain READDIR records may leave the type unknown (`DT_UNKNOWN`); READDIRPLUS records carry

@@ -15,6 +15,7 @@
 pub mod abi;
 mod dev;
 mod dir;
+mod dir_entries;
 mod dispatch;
 pub mod doctor;
 mod errno;
@@ -22,6 +23,7 @@ mod error;
 mod filesystem;
 mod inflight;
 mod init;
+pub mod inodes;
 pub mod mount;
 mod notify;
 mod operations;
@@ -38,6 +40,7 @@ mod worker;
 
 pub use bytes::Bytes;
 pub use dir::ReaddirReply;
+pub use dir_entries::{DirEntries, Dots};
 pub use doctor::doctor;
 pub use errno::{Errno, Result};
 pub use error::Error;
@@ -57,14 +60,15 @@ pub use types::*;
 /// Everything a filesystem usually needs: `use fusegen::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        BackingFile, Bytes, EntryAttributes, Errno, FileHandle, FileInfo, FileLock, FileType,
-        Filesystem, Forget, Inode, MountOptions, Operations, ReaddirReply, RenameFlags,
+        BackingFile, Bytes, DirEntries, EntryAttributes, Errno, FileHandle, FileInfo, FileLock,
+        FileType, Filesystem, Forget, Inode, MountOptions, Operations, ReaddirReply, RenameFlags,
         RequestContext, Result, SetAttr, StatvfsData, Workers,
     };
     pub use std::ffi::{OsStr, OsString};
 }
 
-/// Reference pages, also in `docs/`: every handler and every `#[fuse(...)]` option.
+/// Reference pages, also in `docs/`: every handler and every `#[fuse(...)]` option, and
+/// lookup counts and readdir offsets (`inodes`).
 pub mod reference {
     #[doc = include_str!("../../docs/handlers.md")]
     pub mod handlers {}
@@ -74,6 +78,8 @@ pub mod reference {
     pub mod mount {}
     #[doc = include_str!("../../docs/operations.md")]
     pub mod operations {}
+    #[doc = include_str!("../../docs/inodes.md")]
+    pub mod inodes {}
 }
 
 /// The request parser, for the fuzz target in `fuzz/` only.
