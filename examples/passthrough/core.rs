@@ -105,18 +105,16 @@ impl Core {
         }
     }
 
-    /// The backing file for kernel passthrough, when granted: the inode's `O_PATH` descriptor
-    /// (the kernel opens its own file on that path with each open's flags). One per inode, so
-    /// every open of an inode names the same backing.
+    /// The backing file for kernel passthrough, when granted: a duplicate of the inode's
+    /// `O_PATH` descriptor (the kernel opens its own file on that path with each open's flags).
+    /// The runtime registers it with the kernel, which keeps its own reference, and drops it
+    /// after the reply, so an inode costs one descriptor here however often it was opened;
+    /// concurrent opens of an inode share the first one's registration.
     fn backing(&self, inode: &InodeData) -> Option<BackingFile> {
         if !self.kernel_passthrough.load(Ordering::Relaxed) || inode.kind != FileType::RegularFile {
             return None;
         }
-        if let Some(b) = inode.backing.get() {
-            return Some(b.clone());
-        }
-        let fd = inode.fd.try_clone().ok()?;
-        Some(inode.backing.get_or_init(|| BackingFile::new(fd)).clone())
+        inode.fd.try_clone().ok().map(BackingFile::new)
     }
 
     /// Applies a `setattr` to the source: mode, owner, size, then times (a chown may clear

@@ -16,10 +16,10 @@
 use std::collections::HashMap;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::atomic::AtomicUsize;
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use fusegen::inodes::{InodeTable, Refs};
-use fusegen::{BackingFile, Errno, FileType, Forget, Inode};
+use fusegen::{Errno, FileType, Forget, Inode};
 use nix::sys::stat::FileStat;
 
 /// Where inode numbers of files that cannot use their own start.
@@ -34,9 +34,6 @@ pub struct InodeData {
     pub kind: FileType,
     /// (device, inode) in the source.
     pub key: (u64, u64),
-    /// The backing file of kernel passthrough, shared by every open of this inode (the kernel
-    /// refuses two different backing files for one inode at once).
-    pub backing: OnceLock<BackingFile>,
     /// Open file handles of this inode.
     pub opens: AtomicUsize,
 }
@@ -51,7 +48,6 @@ impl InodeData {
             fd,
             kind: FileType::from_mode(st.st_mode).unwrap_or(FileType::RegularFile),
             key: (st.st_dev, st.st_ino),
-            backing: OnceLock::new(),
             opens: AtomicUsize::new(0),
         }
     }

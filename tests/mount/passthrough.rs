@@ -1038,6 +1038,51 @@ fn passthrough_kernel_passthrough_concurrent_opens_of_one_file() {
     });
 }
 
+/// Kernel passthrough costs no descriptor beyond the inode's own: the backing file handed
+/// to the kernel is closed after the open's reply (the kernel keeps its own reference), so
+/// creating many files cannot run the daemon out of descriptors.
+#[test]
+fn passthrough_kernel_passthrough_holds_one_descriptor_per_file() {
+    let Some(m) = Mirror::start("passthrough_kernel_passthrough_fds", &["-o", "debug"]) else {
+        return;
+    };
+    if !m.log_text().contains("kernel_passthrough=true") {
+        eprintln!("skipping passthrough_kernel_passthrough_fds: kernel passthrough not granted");
+        return;
+    }
+    const N: usize = 50;
+    let dir = m.m("many");
+    on("create and write", move || {
+        fs::create_dir(&dir).unwrap();
+        for i in 0..N {
+            fs::write(dir.join(format!("f{i}")), b"data").unwrap();
+        }
+        // Reopened and read back through the backing files.
+        for i in 0..N {
+            assert_eq!(fs::read(dir.join(format!("f{i}"))).unwrap(), b"data");
+        }
+    });
+    // RELEASE comes after close(2) returns, so the last files may still be open briefly.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let held = loop {
+        let held: Vec<String> = m
+            .held()
+            .into_iter()
+            .filter(|p| p.contains("/many/f"))
+            .collect();
+        let distinct: std::collections::BTreeSet<&String> = held.iter().collect();
+        if held.len() == distinct.len() {
+            break held;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "more than one descriptor for some closed file after 10 s: {held:?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(held.len() <= N, "{} descriptors for {N} files", held.len());
+}
+
 /// The example's command line: a missing source is a clear error, not a mount.
 #[test]
 fn passthrough_rejects_a_missing_source() {
