@@ -13,6 +13,8 @@
 #![warn(missing_docs)]
 
 pub mod abi;
+#[cfg(feature = "cli")]
+pub mod cli;
 mod dev;
 mod dir;
 mod dispatch;
