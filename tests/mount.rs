@@ -7,6 +7,8 @@ mod mount {
 }
 #[path = "mount/backing.rs"]
 mod backing;
+#[path = "mount/cli.rs"]
+mod cli;
 #[path = "mount/concurrency.rs"]
 mod concurrency;
 #[path = "mount/crash.rs"]
