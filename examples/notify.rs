@@ -382,7 +382,8 @@ fn main() -> ExitCode {
 async fn serve(args: &Args, options: MountOptions, daemon: &mut Daemon) -> ExitCode {
     use tokio::signal::unix::{SignalKind, signal};
     // Installed before mounting, so that Ctrl-C never leaves a mount without a server.
-    let signals = signal(SignalKind::interrupt()).and_then(|i| Ok((i, signal(SignalKind::terminate())?)));
+    let signals =
+        signal(SignalKind::interrupt()).and_then(|i| Ok((i, signal(SignalKind::terminate())?)));
     let (mut sigint, mut sigterm) = match signals {
         Ok(signals) => signals,
         Err(e) => return daemon.failed(&format!("installing signal handlers: {e}")),

@@ -114,7 +114,9 @@ fn main() -> ExitCode {
 }
 
 /// Everything that happens before detaching: opening the source, options, the runtime's shape.
-fn prepare(args: Args) -> Result<(fusegen::cli::Serve<Passthrough>, fusegen::cli::MountArgs), String> {
+fn prepare(
+    args: Args,
+) -> Result<(fusegen::cli::Serve<Passthrough>, fusegen::cli::MountArgs), String> {
     let source = &args.source;
     let root = nix::fcntl::open(
         source,

@@ -77,7 +77,12 @@ pub(crate) enum Forked {
 #[cfg(feature = "cli")]
 pub(crate) fn fork_single_threaded() -> std::io::Result<Forked> {
     let threads = std::fs::read_dir("/proc/self/task")
-        .map_err(|e| std::io::Error::new(e.kind(), format!("counting threads in /proc/self/task: {e}")))?
+        .map_err(|e| {
+            std::io::Error::new(
+                e.kind(),
+                format!("counting threads in /proc/self/task: {e}"),
+            )
+        })?
         .count();
     if threads != 1 {
         return Err(std::io::Error::other(format!(

@@ -49,20 +49,32 @@ fn help_prints_the_usage_and_exits_0() {
     let out = run("hello", &["--help"]);
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8_lossy(&out.stdout);
-    for part in ["Usage:", "-o <OPT[,OPT...]>", "-f, --foreground", "-d, --debug", "<MOUNTPOINT>"] {
+    for part in [
+        "Usage:",
+        "-o <OPT[,OPT...]>",
+        "-f, --foreground",
+        "-d, --debug",
+        "<MOUNTPOINT>",
+    ] {
         assert!(text.contains(part), "{part} missing from --help:\n{text}");
     }
     let memfs = run("memfs", &["--help"]);
     assert_eq!(memfs.status.code(), Some(0));
     let text = String::from_utf8_lossy(&memfs.stdout);
-    assert!(text.contains("--size") && text.contains("-f, --foreground"), "{text}");
+    assert!(
+        text.contains("--size") && text.contains("-f, --foreground"),
+        "{text}"
+    );
 }
 
 #[test]
 fn a_mistyped_mount_option_is_an_error_with_a_suggestion() {
     let dir = tempfile::tempdir().unwrap();
     let _guard = Unmount(dir.path());
-    let out = run("hello", &["-o", "ro,alow_other", dir.path().to_str().unwrap()]);
+    let out = run(
+        "hello",
+        &["-o", "ro,alow_other", dir.path().to_str().unwrap()],
+    );
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -90,7 +102,10 @@ fn without_foreground_the_command_returns_with_the_mount_live() {
     else {
         return;
     };
-    let dir = tempfile::Builder::new().prefix("detached-").tempdir().unwrap();
+    let dir = tempfile::Builder::new()
+        .prefix("detached-")
+        .tempdir()
+        .unwrap();
     let _guard = Unmount(dir.path());
     let mountpoint = dir.path().to_str().unwrap().to_string();
     let out = run("hello", &[&mountpoint]);
@@ -103,7 +118,9 @@ fn without_foreground_the_command_returns_with_the_mount_live() {
     // No waiting: the command returned only once the mount existed.
     assert!(is_mounted(dir.path()), "hello returned before mounting");
     let file = dir.path().join("hello");
-    let text = within(CALL_TIMEOUT, "read hello", move || std::fs::read_to_string(file));
+    let text = within(CALL_TIMEOUT, "read hello", move || {
+        std::fs::read_to_string(file)
+    });
     assert_eq!(text.unwrap(), "Hello World!\n");
     let daemons = processes_mentioning(&mountpoint);
     assert_eq!(daemons.len(), 1, "one background process serves the mount");

@@ -237,7 +237,12 @@ mod tests {
     fn debug_sets_the_option_and_implies_foreground() {
         let a = Alone::try_parse_from(["p", "-d", "/mnt"]).unwrap();
         assert!(!a.mount.foreground && a.mount.stays_in_foreground());
-        assert!(a.mount.mount_options(MountOptions::default()).unwrap().debug);
+        assert!(
+            a.mount
+                .mount_options(MountOptions::default())
+                .unwrap()
+                .debug
+        );
         let b = Alone::try_parse_from(["p", "/mnt"]).unwrap();
         assert!(!b.mount.stays_in_foreground());
     }
@@ -259,7 +264,10 @@ mod tests {
             .mount_options(MountOptions::default())
             .unwrap_err()
             .to_string();
-        assert!(err.contains("alow_other") && err.contains("did you mean `allow_other`?"), "{err}");
+        assert!(
+            err.contains("alow_other") && err.contains("did you mean `allow_other`?"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -280,7 +288,12 @@ mod tests {
         let help = Alone::try_parse_from(["p", "--help"]).unwrap_err();
         assert!(!help.use_stderr());
         let text = Alone::command().render_help().to_string();
-        for flag in ["-o <OPT[,OPT...]>", "-f, --foreground", "-d, --debug", "<MOUNTPOINT>"] {
+        for flag in [
+            "-o <OPT[,OPT...]>",
+            "-f, --foreground",
+            "-d, --debug",
+            "<MOUNTPOINT>",
+        ] {
             assert!(text.contains(flag), "{flag} missing from:\n{text}");
         }
     }

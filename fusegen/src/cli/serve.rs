@@ -124,13 +124,7 @@ impl<FS: Operations> Serve<FS> {
             Ok(runtime) => runtime,
             Err(e) => return daemon.failed(&format!("starting the tokio runtime: {e}")),
         };
-        let served = runtime.block_on(serve(
-            self.fs,
-            args,
-            options,
-            self.workers,
-            &mut daemon,
-        ));
+        let served = runtime.block_on(serve(self.fs, args, options, self.workers, &mut daemon));
         match served {
             Ok(()) => ExitCode::SUCCESS,
             Err(Failure::Mount(e)) => daemon.failed(&e.to_string()),
