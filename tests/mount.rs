@@ -21,6 +21,8 @@ mod errors;
 mod examples;
 #[path = "mount/faults.rs"]
 mod faults;
+#[path = "mount/guide.rs"]
+mod guide;
 #[path = "mount/jsonfs.rs"]
 mod jsonfs;
 #[path = "mount/lifecycle.rs"]
