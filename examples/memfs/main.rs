@@ -88,10 +88,7 @@ impl MemFs {
 }
 
 #[derive(Parser, Debug)]
-#[command(
-    name = "memfs",
-    about = "An in-memory filesystem on FUSE; Ctrl-C unmounts"
-)]
+#[command(name = "memfs", about = "An in-memory filesystem on FUSE")]
 struct Args {
     /// Most data stored, in bytes with an optional K, M, G or T suffix (powers of 1024);
     /// writes beyond it fail with ENOSPC [default: half of RAM]

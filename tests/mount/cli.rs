@@ -58,6 +58,7 @@ fn help_prints_the_usage_and_exits_0() {
     ] {
         assert!(text.contains(part), "{part} missing from --help:\n{text}");
     }
+    assert!(!text.contains("flatten"), "rustdoc text in --help:\n{text}");
     let memfs = run("memfs", &["--help"]);
     assert_eq!(memfs.status.code(), Some(0));
     let text = String::from_utf8_lossy(&memfs.stdout);

@@ -103,6 +103,8 @@ use crate::{Filesystem, MountError, MountOptions};
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Args, Debug, Clone, Default, PartialEq)]
+// This documentation is for Rust readers: it must not become the program's `--help` text.
+#[command(about = None, long_about = None)]
 pub struct MountArgs {
     /// Mount options, comma-separated (e.g. `-o ro,allow_other`); may be repeated
     #[arg(short = 'o', value_name = "OPT[,OPT...]")]
@@ -161,9 +163,8 @@ pub fn parse<T: Parser>() -> T {
 
 /// The command line of a filesystem without flags of its own, named after the running binary.
 fn parse_mount_args() -> MountArgs {
-    let command = MountArgs::augment_args(
-        clap::Command::new(program_name()).about("A FUSE filesystem; mounts on MOUNTPOINT"),
-    );
+    let command = MountArgs::augment_args(clap::Command::new(program_name()))
+        .about("A FUSE filesystem: mounts it on MOUNTPOINT");
     exit_on_error(
         command
             .try_get_matches()
@@ -287,7 +288,11 @@ mod tests {
         assert!(unknown.use_stderr());
         let help = Alone::try_parse_from(["p", "--help"]).unwrap_err();
         assert!(!help.use_stderr());
-        let text = Alone::command().render_help().to_string();
+        let text = Alone::command().render_long_help().to_string();
+        assert!(
+            !text.contains("flatten"),
+            "the struct's rustdoc leaked into --help:\n{text}"
+        );
         for flag in [
             "-o <OPT[,OPT...]>",
             "-f, --foreground",
