@@ -23,7 +23,11 @@ const FAILED: u8 = 1;
 ///
 /// ```no_run
 /// use fusegen::cli::Daemon;
-/// # fn build_fs() -> impl fusegen::Operations { struct X; #[fusegen::handlers] impl X {} X }
+/// # #[derive(fusegen::Filesystem)]
+/// # struct X;
+/// # #[fusegen::handlers]
+/// # impl X {}
+/// # fn build_fs() -> X { X }
 ///
 /// fn main() -> std::process::ExitCode {
 ///     let foreground = false;

@@ -21,7 +21,7 @@ use crate::{Error, Filesystem, MountOptions, Operations, Workers};
 /// # struct MyFs;
 /// # #[fusegen::handlers]
 /// # impl MyFs {}
-/// # let args: fusegen::cli::MountArgs = fusegen::cli::parse::<fusegen::cli::MountArgs>();
+/// # let args = fusegen::cli::MountArgs::default(); // from the program's clap parser
 /// let mut runtime = tokio::runtime::Builder::new_multi_thread();
 /// runtime.worker_threads(4);
 /// let status = fusegen::cli::Serve::new(MyFs)
