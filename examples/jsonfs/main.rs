@@ -27,8 +27,8 @@
 //!   directories) and `rename` (also between directories; `RENAME_NOREPLACE`) change the
 //!   document. Modes and owners are fixed: `chmod` and `chown` fail with `EPERM`.
 //!
-//! Saving: the whole document is written when a written file is closed, on `fsync` of a file
-//! or directory, and at unmount, whenever something changed since the last save; atomically
+//! Saving: the whole document is written when a file is closed, on `fsync` of a file or
+//! directory, and at unmount, whenever something changed since the last save; atomically
 //! (a temporary file in the same directory, synced, renamed over the document). Object keys
 //! keep their order, new ones go last; an array's elements are saved in index order.
 //!
