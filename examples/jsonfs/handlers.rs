@@ -1,5 +1,5 @@
 //! The `#[fusegen::handlers]` block: each FUSE operation as a short call into the [`Tree`],
-//! plus when to save: on `fsync`, on `fsyncdir`, when a file that was written is closed,
+//! plus when to save: on `fsync`, on `fsyncdir`, when a file is closed (if anything changed),
 //! and when the filesystem is unmounted (`destroy`).
 
 use fusegen::prelude::*;
