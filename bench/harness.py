@@ -360,7 +360,7 @@ class FusegenPassthrough(System):
         return f"`{o}`" + (" (1 s per-reply timeouts, no keep_cache)" if phase == "data" else "")
 
     def command(self, phase, mnt, src):
-        return [self.ctx.args.fusegen_passthrough, self.flag] + self.opts(phase) + [src, mnt]
+        return [self.ctx.args.fusegen_passthrough, self.flag, "-f"] + self.opts(phase) + [src, mnt]
 
 
 class FusegenPassthroughKernel(FusegenPassthrough):
@@ -382,7 +382,7 @@ class FusegenMemfs(System):
         return f"`{o}`" + (" (1 s per-reply timeouts, keep_cache)" if phase == "data" else "")
 
     def command(self, phase, mnt, src):
-        return [self.ctx.args.fusegen_memfs] + self.opts(phase) + [mnt]
+        return [self.ctx.args.fusegen_memfs, "-f"] + self.opts(phase) + [mnt]
 
 
 SYSTEMS = [Tmpfs, BackingDir, PassthroughLL, PyPassthrough, PyTmpfs, FusegenPassthrough,

@@ -1,7 +1,7 @@
 //! A filesystem with shared mutable state and concurrent handlers: one file, `counter`.
 //!
 //! ```text
-//! cargo run --example counter -- /tmp/c
+//! cargo run --example counter -- -f /tmp/c    # foreground; Ctrl-C unmounts (without -f: detached)
 //! cat /tmp/c/counter            # 0
 //! echo 5 >> /tmp/c/counter      # adds 5 (any integer, negative too)
 //! cat /tmp/c/counter            # 5
@@ -96,20 +96,6 @@ impl Counter {
     }
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-        .init();
-    let Some(mountpoint) = std::env::args_os().nth(1) else {
-        eprintln!("usage: counter MOUNTPOINT");
-        return ExitCode::from(2);
-    };
-    match fusegen::run(Counter::default(), &mountpoint).await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("counter: {e}");
-            ExitCode::FAILURE
-        }
-    }
+fn main() -> ExitCode {
+    fusegen::cli::run(Counter::default())
 }

@@ -1,11 +1,15 @@
 //! The smallest useful filesystem: read-only, one file `hello` containing `Hello World!\n`.
 //!
 //! ```text
-//! cargo run --example hello -- /tmp/x      # mounts in the foreground; Ctrl-C unmounts
-//! cat /tmp/x/hello                          # in another terminal
+//! mkdir -p /tmp/x
+//! cargo run --example hello -- /tmp/x      # returns once mounted; the filesystem runs detached
+//! cat /tmp/x/hello                          # Hello World!
+//! umount /tmp/x                             # (or `fusermount3 -u /tmp/x` as a user)
+//! cargo run --example hello -- -f /tmp/x   # in the foreground instead: Ctrl-C unmounts
 //! ```
 //!
-//! Shows the declarative API: options on the struct, `async fn` handlers in one `impl` block.
+//! Shows the declarative API: options on the struct, `async fn` handlers in one `impl` block,
+//! and `fusegen::cli::run` as the whole `main` (`-o OPTIONS`, `-f`, `-d`, `--help`).
 
 use std::process::ExitCode;
 
@@ -79,20 +83,7 @@ fn attributes(ino: Inode) -> Result<EntryAttributes> {
     }
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-        .init();
-    let Some(mountpoint) = std::env::args_os().nth(1) else {
-        eprintln!("usage: hello MOUNTPOINT");
-        return ExitCode::from(2);
-    };
-    match fusegen::run(Hello, &mountpoint).await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("hello: {e}");
-            ExitCode::FAILURE
-        }
-    }
+/// Not `#[tokio::main]`: `fusegen::cli::run` detaches first and then starts the runtime.
+fn main() -> ExitCode {
+    fusegen::cli::run(Hello)
 }

@@ -2,11 +2,11 @@
 //! notifications.
 //!
 //! ```text
-//! cargo run --example notify -- /tmp/n          # ticks every second; Ctrl-C unmounts
+//! cargo run --example notify -- -f /tmp/n       # ticks every second; Ctrl-C unmounts
 //! cat /tmp/n/clock; sleep 1; cat /tmp/n/clock   # a new time each time
 //! ls /tmp/n/log                                  # a new file every 5 ticks: 0001, 0002, …
 //!
-//! cargo run --example notify -- --no-notify /tmp/n
+//! cargo run --example notify -- --no-notify -f /tmp/n
 //! cat /tmp/n/clock; sleep 1; cat /tmp/n/clock   # the same time: the kernel's cached copy
 //! ls /tmp/n/log                                  # the listing of the first `ls`, for an hour
 //! ```
@@ -31,19 +31,20 @@
 //!   mtime behind.
 //! - The explicit lifecycle that gives access to the notifier: `fusegen::mount`,
 //!   `Session::notifier`, `Session::main`, `SessionHandle::terminate` from a signal watcher,
-//!   `Session::close`.
+//!   `Session::close`; with `fusegen::cli::Daemon` for detaching (without `-f`) before the
+//!   runtime starts, and `fusegen::cli::MountArgs` for `-o`, `-f`, `-d` and the mountpoint.
 //!
 //! Notifications are written to `/dev/fuse` synchronously and the kernel may have to wait for
 //! a page lock while handling one, so they are sent from a blocking thread
 //! (`spawn_blocking`), never from a runtime thread that a handler may need.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use clap::Parser;
 use fusegen::Notifier;
+use fusegen::cli::Daemon;
 use fusegen::prelude::*;
 use parking_lot::Mutex;
 
@@ -347,33 +348,55 @@ struct Args {
     /// Add a file to log/ every this many ticks
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..))]
     log_every: u64,
-    /// Directory to mount on
-    mountpoint: PathBuf,
+    /// `-o`, `-f`, `-d` and MOUNTPOINT, as for every FUSE filesystem
+    #[command(flatten)]
+    mount: fusegen::cli::MountArgs,
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-        .init();
-    let args = Args::parse();
-    match serve(&args).await {
-        Ok(()) => ExitCode::SUCCESS,
+fn main() -> ExitCode {
+    let args: Args = fusegen::cli::parse();
+    args.mount.init_logging();
+    let options = match args.mount.mount_options(Ticking::mount_options()) {
+        Ok(options) => options,
         Err(e) => {
             eprintln!("notify: {e}");
-            ExitCode::FAILURE
+            return ExitCode::FAILURE;
         }
-    }
+    };
+    // Before the runtime starts its threads: forking a multi-threaded process is unsound.
+    let mut daemon = match Daemon::start(args.mount.stays_in_foreground(), "notify") {
+        Ok(daemon) => daemon,
+        Err(e) => {
+            eprintln!("notify: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => return daemon.failed(&format!("starting the runtime: {e}")),
+    };
+    runtime.block_on(serve(&args, options, &mut daemon))
 }
 
-/// `fusegen::run` with the notifier and the ticking task added.
-async fn serve(args: &Args) -> std::result::Result<(), fusegen::Error> {
+/// `fusegen::cli::Serve::run` with the notifier and the ticking task added.
+async fn serve(args: &Args, options: MountOptions, daemon: &mut Daemon) -> ExitCode {
     use tokio::signal::unix::{SignalKind, signal};
     // Installed before mounting, so that Ctrl-C never leaves a mount without a server.
-    let mut sigint = signal(SignalKind::interrupt()).map_err(fusegen::Error::Device)?;
-    let mut sigterm = signal(SignalKind::terminate()).map_err(fusegen::Error::Device)?;
-
-    let mut session = fusegen::mount(Ticking::new(), &args.mountpoint, Ticking::mount_options())?;
+    let signals =
+        signal(SignalKind::interrupt()).and_then(|i| Ok((i, signal(SignalKind::terminate())?)));
+    let (mut sigint, mut sigterm) = match signals {
+        Ok(signals) => signals,
+        Err(e) => return daemon.failed(&format!("installing signal handlers: {e}")),
+    };
+    let mountpoint = match std::path::absolute(&args.mount.mountpoint) {
+        Ok(path) => path,
+        Err(e) => return daemon.failed(&format!("{}: {e}", args.mount.mountpoint.display())),
+    };
+    let mut session = match fusegen::mount(Ticking::new(), &mountpoint, options) {
+        Ok(session) => session,
+        Err(e) => return daemon.failed(&e.to_string()),
+    };
+    daemon.mounted();
     let handle = session.handle();
     let watcher = tokio::spawn(async move {
         tokio::select! {
@@ -394,7 +417,13 @@ async fn serve(args: &Args) -> std::result::Result<(), fusegen::Error> {
     ticker.abort();
     watcher.abort();
     session.close(true);
-    result
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("notify: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 #[cfg(test)]

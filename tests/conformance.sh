@@ -65,7 +65,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 mount_memfs() {
-    RUST_LOG=warn "$MEMFS" -o allow_other "$MNT" >>"$LOGS/memfs.log" 2>&1 &
+    RUST_LOG=warn "$MEMFS" -f -o allow_other "$MNT" >>"$LOGS/memfs.log" 2>&1 &
     MEMFS_PID=$!
     for _ in $(seq 200); do
         is_mounted "$MNT" && return 0

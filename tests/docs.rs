@@ -118,3 +118,88 @@ fn every_option_is_documented_once() {
         "duplicate option names in the table"
     );
 }
+
+/// `docs/guide.md` builds a filesystem in `rust` code blocks, each preceded by
+/// `<!-- guide: TAGS -->`: the blocks tagged `ro` (in order) are the program of its step 3,
+/// those tagged `rw` the finished one. Each program is an example (`examples/guide_ro.rs`,
+/// `examples/guide.rs`) that `cargo test` builds and `tests/mount/guide.rs` mounts, so every
+/// block of the guide compiles and works as the guide says.
+const GUIDE_PROGRAMS: [(&str, &str, &str); 2] = [
+    (
+        "ro",
+        "examples/guide_ro.rs",
+        "//! The read-only filesystem of docs/guide.md, step 3: `cargo run --example guide_ro -- -f DIR`.\n",
+    ),
+    (
+        "rw",
+        "examples/guide.rs",
+        "//! The finished filesystem of docs/guide.md, step 5 (a flat directory of files in memory,\n//! read and write): `cargo run --example guide -- -f DIR`, Ctrl-C unmounts.\n",
+    ),
+];
+
+const GENERATED_NOTE: &str = "//!\n//! Generated from the guide's code blocks by tests/docs.rs: edit docs/guide.md, then run\n//! `FUSEGEN_BLESS=1 cargo test -p fusegen-tests --test docs`.\n\n";
+
+/// The guide's `rust` blocks with their tags, in order.
+fn guide_blocks(text: &str) -> Vec<(Vec<String>, String)> {
+    let mut blocks = Vec::new();
+    let mut tags: Option<Vec<String>> = None;
+    let mut lines = text.lines();
+    while let Some(line) = lines.next() {
+        if let Some(rest) = line.strip_prefix("<!-- guide:") {
+            let rest = rest.trim_end_matches("-->");
+            tags = Some(rest.split_whitespace().map(String::from).collect());
+        } else if line.trim_start().starts_with("```rust") {
+            let mut code = String::new();
+            for body in lines.by_ref() {
+                if body.trim_start().starts_with("```") {
+                    break;
+                }
+                code.push_str(body);
+                code.push('\n');
+            }
+            let Some(block_tags) = tags.take() else {
+                panic!(
+                    "docs/guide.md: a rust block without a `<!-- guide: TAGS -->` line before it:\n{code}"
+                );
+            };
+            blocks.push((block_tags, code));
+        } else if !line.trim().is_empty() {
+            tags = None;
+        }
+    }
+    blocks
+}
+
+#[test]
+fn guide_code_blocks_are_the_guide_examples() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let text = std::fs::read_to_string(root.join("docs/guide.md")).unwrap();
+    let blocks = guide_blocks(&text);
+    assert!(blocks.len() >= 5, "the guide's blocks were not found");
+    for (tag, path, header) in GUIDE_PROGRAMS {
+        let parts: Vec<&str> = blocks
+            .iter()
+            .filter(|(tags, _)| tags.iter().any(|t| t == tag))
+            .map(|(_, code)| code.as_str())
+            .collect();
+        let wanted = format!("{header}{GENERATED_NOTE}{}", parts.join("\n"));
+        let current = std::fs::read_to_string(root.join(path)).unwrap_or_default();
+        if current == wanted {
+            continue;
+        }
+        if std::env::var_os("FUSEGEN_BLESS").is_some() {
+            std::fs::write(root.join(path), wanted).unwrap();
+            continue;
+        }
+        panic!(
+            "{path} differs from the `{tag}` blocks of docs/guide.md; run `FUSEGEN_BLESS=1 cargo test -p fusegen-tests --test docs`"
+        );
+    }
+    for (tags, _) in &blocks {
+        assert!(
+            tags.iter()
+                .all(|t| GUIDE_PROGRAMS.iter().any(|(p, _, _)| p == t)),
+            "unknown guide tag in {tags:?}"
+        );
+    }
+}

@@ -7,6 +7,8 @@ mod mount {
 }
 #[path = "mount/backing.rs"]
 mod backing;
+#[path = "mount/cli.rs"]
+mod cli;
 #[path = "mount/concurrency.rs"]
 mod concurrency;
 #[path = "mount/crash.rs"]
@@ -19,8 +21,12 @@ mod errors;
 mod examples;
 #[path = "mount/faults.rs"]
 mod faults;
+#[path = "mount/guide.rs"]
+mod guide;
 #[path = "mount/inodes.rs"]
 mod inodes;
+#[path = "mount/jsonfs.rs"]
+mod jsonfs;
 #[path = "mount/lifecycle.rs"]
 mod lifecycle;
 #[path = "mount/macros.rs"]

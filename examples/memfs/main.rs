@@ -1,10 +1,11 @@
 //! memfs: a complete in-memory filesystem (like tmpfs), written with fusegen's macros.
 //!
 //! ```text
-//! cargo run --release --example memfs -- [--size 64M] [--inodes N] [-o OPTIONS] MOUNTPOINT
+//! cargo run --release --example memfs -- [--size 64M] [--inodes N] [-o OPTIONS] [-f] [-d] MOUNTPOINT
 //! ```
 //!
-//! Mounts in the foreground; Ctrl-C (or SIGTERM) unmounts. Supports regular files (sparse),
+//! Returns once mounted and serves detached until `umount MOUNTPOINT`; with `-f` it stays in
+//! the foreground and Ctrl-C (or SIGTERM) unmounts; `-d` logs every request. Supports regular files (sparse),
 //! directories, symlinks, hard links, FIFOs, sockets and devices, `rename` with
 //! `RENAME_NOREPLACE`, `RENAME_EXCHANGE` and `RENAME_WHITEOUT`, `O_TMPFILE`, extended
 //! attributes, `fallocate` (allocate, punch hole, zero range), `SEEK_DATA`/`SEEK_HOLE`,
@@ -23,7 +24,6 @@ mod locks;
 mod namespace;
 mod node;
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::AtomicU64;
 
@@ -87,10 +87,7 @@ impl MemFs {
 }
 
 #[derive(Parser, Debug)]
-#[command(
-    name = "memfs",
-    about = "An in-memory filesystem on FUSE; Ctrl-C unmounts"
-)]
+#[command(name = "memfs", about = "An in-memory filesystem on FUSE")]
 struct Args {
     /// Most data stored, in bytes with an optional K, M, G or T suffix (powers of 1024);
     /// writes beyond it fail with ENOSPC [default: half of RAM]
@@ -99,11 +96,9 @@ struct Args {
     /// Most inodes [default: one per two pages of RAM, as tmpfs]
     #[arg(long)]
     inodes: Option<u64>,
-    /// Mount options, comma-separated (e.g. `-o allow_other,debug`); may be repeated
-    #[arg(short = 'o', value_name = "OPTIONS")]
-    options: Vec<String>,
-    /// Directory to mount on
-    mountpoint: PathBuf,
+    /// `-o`, `-f`, `-d` and MOUNTPOINT, as for every FUSE filesystem
+    #[command(flatten)]
+    mount: fusegen::cli::MountArgs,
 }
 
 /// `64M` → 64 MiB; `4096`, `10K`, `1.5G` (fractions allowed), `2T`.
@@ -143,19 +138,9 @@ fn total_memory() -> u64 {
         .unwrap_or(4 << 30)
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-        .init();
-    let args = Args::parse();
-    let mut options = MemFs::mount_options();
-    for item in &args.options {
-        if let Err(e) = options.set(item) {
-            eprintln!("memfs: {e}");
-            return ExitCode::from(2);
-        }
-    }
+/// Not `#[tokio::main]`: `Serve::run` detaches (without `-f`) before starting the runtime.
+fn main() -> ExitCode {
+    let args: Args = fusegen::cli::parse();
     let memory = total_memory();
     let size = args.size.unwrap_or(memory / 2);
     let inodes = args.inodes.unwrap_or(memory / PAGE / 2);
@@ -167,13 +152,7 @@ async fn main() -> ExitCode {
         })
         .unwrap_or((0, 0));
     let fs = MemFs::new(size, inodes, uid, gid);
-    match fusegen::run_with(fs, &args.mountpoint, options, MemFs::workers()).await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("memfs: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    fusegen::cli::Serve::new(fs).run(&args.mount)
 }
 
 #[cfg(test)]

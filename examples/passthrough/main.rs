@@ -4,12 +4,14 @@
 //! ```text
 //! cargo run --release --example passthrough -- [OPTIONS] SOURCE MOUNTPOINT
 //!     -o OPTIONS                  mount options (docs/mount.md), e.g. -o allow_other,attr_timeout=0
+//!     -f                          stay in the foreground (Ctrl-C unmounts); -d: also log requests
 //!     --no-kernel-passthrough     serve reads and writes through the handlers even when the
 //!                                 kernel could do them (FUSE passthrough, Linux 6.9+, root)
 //!     --blocking inline|block-in-place|spawn, --threads N   where system calls run
 //! ```
 //!
-//! Mounts in the foreground; Ctrl-C (or SIGTERM) unmounts. No path is ever rebuilt from the
+//! Returns once mounted and serves detached until `umount MOUNTPOINT`; with `-f` it stays in
+//! the foreground and Ctrl-C (or SIGTERM) unmounts. No path is ever rebuilt from the
 //! root: each inode the kernel knows is an `O_PATH` descriptor, and every operation is an
 //! `*at` call relative to one (or goes through `/proc/self/fd/N`, which needs `/proc`), so
 //! renames in the source cannot redirect an operation to another file. Running as root, files
@@ -27,7 +29,6 @@ mod inodes;
 mod locks;
 mod sys;
 
-use std::io::IsTerminal;
 use std::os::fd::OwnedFd;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -74,9 +75,6 @@ impl Passthrough {
 #[derive(Debug, Parser)]
 #[command(name = "passthrough", version)]
 struct Args {
-    /// Mount options, comma-separated; may be repeated (docs/mount.md lists them).
-    #[arg(short = 'o', value_name = "OPTIONS")]
-    options: Vec<String>,
     /// Let the kernel read and write open files directly on the source (FUSE passthrough,
     /// Linux 6.9+, root); the default unless `-o writeback_cache` is given.
     #[arg(long, overrides_with = "no_kernel_passthrough")]
@@ -97,18 +95,17 @@ struct Args {
     threads: Option<usize>,
     /// The directory to mirror.
     source: PathBuf,
-    /// Where to mount it.
-    mountpoint: PathBuf,
+    /// `-o`, `-f`, `-d` and MOUNTPOINT, as for every FUSE filesystem.
+    #[command(flatten)]
+    mount: fusegen::cli::MountArgs,
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .init();
-    match run(Args::parse()) {
-        Ok(()) => ExitCode::SUCCESS,
+    let args: Args = fusegen::cli::parse();
+    args.mount.init_logging();
+    match prepare(args) {
+        // Detaches (without -f), then starts the runtime and serves.
+        Ok((serve, mount)) => serve.run(&mount),
         Err(e) => {
             eprintln!("passthrough: {e}");
             ExitCode::FAILURE
@@ -116,7 +113,10 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(args: Args) -> Result<(), String> {
+/// Everything that happens before detaching: opening the source, options, the runtime's shape.
+fn prepare(
+    args: Args,
+) -> Result<(fusegen::cli::Serve<Passthrough>, fusegen::cli::MountArgs), String> {
     let source = &args.source;
     let root = nix::fcntl::open(
         source,
@@ -136,9 +136,10 @@ fn run(args: Args) -> Result<(), String> {
     if !fsname.contains([',', '\\', ' ']) {
         options.fsname = Some(fsname);
     }
-    for o in &args.options {
-        options.set(o).map_err(|e| e.to_string())?;
-    }
+    let mut options = args
+        .mount
+        .mount_options(options)
+        .map_err(|e| e.to_string())?;
     if !options.default_permissions {
         // The source is accessed with the daemon's rights: the kernel must check the caller's.
         tracing::warn!("default_permissions is required by passthrough and stays on");
@@ -168,17 +169,9 @@ fn run(args: Args) -> Result<(), String> {
     if let Some(n) = args.threads {
         runtime.worker_threads(n.max(1));
     }
-    let runtime = runtime
-        .enable_all()
-        .build()
-        .map_err(|e| format!("starting the runtime: {e}"))?;
     let fs = Passthrough::new(root, &st, config);
-    runtime
-        .block_on(fusegen::run_with(
-            fs,
-            &args.mountpoint,
-            options,
-            Passthrough::workers(),
-        ))
-        .map_err(|e| e.to_string())
+    let serve = fusegen::cli::Serve::new(fs)
+        .final_options(options)
+        .runtime(runtime);
+    Ok((serve, args.mount))
 }

@@ -5,6 +5,7 @@
 //! Each entry point parses, validates (collecting every error with its span), then expands.
 //! On error it emits the errors plus a fallback, so one mistake gives one error.
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 mod ctxt;
 mod expand;

@@ -6,13 +6,27 @@
 //! of worker tasks, [`SessionHandle::terminate`] stops it from anywhere and
 //! [`Session::close`] unmounts it. [`run`] does all of that with Ctrl-C handling.
 //!
+//! Most filesystems use the macros instead of implementing [`Operations`] by hand:
+//! `#[derive(Filesystem)]` with `#[fuse(...)]` options on the struct, and
+//! `#[fusegen::handlers]` on an `impl` block of `async fn` handlers. With the `cli` feature,
+//! `fusegen::cli::run` is a complete `main` with the usual FUSE command line
+//! (`-o`, `-f`, `-d`, detaching).
+//!
+//! Start with the [guide](reference::guide) (`docs/guide.md`), a tutorial that builds a
+//! read/write filesystem step by step; then the reference pages: every
+//! [handler](reference::handlers), every [`#[fuse(...)]` option](reference::options),
+//! [mounting](reference::mount), [running in production](reference::operations), and the
+//! [architecture](reference::architecture) (request path, modules, concurrency, `unsafe`).
+//!
 //! The request path, one module per step: `dev` (bytes in) → `request` (parse) →
-//! `dispatch` → [`Operations`] → `reply` (encode) → `dev` (bytes out); `session` owns the
-//! loop and `mount` produces the device descriptor.
+//! `dispatch` → [`Operations`] → `reply` (encode) → `dev` (bytes out); `session` and
+//! `worker` own the loop and `mount` produces the device descriptor.
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod abi;
+#[cfg(feature = "cli")]
+pub mod cli;
 mod dev;
 mod dir;
 mod dir_entries;
@@ -67,9 +81,14 @@ pub mod prelude {
     pub use std::ffi::{OsStr, OsString};
 }
 
-/// Reference pages, also in `docs/`: every handler and every `#[fuse(...)]` option, and
-/// lookup counts and readdir offsets (`inodes`).
+/// The guide and reference pages, also in `docs/`: a tutorial, every handler, every
+/// `#[fuse(...)]` option, mounting, operations, lookup counts and readdir offsets (`inodes`),
+/// and how the runtime is built.
 pub mod reference {
+    // The guide's code blocks are fragments of one program; they are compiled as the
+    // `guide` and `guide_ro` examples (tests/docs.rs), not as doctests.
+    #[cfg_attr(not(doctest), doc = include_str!("../../docs/guide.md"))]
+    pub mod guide {}
     #[doc = include_str!("../../docs/handlers.md")]
     pub mod handlers {}
     #[doc = include_str!("../../docs/options.md")]
@@ -80,6 +99,8 @@ pub mod reference {
     pub mod operations {}
     #[doc = include_str!("../../docs/inodes.md")]
     pub mod inodes {}
+    #[doc = include_str!("../../docs/architecture.md")]
+    pub mod architecture {}
 }
 
 /// The request parser, for the fuzz target in `fuzz/` only.

@@ -58,3 +58,43 @@ pub(crate) fn backing_close(device: BorrowedFd<'_>, id: u32) -> nix::Result<()> 
     unsafe { ioctl_backing_close(device.as_raw_fd(), &id) }?;
     Ok(())
 }
+
+/// Which side of [`fork_single_threaded`] this process is on.
+#[cfg(feature = "cli")]
+pub(crate) enum Forked {
+    /// The original process; the value is the child's id.
+    Parent(nix::unistd::Pid),
+    /// The new process.
+    Child,
+}
+
+/// `fork(2)`, refused unless this process has exactly one thread (counted in
+/// `/proc/self/task`).
+///
+/// The check is what makes the call sound: after forking a multi-threaded process only the
+/// calling thread exists in the child, and locks held by the others (the allocator's, a tokio
+/// runtime's) would stay locked forever. That is why the daemon forks before the runtime starts.
+#[cfg(feature = "cli")]
+pub(crate) fn fork_single_threaded() -> std::io::Result<Forked> {
+    let threads = std::fs::read_dir("/proc/self/task")
+        .map_err(|e| {
+            std::io::Error::new(
+                e.kind(),
+                format!("counting threads in /proc/self/task: {e}"),
+            )
+        })?
+        .count();
+    if threads != 1 {
+        return Err(std::io::Error::other(format!(
+            "cannot detach: the process already runs {threads} threads (fork before starting \
+             any runtime or thread, or run in the foreground with -f)"
+        )));
+    }
+    // SAFETY: this process has a single thread (checked just above, and nothing in this
+    // function starts one), so the child gets a consistent copy of every lock and allocator
+    // state; the child only continues running ordinary Rust code from here.
+    match unsafe { nix::unistd::fork() }? {
+        nix::unistd::ForkResult::Parent { child } => Ok(Forked::Parent(child)),
+        nix::unistd::ForkResult::Child => Ok(Forked::Child),
+    }
+}

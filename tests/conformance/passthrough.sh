@@ -94,7 +94,7 @@ trap 'exit 130' INT TERM
 mount_mirror() {
     local flag=--no-kernel-passthrough
     [ "$1" = kernel ] && flag=--kernel-passthrough
-    RUST_LOG=info "$BIN" "$flag" -o allow_other "$SRC" "$MNT" >>"$LOGS/passthrough-$1.log" 2>&1 &
+    RUST_LOG=info "$BIN" "$flag" -f -o allow_other "$SRC" "$MNT" >>"$LOGS/passthrough-$1.log" 2>&1 &
     PID=$!
     for _ in $(seq 200); do
         is_mounted "$MNT" && return 0

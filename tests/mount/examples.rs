@@ -1,4 +1,4 @@
-//! The examples as a user runs them: `cargo run --example NAME -- DIR`, use the mount, then
+//! The examples as a user runs them: `cargo run --example NAME -- -f DIR`, use the mount, then
 //! Ctrl-C (SIGINT) unmounts and leaves nothing behind.
 
 use std::path::{Path, PathBuf};
@@ -57,6 +57,7 @@ impl Example {
     pub fn start(name: &str, args: &[&str]) -> Example {
         let dir = tempfile::tempdir().unwrap();
         let mut child = Command::new(example_binary(name))
+            .arg("-f") // foreground: this process serves, and SIGINT unmounts
             .args(args)
             .arg(dir.path())
             .stdout(Stdio::null())

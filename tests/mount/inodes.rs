@@ -28,7 +28,9 @@ impl Memfs {
             .expect("mountpoint");
         fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
         let path = dir.path().to_path_buf();
+        // `-f`: stay in the foreground, so the test owns the daemon's process.
         let child = Command::new(crate::examples::example_binary("memfs"))
+            .arg("-f")
             .arg(&path)
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())

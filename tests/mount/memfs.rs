@@ -42,6 +42,7 @@ impl Memfs {
         fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
         let path = dir.path().to_path_buf();
         let child = Command::new(memfs_binary())
+            .arg("-f")
             .args(args)
             .arg(&path)
             .stdout(Stdio::null())

@@ -59,6 +59,7 @@ impl Ticking {
     fn start(args: &[&str]) -> Ticking {
         let dir = tempfile::tempdir().unwrap();
         let mut child = Command::new(example_binary("notify"))
+            .arg("-f")
             .args(args)
             .arg(dir.path())
             .stdin(Stdio::null())

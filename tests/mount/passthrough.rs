@@ -41,6 +41,7 @@ impl Mirror {
         }
         let log = src.path().with_extension("log");
         let child = Command::new(example_binary("passthrough"))
+            .arg("-f")
             .args(args)
             .arg(src.path())
             .arg(mnt.path())
