@@ -282,7 +282,11 @@ class PassthroughLL(System):
         return need_file(self.ctx.args.passthrough_ll, "passthrough_ll")
 
     def opts(self, phase):
-        return "cache=auto" if phase == "data" else "cache=auto,timeout=0"
+        # default_permissions as every fusegen and pyfuse3 mount has it: the kernel checks
+        # permissions itself, which costs a GETATTR of the directory per path step when
+        # attributes are not cached (timeout=0).
+        base = "cache=auto,default_permissions"
+        return base if phase == "data" else base + ",timeout=0"
 
     def options(self, phase):
         return (f"`-o source=SRC,{self.opts(phase)}`"
