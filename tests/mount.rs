@@ -35,3 +35,5 @@ mod options;
 mod passthrough;
 #[path = "mount/stress.rs"]
 mod stress;
+#[path = "mount/uring.rs"]
+mod uring;
