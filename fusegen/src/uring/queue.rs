@@ -8,7 +8,6 @@
 use std::os::fd::{AsRawFd, RawFd};
 use std::sync::Arc;
 
-use io_uring::{IoUring, cqueue, squeue};
 use tokio::io::unix::AsyncFd;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
@@ -20,7 +19,7 @@ use crate::reply::Reply;
 use crate::sys;
 use crate::worker::{Control, End, Runtime, respond};
 
-pub(crate) type Ring = IoUring<squeue::Entry128, cqueue::Entry>;
+pub(crate) use crate::sys::Ring;
 
 /// A registered queue, ready to be driven by [`Queue::run`].
 ///
@@ -60,7 +59,8 @@ impl<FS: Operations> Queue<FS> {
         let dev = rt.dev.as_fd().as_raw_fd();
         let mut ring = match sys::register_ring(ring) {
             Ok(ring) => ring,
-            Err((mut ring, err)) => {
+            Err(failed) => {
+                let (mut ring, err) = *failed;
                 // Nothing of this queue is registered, so the ring can never become ready:
                 // release requests waiting for it.
                 abandon(&mut ring, dev);
