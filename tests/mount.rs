@@ -45,3 +45,5 @@ mod passthrough;
 mod readdir;
 #[path = "mount/stress.rs"]
 mod stress;
+#[path = "mount/uring.rs"]
+mod uring;

@@ -45,7 +45,7 @@ pub fn derive(input: &DeriveInput, options: &Options) -> TokenStream {
     let mut mount = Vec::new();
     let mut workers = Vec::new();
     for s in &options.settings {
-        let value = setting_value(&s.def.kind, &s.value, &krate);
+        let value = setting_value(s.def.name, &s.def.kind, &s.value, &krate);
         match s.def.target {
             Target::Mount(field) => {
                 let field = format_ident!("{}", field);
@@ -116,9 +116,17 @@ fn plain_value(value: &Value) -> TokenStream {
     }
 }
 
-fn setting_value(kind: &Kind, value: &Value, krate: &TokenStream) -> TokenStream {
+fn setting_value(name: &str, kind: &Kind, value: &Value, krate: &TokenStream) -> TokenStream {
     match (kind, value) {
         (Kind::Flag, Value::Bool(b)) => quote!(#b),
+        (Kind::OneOf(_), Value::Str(s)) if name == "transport" => {
+            let variant = match s.as_str() {
+                "io_uring" => quote!(IoUring),
+                "dev" => quote!(Dev),
+                _ => quote!(Auto),
+            };
+            quote!(::core::option::Option::Some(#krate::Transport::#variant))
+        }
         (Kind::OneOf(_), Value::Str(s)) => {
             let variant = match s.as_str() {
                 "direct" => quote!(Direct),

@@ -379,6 +379,22 @@ pub const OPTIONS: &[OptionDef] = &[
         "`direct` uses mount(2) (root), `fusermount` the fusermount3 helper, `auto` the first that works."
     ),
     opt!(
+        "transport",
+        OneOf(&["auto", "io_uring", "dev"]),
+        Mount("transport"),
+        "transport=T",
+        "`FUSEGEN_TRANSPORT`, else \"auto\"",
+        "How requests travel: `io_uring` (FUSE-over-io_uring, Linux 6.14+ with the `fuse` module parameter `enable_uring=Y`; `main` fails if unavailable), `dev` (`/dev/fuse` only), or `auto` (io_uring when the kernel offers it). See docs/io_uring.md."
+    ),
+    opt!(
+        "uring_queue_depth",
+        Int { min: 1, max: U16 },
+        Mount("uring_queue_depth"),
+        "uring_queue_depth=N",
+        "16",
+        "io_uring entries per queue (one queue per possible CPU): requests one CPU's callers can have in the filesystem at once. Handlers running at once stay bounded by `max_tasks` too."
+    ),
+    opt!(
         "min_tasks",
         Int {
             min: 1,

@@ -17,6 +17,10 @@ pub enum Error {
     /// The kernel sent an INIT this library cannot accept.
     #[error("FUSE protocol negotiation failed: {0}")]
     Protocol(String),
+    /// The requested transport could not be set up (e.g. `transport = io_uring` on a kernel
+    /// that does not offer it); the message names the missing piece.
+    #[error("{0}")]
+    Transport(String),
     /// `main` was called on a session that has already run or been closed.
     #[error("the session is not running: {0}")]
     NotRunning(&'static str),

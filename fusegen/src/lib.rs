@@ -49,7 +49,9 @@ mod session;
 mod sys;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod transport;
 mod types;
+mod uring;
 mod worker;
 
 pub use bytes::Bytes;
@@ -69,6 +71,7 @@ pub use mount::{MountError, MountMethod, MountOptions};
 pub use notify::Notifier;
 pub use operations::{ConnectionInfo, Handlers, IoctlReply, Operations};
 pub use session::{Session, SessionHandle, Workers, mount, run, run_with};
+pub use transport::{ActiveTransport, RequestCounts, TRANSPORT_ENV, Transport};
 pub use types::*;
 
 /// Everything a filesystem usually needs: `use fusegen::prelude::*;`.

@@ -25,7 +25,9 @@ use crate::operations::{ConnectionInfo, Operations};
 use crate::passthrough::Backings;
 use crate::reply::{self, Reply, ReplyPolicy};
 use crate::request::{self, Operation, opcode_name};
+use crate::transport::{ActiveTransport, RequestCounts, TransportStats};
 use crate::types::OpenFlags;
+use crate::uring::{self, Plan};
 use crate::worker::{Control, End, Runtime, answer_malformed, send, worker};
 
 /// Worker task limits for [`Session::main`] (pyfuse3's `min_tasks` / `max_tasks`).
@@ -65,6 +67,7 @@ pub struct SessionHandle {
     shutdown: Arc<Shutdown>,
     in_flight: Arc<InFlight>,
     connection: Arc<OnceLock<ConnectionInfo>>,
+    stats: Arc<TransportStats>,
 }
 
 impl SessionHandle {
@@ -90,6 +93,17 @@ impl SessionHandle {
         self.connection.get().copied()
     }
 
+    /// The transport serving the session (`/dev/fuse` or io_uring), once `main` has set it up
+    /// after INIT.
+    pub fn transport(&self) -> Option<ActiveTransport> {
+        self.stats.active()
+    }
+
+    /// How many requests each transport has delivered so far.
+    pub fn requests_served(&self) -> RequestCounts {
+        self.stats.counts()
+    }
+
     /// Whether `terminate` has been called.
     pub fn is_terminated(&self) -> bool {
         self.shutdown.requested.load(Ordering::SeqCst)
@@ -109,6 +123,7 @@ pub struct Session<FS: Operations> {
     notify: Arc<NotifyChannel>,
     in_flight: Arc<InFlight>,
     connection: Arc<OnceLock<ConnectionInfo>>,
+    stats: Arc<TransportStats>,
 }
 
 impl<FS: Operations> std::fmt::Debug for Session<FS> {
@@ -157,6 +172,7 @@ pub fn mount<FS: Operations>(
         notify,
         in_flight,
         connection: Arc::default(),
+        stats: Arc::default(),
     })
 }
 
@@ -167,6 +183,7 @@ impl<FS: Operations> Session<FS> {
             shutdown: self.shutdown.clone(),
             in_flight: self.in_flight.clone(),
             connection: self.connection.clone(),
+            stats: self.stats.clone(),
         }
     }
 
@@ -203,6 +220,7 @@ impl<FS: Operations> Session<FS> {
             max: workers.max.max(workers.min.max(1)),
             ..workers
         };
+        let transport = crate::transport::resolve(self.options.transport)?;
         let dev = Device::new(fd).map_err(Error::Device)?;
         let efd = self
             .shutdown
@@ -215,8 +233,9 @@ impl<FS: Operations> Session<FS> {
         if self.handle().is_terminated() {
             return Ok(());
         }
-        let negotiated = tokio::select! {
-            r = self.handshake(&dev) => r?,
+        let mut plan = uring::prepare(transport, self.options.uring_queue_depth);
+        let (negotiated, init_out, no_uring) = tokio::select! {
+            r = self.handshake(&dev, &mut plan) => r?,
             _ = wakeup.readable() => return Ok(()),
         };
         let backings = if negotiated.has(abi::FUSE_PASSTHROUGH) {
@@ -253,8 +272,13 @@ impl<FS: Operations> Session<FS> {
             in_flight: self.in_flight.clone(),
             buffers: Default::default(),
             notify: self.notify.clone(),
+            stats: self.stats.clone(),
+            ring_permits: Arc::new(tokio::sync::Semaphore::new(workers.max)),
         });
         let mut tasks = JoinSet::new();
+        for queue in self.start_transport(plan, &rt, &init_out, no_uring)? {
+            tasks.spawn(queue.run());
+        }
         for _ in 0..workers.min {
             tasks.spawn(worker(rt.clone()));
         }
@@ -317,8 +341,52 @@ impl<FS: Operations> Session<FS> {
         }
     }
 
-    /// Reads requests until INIT, negotiates, calls the filesystem's `init`, replies.
-    async fn handshake(&self, dev: &Device) -> Result<Negotiated, Error> {
+    /// After INIT: registers the io_uring queues when INIT granted the ring, and records and
+    /// logs which transport serves the session. Fails only for `transport = io_uring`.
+    fn start_transport(
+        &self,
+        plan: Plan,
+        rt: &Arc<Runtime<FS>>,
+        out: &abi::fuse_init_out,
+        no_uring: Option<String>,
+    ) -> Result<Vec<uring::Queue<FS>>, Error> {
+        if let Some(reason) = no_uring {
+            if plan.required {
+                return Err(uring::unavailable(&reason));
+            }
+            tracing::info!(reason = %reason, "serving through /dev/fuse");
+            self.stats.set_active(ActiveTransport::Dev);
+            return Ok(Vec::new());
+        }
+        let required = plan.required;
+        let depth = plan.depth();
+        let (queues, result) = uring::start(plan, rt, out);
+        match result {
+            Ok(()) => {
+                tracing::info!(queues = queues.len(), depth, "serving through io_uring");
+                self.stats.set_active(ActiveTransport::IoUring {
+                    queues: queues.len(),
+                    depth,
+                });
+                Ok(queues)
+            }
+            Err(reason) if required => Err(uring::unavailable(&reason)),
+            Err(reason) => {
+                // The kernel fell back to /dev/fuse; registered queues stay harmlessly idle.
+                tracing::warn!(reason = %reason, "io_uring setup failed, serving through /dev/fuse");
+                self.stats.set_active(ActiveTransport::Dev);
+                Ok(queues)
+            }
+        }
+    }
+
+    /// Reads requests until INIT, negotiates (including the io_uring transport), calls the
+    /// filesystem's `init`, replies. Also returns the INIT reply and why io_uring is not used.
+    async fn handshake(
+        &self,
+        dev: &Device,
+        plan: &mut Plan,
+    ) -> Result<(Negotiated, abi::fuse_init_out, Option<String>), Error> {
         let mut buf = ReadBuf::new(abi::FUSE_MIN_READ_BUFFER * 2);
         loop {
             let n = match dev.read(buf.as_mut_bytes()).await.map_err(Error::Device)? {
@@ -343,13 +411,21 @@ impl<FS: Operations> Session<FS> {
                 send(dev, unique, &Reply::Error(crate::Errno::EIO));
                 continue;
             };
-            let (negotiated, out) = match init::negotiate(&arg, &self.options, FS::HANDLERS) {
+            let (mut negotiated, mut out) = match init::negotiate(&arg, &self.options, FS::HANDLERS)
+            {
                 Ok(v) => v,
                 Err(e) => {
                     send(dev, unique, &Reply::Error(crate::Errno::EPROTO));
                     return Err(Error::Protocol(e.to_string()));
                 }
             };
+            let no_uring = plan.grant(&arg, &mut out, &mut negotiated).err();
+            if let Some(reason) = &no_uring
+                && plan.required
+            {
+                send(dev, unique, &Reply::Error(crate::Errno::EPROTO));
+                return Err(uring::unavailable(reason));
+            }
             let info = ConnectionInfo {
                 proto_major: out.major,
                 proto_minor: out.minor,
@@ -378,7 +454,7 @@ impl<FS: Operations> Session<FS> {
                 max_write = out.max_write,
                 "INIT negotiated"
             );
-            return Ok(negotiated);
+            return Ok((negotiated, out, no_uring));
         }
     }
 

@@ -98,3 +98,111 @@ pub(crate) fn fork_single_threaded() -> std::io::Result<Forked> {
         nix::unistd::ForkResult::Child => Ok(Forked::Child),
     }
 }
+
+/// Anonymous memory shared with the kernel by one io_uring ring entry: the kernel writes
+/// requests into it and reads replies from it through raw addresses, so it must not move and
+/// must not be freed while a command naming it is outstanding.
+///
+/// It is its own mapping rather than heap memory so that if the kernel ever touched it after
+/// it was freed (a command cancelled concurrently with teardown), the access would fault
+/// (`EFAULT` for the kernel) instead of landing in a reused heap block.
+#[derive(Debug)]
+pub(crate) struct RingMemory {
+    ptr: std::ptr::NonNull<u8>,
+    len: usize,
+}
+
+// SAFETY: the mapping is owned exclusively by this value; access goes through `&self` /
+// `&mut self`, so the usual borrow rules make sharing and sending sound.
+unsafe impl Send for RingMemory {}
+// SAFETY: as above; `&RingMemory` only hands out shared slices.
+unsafe impl Sync for RingMemory {}
+
+impl RingMemory {
+    /// Maps `len` bytes (rounded up to pages) of zeroed, private, read-write memory.
+    pub(crate) fn new(len: usize) -> std::io::Result<RingMemory> {
+        use nix::sys::mman::{MapFlags, ProtFlags, mmap_anonymous};
+        let size = std::num::NonZeroUsize::new(len)
+            .ok_or_else(|| std::io::Error::from(std::io::ErrorKind::InvalidInput))?;
+        // SAFETY: a fresh anonymous mapping at an address the kernel picks aliases nothing.
+        let ptr = unsafe {
+            mmap_anonymous(
+                None,
+                size,
+                ProtFlags::PROT_READ | ProtFlags::PROT_WRITE,
+                MapFlags::MAP_PRIVATE,
+            )
+        }?;
+        Ok(RingMemory {
+            ptr: ptr.cast(),
+            len,
+        })
+    }
+
+    /// The mapped bytes.
+    pub(crate) fn bytes(&self) -> &[u8] {
+        // SAFETY: `ptr` points to `len` mapped, initialised (zero-filled) bytes owned by `self`
+        // for as long as the borrow lasts.
+        unsafe { std::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
+    }
+
+    /// The mapped bytes, mutably.
+    pub(crate) fn bytes_mut(&mut self) -> &mut [u8] {
+        // SAFETY: as in `bytes`, and `&mut self` makes this the only live borrow.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.len) }
+    }
+
+    /// The address of byte `offset`, for the kernel (an `iovec` base).
+    pub(crate) fn addr(&self, offset: usize) -> u64 {
+        self.ptr.as_ptr() as u64 + offset as u64
+    }
+}
+
+impl Drop for RingMemory {
+    fn drop(&mut self) {
+        // SAFETY: `ptr`/`len` describe exactly the mapping created in `new`, unmapped once.
+        if let Err(e) = unsafe { nix::sys::mman::munmap(self.ptr.cast(), self.len) } {
+            tracing::warn!(error = %e, "munmap of an io_uring entry buffer failed");
+        }
+    }
+}
+
+/// `sqe->len` of a 128-byte SQE, which `io_uring::opcode::UringCmd80` leaves at 0 although
+/// FUSE's REGISTER command needs it (the number of iovecs at `sqe->addr`).
+pub(crate) fn set_sqe_len(entry: &mut io_uring::squeue::Entry128, len: u32) {
+    const _: () = assert!(size_of::<io_uring::squeue::Entry128>() == 128);
+    // Offset of `len` in `struct io_uring_sqe` (opcode, flags, ioprio, fd, off, addr, len).
+    const LEN_OFFSET: usize = 24;
+    let base = (entry as *mut io_uring::squeue::Entry128).cast::<u8>();
+    // SAFETY: `Entry128` is `repr(C)` and begins with the kernel's 64-byte `io_uring_sqe`,
+    // so bytes 24..28 are its `u32 len` field; the write is in bounds and unaligned-safe.
+    unsafe { base.add(LEN_OFFSET).cast::<u32>().write_unaligned(len) };
+}
+
+/// Queues `entry` on the ring's submission queue; `false` when the queue is full.
+///
+/// Callers only push FUSE commands whose `addr` points into a [`RingMemory`] that the queue
+/// keeps alive until the ring is closed (see `uring/queue.rs`).
+pub(crate) fn push_sqe(
+    ring: &mut io_uring::IoUring<io_uring::squeue::Entry128, io_uring::cqueue::Entry>,
+    entry: &io_uring::squeue::Entry128,
+) -> bool {
+    // SAFETY: the only memory an entry names is an `iovec[2]` and the buffers it points to,
+    // all inside a `RingMemory` that outlives the ring (the queue drops the ring first).
+    unsafe { ring.submission().push(entry) }.is_ok()
+}
+
+/// A ring with 128-byte SQEs, as FUSE's io_uring commands need.
+pub(crate) type Ring = io_uring::IoUring<io_uring::squeue::Entry128, io_uring::cqueue::Entry>;
+
+/// Registers an io_uring with the current tokio reactor, readable when completions are
+/// waiting; on failure the ring comes back (boxed) with the error.
+pub(crate) fn register_ring(
+    ring: Ring,
+) -> Result<tokio::io::unix::AsyncFd<Ring>, Box<(Ring, std::io::Error)>> {
+    // SAFETY: `IoUring` owns its ring descriptor, returns the same one from every
+    // `as_raw_fd`, and closes it only when dropped, which the `AsyncFd` does after
+    // deregistering.
+    unsafe { tokio::io::unix::AsyncFd::register_with_interest(ring, tokio::io::Interest::READABLE) }
+        .map_err(|e| Box::new(e.into_parts()))
+}

@@ -27,6 +27,7 @@ use crate::passthrough::Backings;
 use crate::reply::{self, Reply, ReplyPolicy};
 use crate::request::{self, Operation, opcode_name};
 use crate::session::Workers;
+use crate::transport::TransportStats;
 
 /// Why `main` stopped.
 #[derive(Debug)]
@@ -67,6 +68,10 @@ pub(crate) struct Runtime<FS> {
     pub(crate) buffers: BufferPool,
     /// Requests being handled, and their cancellers with the `intr` option.
     pub(crate) in_flight: Arc<InFlight>,
+    /// Which transport serves the session, and how many requests each one carried.
+    pub(crate) stats: Arc<TransportStats>,
+    /// `max_tasks` for handlers run from io_uring entries (the device workers count themselves).
+    pub(crate) ring_permits: Arc<tokio::sync::Semaphore>,
 }
 
 pub(crate) fn send(dev: &Device, unique: u64, reply: &Reply) {
@@ -80,15 +85,20 @@ pub(crate) fn send(dev: &Device, unique: u64, reply: &Reply) {
 /// A request whose arguments could not be parsed still gets an answer when its header is
 /// readable, so the caller in the kernel is not left waiting.
 pub(crate) fn answer_malformed(dev: &Device, bytes: &[u8]) {
-    if let Ok(h) = request::parse_header(bytes) {
-        let no_reply = matches!(
-            h.opcode,
-            abi::opcode::FUSE_FORGET | abi::opcode::FUSE_BATCH_FORGET | abi::opcode::FUSE_INTERRUPT
-        );
-        if !no_reply {
-            send(dev, h.unique, &Reply::Error(crate::Errno::EIO));
-        }
+    if let Some((unique, reply)) = malformed_reply(bytes) {
+        send(dev, unique, &reply);
     }
+}
+
+/// The answer to a request whose arguments could not be parsed: `EIO`, unless the header is
+/// unreadable or the request never gets a reply.
+fn malformed_reply(bytes: &[u8]) -> Option<(u64, Reply)> {
+    let h = request::parse_header(bytes).ok()?;
+    let no_reply = matches!(
+        h.opcode,
+        abi::opcode::FUSE_FORGET | abi::opcode::FUSE_BATCH_FORGET | abi::opcode::FUSE_INTERRUPT
+    );
+    (!no_reply).then_some((h.unique, Reply::Error(crate::Errno::EIO)))
 }
 
 pub(crate) async fn worker<FS: Operations>(rt: Arc<Runtime<FS>>) {
@@ -161,13 +171,25 @@ fn shrink<FS>(rt: &Runtime<FS>) -> bool {
         .is_ok()
 }
 
+/// Handles one request read from `/dev/fuse` and writes the reply there.
 async fn handle<FS: Operations>(rt: &Runtime<FS>, bytes: &[u8]) {
+    rt.stats.count_dev(bytes);
+    if let Some((unique, reply)) = respond(rt, bytes).await {
+        send(&rt.dev, unique, &reply);
+    }
+}
+
+/// Handles one request, whichever transport delivered it, and returns the reply to deliver
+/// (`Reply::None` for requests without one); `None` when not even the header is readable.
+pub(crate) async fn respond<FS: Operations>(
+    rt: &Runtime<FS>,
+    bytes: &[u8],
+) -> Option<(u64, Reply)> {
     let req = match request::parse(bytes, rt.negotiated.layout) {
         Ok(req) => req,
         Err(e) => {
             tracing::warn!(error = %e, "malformed request from the kernel");
-            answer_malformed(&rt.dev, bytes);
-            return;
+            return malformed_reply(bytes);
         }
     };
     let h = req.header;
@@ -202,13 +224,15 @@ async fn handle<FS: Operations>(rt: &Runtime<FS>, bytes: &[u8]) {
         && h.uid != owner
         && h.uid != 0
     {
-        send(&rt.dev, unique, &Reply::Error(crate::Errno::EACCES));
-        return;
+        return Some((unique, Reply::Error(crate::Errno::EACCES)));
     }
     match req.op {
-        Operation::Interrupt { arg } => return interrupt(rt, unique, arg.unique),
+        Operation::Interrupt { arg } => return Some((unique, interrupt(rt, arg.unique))),
         // The answer to a `Notifier::retrieve`; no reply.
-        Operation::NotifyReply { data, .. } => return rt.notify.retrieved(unique, data),
+        Operation::NotifyReply { data, .. } => {
+            rt.notify.retrieved(unique, data);
+            return Some((unique, Reply::None));
+        }
         _ => {}
     }
     let span = tracing::debug_span!(
@@ -252,7 +276,7 @@ async fn handle<FS: Operations>(rt: &Runtime<FS>, bytes: &[u8]) {
             }
         }
     };
-    send(&rt.dev, unique, &reply);
+    Some((unique, reply))
 }
 
 fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
@@ -266,10 +290,13 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
 /// INTERRUPT for `target`: cancel its handler. A target not registered yet may still be on
 /// its way from the device to a worker, so the kernel is asked to resend with `EAGAIN`;
 /// without `intr` the interrupt is dropped and the handler finishes normally.
-fn interrupt<FS>(rt: &Runtime<FS>, unique: u64, target: u64) {
+fn interrupt<FS>(rt: &Runtime<FS>, target: u64) -> Reply {
     match rt.in_flight.interrupt(target) {
-        Interrupt::Cancelled => tracing::debug!(target, "interrupting handler"),
-        Interrupt::Unknown => send(&rt.dev, unique, &Reply::Error(crate::Errno::EAGAIN)),
-        Interrupt::Ignored => {}
+        Interrupt::Cancelled => {
+            tracing::debug!(target, "interrupting handler");
+            Reply::None
+        }
+        Interrupt::Unknown => Reply::Error(crate::Errno::EAGAIN),
+        Interrupt::Ignored => Reply::None,
     }
 }

@@ -8,6 +8,7 @@ use std::fmt;
 use std::time::Duration;
 
 use super::MountError;
+pub use crate::transport::Transport;
 
 /// How to get the filesystem mounted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -151,6 +152,13 @@ pub struct MountOptions {
     /// considers the filesystem congested.
     pub congestion_threshold: Option<u16>,
 
+    /// `transport=auto|io_uring|dev` (runtime): how requests travel, see [`Transport`].
+    /// Unset means the `FUSEGEN_TRANSPORT` environment variable, else `auto`.
+    pub transport: Option<Transport>,
+    /// `uring_queue_depth=N` (runtime): io_uring entries per queue (one queue per possible
+    /// CPU); 16 when unset. Handlers running at once stay bounded by `max_tasks` as well.
+    pub uring_queue_depth: Option<u16>,
+
     // ---- how to mount ----
     /// `mount_method=auto|direct|fusermount`: see [`MountMethod`]. Default `auto`.
     pub method: MountMethod,
@@ -197,6 +205,8 @@ impl Default for MountOptions {
             max_readahead: None,
             max_background: None,
             congestion_threshold: None,
+            transport: None,
+            uring_queue_depth: None,
             method: MountMethod::Auto,
         }
     }

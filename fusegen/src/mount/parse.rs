@@ -9,6 +9,7 @@ use std::time::Duration;
 use super::options::{check_blksize, check_fsname, check_signal, check_subtype};
 use super::suggest::{closest, foreign_hint};
 use super::{MountError, MountMethod, MountOptions};
+use crate::transport::Transport;
 
 /// Sets a field from an option's value.
 type SetValue = fn(&mut MountOptions, &str) -> Result<(), String>;
@@ -120,6 +121,20 @@ static SPECS: &[Spec] = &[
     }),
     valued("congestion_threshold", "N", |o, v| {
         small_number(v).map(|n| o.congestion_threshold = Some(n))
+    }),
+    valued("transport", "auto|io_uring|dev", |o, v| {
+        let t = Transport::parse(v)
+            .ok_or_else(|| format!("expects `auto`, `io_uring` or `dev`, got `{v}`"))?;
+        o.transport = Some(t);
+        Ok(())
+    }),
+    valued("uring_queue_depth", "N", |o, v| {
+        let depth = small_number(v)?;
+        if depth == 0 {
+            return Err("expects at least 1".to_string());
+        }
+        o.uring_queue_depth = Some(depth);
+        Ok(())
     }),
     valued("mount_method", "auto|direct|fusermount", |o, v| {
         o.method = match v {

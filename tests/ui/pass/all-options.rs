@@ -47,6 +47,8 @@ use fusegen::prelude::*;
     debug,
     nonempty,
     mount_method = "fusermount",
+    transport = "io_uring",
+    uring_queue_depth = 4,
     min_tasks = 2,
     max_tasks = 16,
     shutdown_grace = 1.5,
@@ -87,6 +89,8 @@ impl Fs {
 
 fn main() {
     let o = Fs::mount_options();
+    assert_eq!(o.transport, Some(fusegen::Transport::IoUring));
+    assert_eq!(o.uring_queue_depth, Some(4));
     assert_eq!(o.fsname.as_deref(), Some("all-options"));
     assert_eq!(o.subtype.as_deref(), Some("all_options.v1"));
     assert!(o.read_only);

@@ -1,0 +1,428 @@
+//! The io_uring transport (FUSE-over-io_uring, Linux 6.14+): requests really travel over the
+//! ring, `auto` falls back to `/dev/fuse` when the kernel does not offer it, `io_uring` fails
+//! `main` with the reason, and interrupts, shutdown and concurrency behave as on `/dev/fuse`.
+//!
+//! Tests flip the `fuse` module parameter `enable_uring`; they hold a process-wide lock while
+//! doing so and restore the previous value afterwards. Tests that switch it *off* are skipped
+//! when `FUSEGEN_TRANSPORT` is set: then other tests of the run require io_uring.
+
+use std::process::{Command, Stdio};
+use std::sync::atomic::Ordering;
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use fusegen::{ActiveTransport, MountOptions, Transport, Workers};
+
+use crate::mount::common::{CALL_TIMEOUT, TestMount, fuse_available, wait_unmounted, within};
+use crate::mount::fixture::TestFs;
+
+const PARAM: &str = "/sys/module/fuse/parameters/enable_uring";
+
+static PARAM_LOCK: Mutex<()> = Mutex::new(());
+
+/// `enable_uring` set to a value for the guard's lifetime, then restored.
+struct UringParam {
+    previous: String,
+    _lock: MutexGuard<'static, ()>,
+}
+
+impl UringParam {
+    /// `None` (with a note) when this kernel has no FUSE-over-io_uring or FUSE is unusable.
+    fn set(test: &str, on: bool) -> Option<UringParam> {
+        fuse_available(test)?;
+        let lock = PARAM_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+        let Ok(previous) = std::fs::read_to_string(PARAM) else {
+            eprintln!("{test}: skipped, this kernel has no FUSE-over-io_uring ({PARAM} missing)");
+            return None;
+        };
+        std::fs::write(PARAM, if on { "Y" } else { "N" }).expect("writing enable_uring");
+        Some(UringParam {
+            previous: previous.trim().to_string(),
+            _lock: lock,
+        })
+    }
+
+    /// For tests that turn io_uring off: not while a run requires io_uring everywhere.
+    fn off(test: &str) -> Option<UringParam> {
+        if std::env::var_os(fusegen::TRANSPORT_ENV).is_some() {
+            eprintln!("{test}: skipped, {} is set", fusegen::TRANSPORT_ENV);
+            return None;
+        }
+        UringParam::set(test, false)
+    }
+}
+
+impl Drop for UringParam {
+    fn drop(&mut self) {
+        let _ = std::fs::write(PARAM, &self.previous);
+    }
+}
+
+fn options(transport: Transport, extra: &str) -> MountOptions {
+    let mut o = MountOptions::parse([extra]).expect("options");
+    o.transport = Some(transport);
+    o
+}
+
+fn eventually(what: &str, cond: impl Fn() -> bool) {
+    let deadline = Instant::now() + CALL_TIMEOUT;
+    while !cond() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+fn files(n: usize) -> Vec<(String, Vec<u8>)> {
+    (0..n)
+        .map(|i| {
+            (
+                format!("f{i}"),
+                format!("contents of file {i}").into_bytes(),
+            )
+        })
+        .collect()
+}
+
+fn test_fs(files: &[(String, Vec<u8>)]) -> TestFs {
+    let refs: Vec<(&str, &[u8])> = files.iter().map(|(n, d)| (n.as_str(), &d[..])).collect();
+    TestFs::new(&refs)
+}
+
+#[test]
+fn io_uring_serves_lookups_getattrs_and_reads_over_the_ring() {
+    let test = "io_uring_serves_lookups_getattrs_and_reads_over_the_ring";
+    let Some(_param) = UringParam::set(test, true) else {
+        return;
+    };
+    let files = files(5);
+    let m = TestMount::start(
+        test_fs(&files),
+        options(Transport::IoUring, "direct_io"),
+        Workers::default(),
+    )
+    .expect("mount with transport=io_uring");
+    let handle = m.handle();
+    assert!(
+        matches!(handle.transport(), Some(ActiveTransport::IoUring { queues, depth }) if queues >= 1 && depth == 16),
+        "{:?}",
+        handle.transport()
+    );
+    let before = handle.requests_served();
+    let expected = files.clone();
+    let root = m.path().to_path_buf();
+    m.run(move |_| {
+        for (name, data) in &expected {
+            assert_eq!(
+                std::fs::metadata(root.join(name)).unwrap().len(),
+                data.len() as u64
+            );
+            assert_eq!(&std::fs::read(root.join(name)).unwrap(), data);
+        }
+        let mut listed: Vec<String> = std::fs::read_dir(&root)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        listed.sort();
+        assert_eq!(listed, ["f0", "f1", "f2", "f3", "f4"]);
+        assert_eq!(
+            std::fs::metadata(root.join("missing")).unwrap_err().kind(),
+            std::io::ErrorKind::NotFound
+        );
+    });
+    let after = handle.requests_served();
+    // LOOKUP, GETATTR, OPEN, READ, RELEASE, OPENDIR, READDIRPLUS, … for five files.
+    assert!(
+        after.uring >= before.uring + 20,
+        "requests were not served by the ring: {before:?} -> {after:?}"
+    );
+    assert_eq!(
+        after.dev, 0,
+        "no ordinary request may come through /dev/fuse once the ring runs: {after:?}"
+    );
+}
+
+#[test]
+fn auto_uses_the_ring_when_the_kernel_offers_it() {
+    let test = "auto_uses_the_ring_when_the_kernel_offers_it";
+    let Some(_param) = UringParam::set(test, true) else {
+        return;
+    };
+    let m = TestMount::start(
+        test_fs(&files(1)),
+        options(Transport::Auto, ""),
+        Workers::default(),
+    )
+    .expect("mount");
+    assert!(matches!(
+        m.handle().transport(),
+        Some(ActiveTransport::IoUring { .. })
+    ));
+    let f = m.join("f0");
+    m.run(move |_| std::fs::read(f).unwrap());
+    assert!(m.handle().requests_served().uring > 0);
+}
+
+#[test]
+fn auto_falls_back_to_dev_fuse_when_enable_uring_is_off() {
+    let test = "auto_falls_back_to_dev_fuse_when_enable_uring_is_off";
+    let Some(_param) = UringParam::off(test) else {
+        return;
+    };
+    let m = TestMount::start(
+        test_fs(&files(2)),
+        options(Transport::Auto, ""),
+        Workers::default(),
+    )
+    .expect("mount");
+    assert_eq!(m.handle().transport(), Some(ActiveTransport::Dev));
+    let f = m.join("f1");
+    assert_eq!(
+        m.run(move |_| std::fs::read(f).unwrap()),
+        b"contents of file 1"
+    );
+    let served = m.handle().requests_served();
+    assert_eq!(served.uring, 0);
+    assert!(served.dev > 0, "{served:?}");
+}
+
+#[test]
+fn explicit_io_uring_fails_main_naming_the_module_parameter() {
+    let test = "explicit_io_uring_fails_main_naming_the_module_parameter";
+    let Some(_param) = UringParam::off(test) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut session = fusegen::mount(
+        test_fs(&files(1)),
+        dir.path(),
+        options(Transport::IoUring, ""),
+    )
+    .expect("mount");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let result = within(CALL_TIMEOUT, "main to fail", move || {
+        let r = rt.block_on(session.main(Workers::default()));
+        session.close(true);
+        r
+    });
+    let err = result
+        .expect_err("main must fail without io_uring")
+        .to_string();
+    assert!(
+        err.contains("io_uring") && err.contains("enable_uring"),
+        "unhelpful error: {err}"
+    );
+    assert!(wait_unmounted(dir.path(), CALL_TIMEOUT));
+}
+
+#[test]
+fn with_intr_an_interrupt_on_dev_fuse_cancels_a_handler_running_on_the_ring() {
+    let test = "with_intr_an_interrupt_on_dev_fuse_cancels_a_handler_running_on_the_ring";
+    let Some(_param) = UringParam::set(test, true) else {
+        return;
+    };
+    let fs = TestFs::new(&[("slow", b"never read"), ("fine", b"ok")]);
+    let probe = fs.probe.clone();
+    let m = TestMount::start(
+        fs,
+        options(Transport::IoUring, "intr,direct_io"),
+        Workers::default(),
+    )
+    .expect("mount");
+    let mut reader = Command::new("cat")
+        .arg(m.join("slow"))
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    eventually("the read to reach its handler", || {
+        probe.in_flight.load(Ordering::SeqCst) == 1
+    });
+    let pid = nix::unistd::Pid::from_raw(reader.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
+    // The gate never opens: only the interrupt can end this read.
+    let status = within(CALL_TIMEOUT, "interrupted cat to exit", move || {
+        reader.wait()
+    })
+    .unwrap();
+    assert!(!status.success());
+    eventually("the handler to be cancelled", || {
+        probe.cancelled.load(Ordering::SeqCst) == 1
+    });
+    let served = m.handle().requests_served();
+    assert!(
+        served.dev_forget_interrupt >= 1,
+        "the INTERRUPT came through /dev/fuse: {served:?}"
+    );
+    let f = m.join("fine");
+    assert_eq!(m.run(move |_| std::fs::read(f).unwrap()), b"ok");
+}
+
+#[test]
+fn a_slow_handler_does_not_block_its_queue_and_many_requests_run_at_once() {
+    let test = "a_slow_handler_does_not_block_its_queue_and_many_requests_run_at_once";
+    let Some(_param) = UringParam::set(test, true) else {
+        return;
+    };
+    let slow: Vec<(String, Vec<u8>)> = (0..6)
+        .map(|i| (format!("slow{i}"), vec![b'a' + i as u8; 100]))
+        .chain(std::iter::once(("fast".to_string(), b"quick".to_vec())))
+        .collect();
+    let fs = test_fs(&slow);
+    let (gate, probe) = (fs.gate.clone(), fs.probe.clone());
+    // One entry per queue would serialise everything on a CPU; four must not.
+    let m = TestMount::start(
+        fs,
+        options(Transport::IoUring, "direct_io,uring_queue_depth=4"),
+        Workers::default(),
+    )
+    .expect("mount");
+    // Pin every reader to one CPU so all requests land on the same queue.
+    let readers: Vec<_> = (0..3)
+        .map(|i| {
+            let p = m.join(&format!("slow{i}"));
+            std::thread::spawn(move || {
+                pin_to_one_cpu();
+                std::fs::read(p)
+            })
+        })
+        .collect();
+    eventually("three slow reads parked in their handlers", || {
+        probe.in_flight.load(Ordering::SeqCst) == 3
+    });
+    let fast = m.join("fast");
+    let quick = within(
+        CALL_TIMEOUT,
+        "a fast read beside three slow ones",
+        move || {
+            pin_to_one_cpu();
+            std::fs::read(fast)
+        },
+    )
+    .unwrap();
+    assert_eq!(quick, b"quick");
+    // With direct_io each read() is a READ, and the end-of-file probe waits at the gate too.
+    gate.add_permits(1000);
+    for (i, r) in readers.into_iter().enumerate() {
+        assert_eq!(r.join().unwrap().unwrap(), vec![b'a' + i as u8; 100]);
+    }
+    assert!(probe.peak.load(Ordering::SeqCst) >= 3);
+
+    // Many concurrent readers over all queues, all correct.
+    let root = m.path().to_path_buf();
+    let many: Vec<_> = (0..32)
+        .map(|i| {
+            let p = root.join(format!("slow{}", i % 6));
+            std::thread::spawn(move || (i % 6, std::fs::read(p)))
+        })
+        .collect();
+    for r in many {
+        let (i, data) = r.join().unwrap();
+        assert_eq!(data.unwrap(), vec![b'a' + i as u8; 100]);
+    }
+    assert_eq!(m.handle().requests_served().dev, 0);
+}
+
+/// Pins the calling thread to the first CPU it may run on, so that the kernel queues its
+/// requests on that CPU's ring queue.
+fn pin_to_one_cpu() {
+    let me = nix::unistd::Pid::from_raw(0);
+    let allowed = nix::sched::sched_getaffinity(me).unwrap();
+    let first = (0..nix::sched::CpuSet::count())
+        .find(|&c| allowed.is_set(c).unwrap_or(false))
+        .expect("some CPU is allowed");
+    let mut set = nix::sched::CpuSet::new();
+    set.set(first).unwrap();
+    nix::sched::sched_setaffinity(me, &set).unwrap();
+}
+
+#[test]
+fn terminate_under_load_stops_main_promptly() {
+    let test = "terminate_under_load_stops_main_promptly";
+    let Some(_param) = UringParam::set(test, true) else {
+        return;
+    };
+    let fs = TestFs::new(&[("slow", b"never"), ("f", b"data")]);
+    let probe = fs.probe.clone();
+    let workers = Workers {
+        grace: Duration::from_millis(300),
+        ..Workers::default()
+    };
+    let mut m =
+        TestMount::start(fs, options(Transport::IoUring, "direct_io"), workers).expect("mount");
+    // A handler that never returns, and readers hammering the ring.
+    let slow = m.join("slow");
+    let _stuck = std::thread::spawn(move || std::fs::read(slow));
+    eventually("the stuck read to reach its handler", || {
+        probe.in_flight.load(Ordering::SeqCst) == 1
+    });
+    let f = m.join("f");
+    let hammer: Vec<_> = (0..4)
+        .map(|_| {
+            let f = f.clone();
+            std::thread::spawn(move || {
+                for _ in 0..200 {
+                    if std::fs::read(&f).is_err() {
+                        break;
+                    }
+                }
+            })
+        })
+        .collect();
+    eventually("the ring to serve the hammering readers", || {
+        m.handle().requests_served().uring > 50
+    });
+    m.handle().terminate();
+    m.join_server(CALL_TIMEOUT).expect("main returned Ok");
+    for h in hammer {
+        within(
+            CALL_TIMEOUT,
+            "a reader to finish after terminate",
+            move || h.join().unwrap(),
+        );
+    }
+}
+
+#[test]
+fn unmount_from_outside_ends_main() {
+    let test = "unmount_from_outside_ends_main";
+    let Some(_param) = UringParam::set(test, true) else {
+        return;
+    };
+    let mut m = TestMount::start(
+        test_fs(&files(1)),
+        options(Transport::IoUring, ""),
+        Workers::default(),
+    )
+    .expect("mount");
+    let f = m.join("f0");
+    m.run(move |_| std::fs::read(f).unwrap());
+    assert!(m.handle().requests_served().uring > 0);
+    let status = Command::new("umount").arg(m.path()).status().unwrap();
+    assert!(status.success());
+    m.join_server(CALL_TIMEOUT)
+        .expect("main returned Ok after umount");
+    assert!(wait_unmounted(m.path(), CALL_TIMEOUT));
+}
+
+#[test]
+fn a_panicking_handler_on_the_ring_answers_eio() {
+    let test = "a_panicking_handler_on_the_ring_answers_eio";
+    let Some(_param) = UringParam::set(test, true) else {
+        return;
+    };
+    let m = TestMount::start(
+        TestFs::new(&[("panic", b"x"), ("fine", b"ok")]),
+        options(Transport::IoUring, "direct_io"),
+        Workers::default(),
+    )
+    .expect("mount");
+    let p = m.join("panic");
+    let err = m.run(move |_| std::fs::read(p)).unwrap_err();
+    assert_eq!(err.raw_os_error(), Some(libc::EIO));
+    let f = m.join("fine");
+    assert_eq!(m.run(move |_| std::fs::read(f).unwrap()), b"ok");
+    assert_eq!(m.handle().requests_served().dev, 0);
+}
