@@ -349,15 +349,36 @@ class PyTmpfs(Pyfuse3):
                        "(each operation scans every entry: quadratic in the number of files)")
 
 
-class FusegenPassthrough(System):
+ENABLE_URING = "/sys/module/fuse/parameters/enable_uring"
+
+
+class Fusegen(System):
+    """A fusegen example, on the transport `transport` (`-o transport=...`)."""
+    transport = "dev"
+    twin = None  # for io_uring systems: the same example on /dev/fuse, compared side by side
+
+    def unavailable(self):
+        if self.transport == "io_uring" and not os.path.exists(ENABLE_URING):
+            return "this kernel has no FUSE-over-io_uring (no fuse parameter enable_uring)"
+        return None
+
+    def mount_opts(self, phase):
+        o = [f"transport={self.transport}"]
+        if phase != "data":
+            o.append("attr_timeout=0,entry_timeout=0")
+        return ["-o", ",".join(o)]
+
+
+class FusegenPassthrough(Fusegen):
     key, label, backing, counterpart = "fgpt", "fusegen passthrough", True, "ext4dir"
     flag = "--no-kernel-passthrough"
 
     def unavailable(self):
-        return need_file(self.ctx.args.fusegen_passthrough, "fusegen passthrough example")
+        return (need_file(self.ctx.args.fusegen_passthrough, "fusegen passthrough example")
+                or super().unavailable())
 
     def opts(self, phase):
-        return [] if phase == "data" else ["-o", "attr_timeout=0,entry_timeout=0"]
+        return self.mount_opts(phase)
 
     def options(self, phase):
         o = " ".join([self.flag] + self.opts(phase))
@@ -372,25 +393,36 @@ class FusegenPassthroughKernel(FusegenPassthrough):
     flag = "--kernel-passthrough"
 
 
-class FusegenMemfs(System):
+class FusegenPassthroughUring(FusegenPassthrough):
+    key, label = "fgptu", "fusegen passthrough, io_uring"
+    transport, twin = "io_uring", "fgpt"
+
+
+class FusegenMemfs(Fusegen):
     key, label, counterpart = "fgmem", "fusegen memfs", "tmpfs"
 
     def unavailable(self):
-        return need_file(self.ctx.args.fusegen_memfs, "fusegen memfs example")
+        return (need_file(self.ctx.args.fusegen_memfs, "fusegen memfs example")
+                or super().unavailable())
 
     def opts(self, phase):
-        return [] if phase == "data" else ["-o", "attr_timeout=0,entry_timeout=0"]
+        return self.mount_opts(phase)
 
     def options(self, phase):
-        o = " ".join(self.opts(phase)) or "defaults"
+        o = " ".join(self.opts(phase))
         return f"`{o}`" + (" (1 s per-reply timeouts, keep_cache)" if phase == "data" else "")
 
     def command(self, phase, mnt, src):
         return [self.ctx.args.fusegen_memfs, "-f"] + self.opts(phase) + [mnt]
 
 
+class FusegenMemfsUring(FusegenMemfs):
+    key, label = "fgmemu", "fusegen memfs, io_uring"
+    transport, twin = "io_uring", "fgmem"
+
+
 SYSTEMS = [Tmpfs, BackingDir, PassthroughLL, PyPassthrough, PyTmpfs, FusegenPassthrough,
-           FusegenPassthroughKernel, FusegenMemfs]
+           FusegenPassthroughKernel, FusegenPassthroughUring, FusegenMemfs, FusegenMemfsUring]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -914,6 +946,11 @@ def report(ctx, systems, wanted, started, load0):
     for s in shown:
         if not s.key.startswith("fg"):
             continue
+        if s.twin:
+            # An io_uring system: against the same example on /dev/fuse.
+            if s.twin in by_key:
+                pairs.append((s, by_key[s.twin]))
+            continue
         if "pll" in by_key:
             pairs.append((s, by_key["pll"]))
         if s.counterpart in by_key:
@@ -1019,6 +1056,15 @@ def main():
         ctx.skipped[k] = why
     perf_procs = []
     code = 0
+    # io_uring systems need the fuse module's enable_uring; the others name their transport
+    # explicitly (`transport=dev`), so turning it on changes nothing for them.
+    uring_before = None
+    if any(getattr(s, "transport", "dev") == "io_uring" for s in systems) \
+            and os.path.exists(ENABLE_URING):
+        with open(ENABLE_URING) as f:
+            uring_before = f.read().strip()
+        with open(ENABLE_URING, "w") as f:
+            f.write("Y")
     try:
         log(f"work directory {ctx.work} ({ctx.backing_fs} on {ctx.backing_dev}); "
             f"mode {args.mode}: {ctx.mode}")
@@ -1040,6 +1086,9 @@ def main():
         code = 130
     finally:
         ctx.cleanup()
+        if uring_before is not None:
+            with open(ENABLE_URING, "w") as f:
+                f.write(uring_before)
     text = report(ctx, systems, wanted, started, load0)
     print(text)
     if args.output:

@@ -6,7 +6,8 @@
 #
 #   --quick      (default) small sizes, 2 runs per figure; a few minutes, for development
 #   --full       the sizes of docs/benchmarks.md (1 GiB files, 100k files, 3 runs per figure)
-#   --only       systems, comma-separated: tmpfs,ext4dir,pll,pypt,pytmpfs,fgpt,fgkpt,fgmem
+#   --only       systems, comma-separated: tmpfs,ext4dir,pll,pypt,pytmpfs,fgpt,fgkpt,fgptu,
+#                fgmem,fgmemu (the last of each: fusegen on the io_uring transport)
 #   --workloads  seqwrite,seqread,rand1,rand2,rand1d,rand2d,smallwrite,smallread,
 #                create,stat,readdir,unlink
 #   --workdir    where mountpoints and backing directories go (default /var/tmp)

@@ -120,6 +120,7 @@ impl<FS: Operations> Queue<FS> {
         let mut live = self.live;
         let early = std::mem::take(&mut self.early);
         let (ended, _) = self.handle(early, stopping, &mut handlers, &commit_tx);
+        self.submit();
         live -= ended.min(live);
         loop {
             if live == 0 {
@@ -177,7 +178,9 @@ impl<FS: Operations> Queue<FS> {
             .completion()
             .map(|c| (c.user_data(), c.result()))
             .collect();
-        self.handle(done, stopping, handlers, commits)
+        let outcome = self.handle(done, stopping, handlers, commits);
+        self.submit();
+        outcome
     }
 
     /// Handles completions `(entry index, result)`; see [`reap`](Queue::reap).
@@ -201,7 +204,23 @@ impl<FS: Operations> Queue<FS> {
             };
             if res == 0 && !stopping {
                 self.rt.stats.count_uring();
-                handlers.spawn(serve(self.rt.clone(), entry, commits.clone()));
+                // Most handlers finish without waiting: run the request here and commit at
+                // once. Only one that has to wait becomes a task of its own, so a slow
+                // handler still never holds the queue.
+                let mut fut = Box::pin(serve(self.rt.clone(), entry));
+                let waker = std::task::Waker::noop();
+                match fut.as_mut().poll(&mut std::task::Context::from_waker(waker)) {
+                    std::task::Poll::Ready(entry) => self.push_commit(entry),
+                    std::task::Poll::Pending => {
+                        // The task's first poll registers its own waker.
+                        let commits = commits.clone();
+                        handlers.spawn(async move {
+                            // The queue is gone only when the session is over; the entry
+                            // is then simply dropped.
+                            let _ = commits.send(fut.await);
+                        });
+                    }
+                }
                 continue;
             }
             // A request arriving while stopping stays unanswered, like one left unread on
@@ -222,6 +241,20 @@ impl<FS: Operations> Queue<FS> {
 
     /// Submits an entry's reply and parks it for the next request.
     fn commit(&mut self, entry: Entry) {
+        self.push_commit(entry);
+        self.submit();
+    }
+
+    /// Submits the commands queued so far (one `io_uring_enter` for a batch of replies).
+    fn submit(&mut self) {
+        // Retried by the next submit if interrupted; the entries stay queued meanwhile.
+        if let Err(e) = self.ring.get_mut().submit() {
+            tracing::warn!(qid = self.qid, error = %e, "io_uring submit failed");
+        }
+    }
+
+    /// Queues an entry's reply and the fetch of its next request, without submitting.
+    fn push_commit(&mut self, entry: Entry) {
         let sqe = entry.commit_sqe(self.dev, self.qid);
         let index = entry.index;
         self.held[index] = Some(entry);
@@ -233,11 +266,6 @@ impl<FS: Operations> Queue<FS> {
                 index,
                 "io_uring submission queue full, entry lost"
             );
-            return;
-        }
-        // Retried by the next submit if interrupted; the entry stays queued meanwhile.
-        if let Err(e) = ring.submit() {
-            tracing::warn!(qid = self.qid, error = %e, "io_uring submit failed");
         }
     }
 
@@ -258,12 +286,8 @@ pub(crate) fn abandon(ring: &mut Ring, dev: RawFd) {
     }
 }
 
-/// Runs one request from `entry` and sends the entry back with its reply written in.
-async fn serve<FS: Operations>(
-    rt: Arc<Runtime<FS>>,
-    mut entry: Entry,
-    done: mpsc::UnboundedSender<Entry>,
-) {
+/// Runs one request from `entry` and gives the entry back with its reply written in.
+async fn serve<FS: Operations>(rt: Arc<Runtime<FS>>, mut entry: Entry) -> Entry {
     // `max_tasks` bounds ring handlers too; the semaphore is never closed.
     let _permit = rt.ring_permits.clone().acquire_owned().await.ok();
     let unique = entry.commit_id();
@@ -281,6 +305,5 @@ async fn serve<FS: Operations>(
         }
     };
     entry.write_reply(unique, &reply);
-    // The queue is gone only when the session is over; the entry is then simply dropped.
-    let _ = done.send(entry);
+    entry
 }
