@@ -86,7 +86,7 @@ pub mod prelude {
 
 /// The guide and reference pages, also in `docs/`: a tutorial, every handler, every
 /// `#[fuse(...)]` option, mounting, operations, lookup counts and readdir offsets (`inodes`),
-/// and how the runtime is built.
+/// how the runtime is built, and the io_uring transport.
 pub mod reference {
     // The guide's code blocks are fragments of one program; they are compiled as the
     // `guide` and `guide_ro` examples (tests/docs.rs), not as doctests.
@@ -104,6 +104,8 @@ pub mod reference {
     pub mod inodes {}
     #[doc = include_str!("../../docs/architecture.md")]
     pub mod architecture {}
+    #[doc = include_str!("../../docs/io_uring.md")]
+    pub mod io_uring {}
 }
 
 /// The request parser, for the fuzz target in `fuzz/` only.

@@ -2,11 +2,11 @@
 
 use std::process::{Command, Stdio};
 use std::sync::atomic::Ordering;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use fusegen::{MountOptions, Workers};
 
-use crate::mount::common::{CALL_TIMEOUT, TestMount, fuse_available, within};
+use crate::mount::common::{CALL_TIMEOUT, TestMount, eventually, fuse_available, within};
 use crate::mount::fixture::TestFs;
 
 #[test]
@@ -28,14 +28,6 @@ fn a_panicking_handler_answers_eio_and_the_session_keeps_serving() {
     );
 }
 
-fn wait_for(what: &str, cond: impl Fn() -> bool) {
-    let deadline = Instant::now() + CALL_TIMEOUT;
-    while !cond() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(5));
-    }
-}
-
 #[test]
 fn with_intr_a_signal_cancels_a_slow_read_and_the_fs_keeps_serving() {
     let Some(()) =
@@ -43,18 +35,33 @@ fn with_intr_a_signal_cancels_a_slow_read_and_the_fs_keeps_serving() {
     else {
         return;
     };
-    let fs = TestFs::new(&[("slow", b"never read"), ("fine", b"ok")]);
-    let probe = fs.probe.clone();
     // direct_io: a cached read waits on a page lock, not on the request, and is never
     // interrupted; an uncached read is a synchronous request the kernel interrupts.
     let options = MountOptions::parse(["intr,direct_io"]).unwrap();
-    let m = TestMount::start(fs, options, Workers::default()).unwrap();
+    let m = interrupt_a_slow_read(options);
+    let f = m.join("fine");
+    assert_eq!(
+        within(CALL_TIMEOUT, "read after interrupt", move || std::fs::read(
+            f
+        ))
+        .unwrap(),
+        b"ok"
+    );
+}
+
+/// Mounts a `TestFs` with `options` (which must include `intr` and `direct_io`), blocks a
+/// `cat` in the read handler of `slow`, signals it, and checks that the handler was cancelled
+/// and the caller ended. Returns the mount, still serving, for further checks.
+pub(crate) fn interrupt_a_slow_read(options: MountOptions) -> TestMount {
+    let fs = TestFs::new(&[("slow", b"never read"), ("fine", b"ok")]);
+    let probe = fs.probe.clone();
+    let m = TestMount::start(fs, options, Workers::default()).expect("mount");
     let mut reader = Command::new("cat")
         .arg(m.join("slow"))
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
-    wait_for("the read to reach its handler", || {
+    eventually("the read to reach its handler", || {
         probe.in_flight.load(Ordering::SeqCst) == 1
     });
     let pid = nix::unistd::Pid::from_raw(reader.id() as i32);
@@ -65,18 +72,11 @@ fn with_intr_a_signal_cancels_a_slow_read_and_the_fs_keeps_serving() {
     })
     .unwrap();
     assert!(!status.success(), "cat was interrupted");
-    wait_for("the handler to be cancelled", || {
+    eventually("the handler to be cancelled", || {
         probe.cancelled.load(Ordering::SeqCst) == 1
     });
     assert_eq!(probe.in_flight.load(Ordering::SeqCst), 0);
-    let f = m.join("fine");
-    assert_eq!(
-        within(CALL_TIMEOUT, "read after interrupt", move || std::fs::read(
-            f
-        ))
-        .unwrap(),
-        b"ok"
-    );
+    m
 }
 
 #[test]
@@ -93,14 +93,14 @@ fn without_intr_an_interrupted_read_still_finishes_its_handler() {
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
-    wait_for("the read to reach its handler", || {
+    eventually("the read to reach its handler", || {
         probe.in_flight.load(Ordering::SeqCst) == 1
     });
     let pid = nix::unistd::Pid::from_raw(reader.id() as i32);
     nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
     gate.add_permits(1);
     within(CALL_TIMEOUT, "cat to exit", move || reader.wait()).unwrap();
-    wait_for("the handler to finish", || {
+    eventually("the handler to finish", || {
         probe.in_flight.load(Ordering::SeqCst) == 0
     });
     assert_eq!(
@@ -120,7 +120,7 @@ fn in_flight_lists_a_slow_request_until_it_is_answered() {
     let m = TestMount::new(fs);
     let f = m.join("slow");
     let reader = std::thread::spawn(move || std::fs::read(f));
-    wait_for("the read to reach its handler", || {
+    eventually("the read to reach its handler", || {
         probe.in_flight.load(Ordering::SeqCst) == 1
     });
     let listed = m.handle().in_flight();
@@ -130,7 +130,7 @@ fn in_flight_lists_a_slow_request_until_it_is_answered() {
     );
     gate.add_permits(1);
     assert_eq!(reader.join().unwrap().unwrap(), b"late");
-    wait_for("the READ to leave the list", || {
+    eventually("the READ to leave the list", || {
         m.handle().in_flight().iter().all(|r| r.opcode != "READ")
     });
 }
@@ -151,7 +151,7 @@ fn a_handler_that_never_returns_does_not_block_terminate_past_the_grace_period()
     let mut m = TestMount::start(fs, MountOptions::parse(["direct_io"]).unwrap(), workers).unwrap();
     let f = m.join("slow");
     let reader = std::thread::spawn(move || std::fs::read(f));
-    wait_for("the read to reach its handler", || {
+    eventually("the read to reach its handler", || {
         probe.in_flight.load(Ordering::SeqCst) == 1
     });
     m.handle().terminate();

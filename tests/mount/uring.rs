@@ -6,14 +6,16 @@
 //! doing so and restore the previous value afterwards. Tests that switch it *off* are skipped
 //! when `FUSEGEN_TRANSPORT` is set: then other tests of the run require io_uring.
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::Ordering;
 use std::sync::{Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use fusegen::{ActiveTransport, MountOptions, Transport, Workers};
 
-use crate::mount::common::{CALL_TIMEOUT, TestMount, fuse_available, wait_unmounted, within};
+use crate::mount::common::{
+    CALL_TIMEOUT, TestMount, eventually, fuse_available, wait_unmounted, within,
+};
 use crate::mount::fixture::TestFs;
 
 const PARAM: &str = "/sys/module/fuse/parameters/enable_uring";
@@ -62,14 +64,6 @@ fn options(transport: Transport, extra: &str) -> MountOptions {
     let mut o = MountOptions::parse([extra]).expect("options");
     o.transport = Some(transport);
     o
-}
-
-fn eventually(what: &str, cond: impl Fn() -> bool) {
-    let deadline = Instant::now() + CALL_TIMEOUT;
-    while !cond() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(5));
-    }
 }
 
 fn files(n: usize) -> Vec<(String, Vec<u8>)> {
@@ -224,33 +218,7 @@ fn with_intr_an_interrupt_on_dev_fuse_cancels_a_handler_running_on_the_ring() {
     let Some(_param) = UringParam::set(test, true) else {
         return;
     };
-    let fs = TestFs::new(&[("slow", b"never read"), ("fine", b"ok")]);
-    let probe = fs.probe.clone();
-    let m = TestMount::start(
-        fs,
-        options(Transport::IoUring, "intr,direct_io"),
-        Workers::default(),
-    )
-    .expect("mount");
-    let mut reader = Command::new("cat")
-        .arg(m.join("slow"))
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    eventually("the read to reach its handler", || {
-        probe.in_flight.load(Ordering::SeqCst) == 1
-    });
-    let pid = nix::unistd::Pid::from_raw(reader.id() as i32);
-    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
-    // The gate never opens: only the interrupt can end this read.
-    let status = within(CALL_TIMEOUT, "interrupted cat to exit", move || {
-        reader.wait()
-    })
-    .unwrap();
-    assert!(!status.success());
-    eventually("the handler to be cancelled", || {
-        probe.cancelled.load(Ordering::SeqCst) == 1
-    });
+    let m = crate::faults::interrupt_a_slow_read(options(Transport::IoUring, "intr,direct_io"));
     let served = m.handle().requests_served();
     assert!(
         served.dev_forget_interrupt >= 1,
