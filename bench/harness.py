@@ -197,15 +197,20 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
-def peak_rss_mib(pid):
+def status_mib(pid, field):
+    """A memory figure of /proc/PID/status (`VmHWM`, `VmRSS`) in MiB, or None."""
     try:
         with open(f"/proc/{pid}/status") as f:
             for line in f:
-                if line.startswith("VmHWM:"):
+                if line.startswith(field + ":"):
                     return int(line.split()[1]) / 1024
     except OSError:
         pass
     return None
+
+
+def peak_rss_mib(pid):
+    return status_mib(pid, "VmHWM")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -446,6 +451,7 @@ class Context:
         self.nofile = raise_nofile()
         self.file_counts = {}  # (system, "meta"|"small") -> files used
         self.scaling = {}      # system -> phase -> sample with a tenth of the files
+        self.idle_rss = {}     # system -> MiB resident right after mounting (the least seen)
         self.fewer_files = {}  # system -> [why it used fewer files]
         fs = run(["findmnt", "-n", "-o", "FSTYPE,SOURCE", "-T", self.work], 10)[1].split()
         self.backing_fs, self.backing_dev = (fs + ["?", "?"])[:2]
@@ -556,6 +562,11 @@ class Mounted:
         if run(["stat", self.mnt], 20)[0] != 0:
             raise RuntimeError(f"mountpoint does not answer: {self.log_tail()}")
         self.dir = self.mnt
+        # Memory of a mounted daemon that has served nothing yet but INIT and one stat.
+        idle = status_mib(self.pid, "VmRSS")
+        if idle is not None:
+            k = s.key
+            self.ctx.idle_rss[k] = min(self.ctx.idle_rss.get(k, idle), idle)
 
     def log_tail(self):
         try:
@@ -936,6 +947,8 @@ def report(ctx, systems, wanted, started, load0):
     for s in shown:
         cells.append("–" if s.native else fmt(ctx.rss.get(s.key)))
     out.append("| peak daemon RSS (VmHWM) | MiB | " + " | ".join(cells) + " |\n")
+    cells = ["–" if s.native else fmt(ctx.idle_rss.get(s.key)) for s in shown]
+    out.append("| idle daemon RSS, just mounted (VmRSS) | MiB | " + " | ".join(cells) + " |\n")
     out.append("\nIn parentheses: daemon CPU seconds (user + system, all threads) per 1,000 "
                "operations of the workload (fio I/Os, files or entries). "
                "\"fails\": see the failures below.\n")
