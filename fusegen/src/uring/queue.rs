@@ -1,21 +1,16 @@
-//! One ring queue: a thread of its own, pinned to the queue's CPU, waits for requests in
-//! `io_uring_enter`, runs each through the same `respond` path as `/dev/fuse`, and commits the
-//! reply with COMMIT_AND_FETCH, which also parks the entry for the next request.
+//! One ring queue on tokio: a task reaps the ring's completions (each a request in an entry),
+//! runs a handler task per request through the same `respond` path as `/dev/fuse`, and
+//! submits the reply with COMMIT_AND_FETCH, which also parks the entry for the next request.
 //!
-//! Why a thread and not a tokio task: the kernel puts a request on the queue of the CPU its
-//! caller runs on, so a thread on that CPU serves it without crossing to another core, and
-//! one `io_uring_enter` both submits the replies gathered so far and sleeps until the next
-//! request (no reactor, no `epoll_wait`, no hand-off between threads). A handler that has to
-//! wait becomes a tokio task; it hands its entry back through a channel and an eventfd whose
-//! read is one of the ring's own operations, so the sleeping thread wakes for it.
+//! The ring's descriptor is registered with tokio (`AsyncFd`), so no thread blocks in
+//! `io_uring_enter`. Handlers of one queue run concurrently: each holds its own entry.
 
-use std::os::fd::{AsFd, AsRawFd, RawFd};
+use std::os::fd::{AsRawFd, RawFd};
 use std::sync::Arc;
-use std::sync::mpsc;
-use std::task::{Context, Poll, Waker};
 
-use io_uring::{opcode, squeue, types};
-use nix::sys::eventfd::{EfdFlags, EventFd};
+use tokio::io::unix::AsyncFd;
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
 
 use super::entry::Entry;
 use crate::error::Error;
@@ -26,22 +21,13 @@ use crate::worker::{Control, End, Runtime, respond};
 
 pub(crate) use crate::sys::Ring;
 
-/// `user_data` of the eventfd read that wakes the queue's thread.
-const WAKE: u64 = u64::MAX;
-/// `user_data` of the timeout that bounds waiting for handlers once the session stops.
-const GRACE: u64 = u64::MAX - 1;
-
-/// A registered queue, ready to be served by [`Queue::serve`].
+/// A registered queue, ready to be driven by [`Queue::run`].
 ///
 /// Field order matters: `ring` is dropped first, so the kernel cancels the entries'
-/// commands (and the eventfd read and the timeout) before the memory they name goes.
+/// commands before `held` unmaps the memory they name.
 pub(crate) struct Queue<FS> {
-    ring: Ring,
+    ring: AsyncFd<Ring>,
     held: Vec<Option<Entry>>,
-    /// Written by handler tasks that finished and by the stop watcher; read through the ring.
-    wake: Arc<EventFd>,
-    wake_buf: Box<[u8; 8]>,
-    grace: Box<types::Timespec>,
     /// Entries whose command the kernel holds or will get back (not ended by an error).
     live: usize,
     /// Completions seen during registration, for `run` to handle first.
@@ -49,27 +35,6 @@ pub(crate) struct Queue<FS> {
     qid: u16,
     dev: RawFd,
     rt: Arc<Runtime<FS>>,
-}
-
-/// Progress of a queue's thread.
-struct State {
-    /// Entries whose command the kernel holds or will get back (not ended by an error).
-    live: usize,
-    /// Requests handed to tokio tasks and not back yet.
-    outstanding: usize,
-    /// The session stopped: no new requests are taken, handlers get the grace period.
-    stopping: bool,
-}
-
-/// Runs this thread on CPU `cpu`, where the kernel queues the requests of that CPU's callers.
-/// Only a hint: a CPU that is offline or outside the allowed set leaves the thread floating.
-fn pin_to_cpu(cpu: u16) {
-    let mut set = nix::sched::CpuSet::new();
-    if set.set(usize::from(cpu)).is_ok()
-        && let Err(e) = nix::sched::sched_setaffinity(nix::unistd::Pid::from_raw(0), &set)
-    {
-        tracing::debug!(cpu, error = %e, "io_uring queue thread not pinned");
-    }
 }
 
 /// Does this error completion mean the connection is going away?
@@ -92,16 +57,16 @@ impl<FS: Operations> Queue<FS> {
         entries: Vec<Entry>,
     ) -> (Option<Queue<FS>>, Option<String>) {
         let dev = rt.dev.as_fd().as_raw_fd();
-        let mut ring = ring;
-        let wake = match EventFd::from_flags(EfdFlags::EFD_CLOEXEC) {
-            Ok(fd) => Arc::new(fd),
-            Err(err) => {
+        let mut ring = match sys::register_ring(ring) {
+            Ok(ring) => ring,
+            Err(failed) => {
+                let (mut ring, err) = *failed;
                 // Nothing of this queue is registered, so the ring can never become ready:
                 // release requests waiting for it.
                 abandon(&mut ring, dev);
                 return (
                     None,
-                    Some(format!("creating the queue's eventfd failed: {err}")),
+                    Some(format!("registering the ring with tokio failed: {err}")),
                 );
             }
         };
@@ -109,7 +74,7 @@ impl<FS: Operations> Queue<FS> {
         let mut live = 0;
         let mut early = Vec::new();
         {
-            let r = &mut ring;
+            let r = ring.get_mut();
             for e in &entries {
                 if sys::push_sqe(r, &e.register_sqe(dev, qid)) {
                     live += 1;
@@ -134,17 +99,9 @@ impl<FS: Operations> Queue<FS> {
                 }
             }
         }
-        let grace = rt.workers.grace;
         let queue = Queue {
             ring,
             held: entries.into_iter().map(Some).collect(),
-            wake,
-            wake_buf: Box::new([0; 8]),
-            grace: Box::new(
-                types::Timespec::new()
-                    .sec(grace.as_secs())
-                    .nsec(grace.subsec_nanos()),
-            ),
             early,
             live,
             qid,
@@ -154,208 +111,133 @@ impl<FS: Operations> Queue<FS> {
         ((live > 0).then_some(queue), refused)
     }
 
-    /// Serves requests on the calling thread (one of tokio's blocking threads) until the
-    /// session stops or the kernel ends every entry. Handlers run in `runtime`'s context.
-    pub(crate) fn serve(mut self, runtime: tokio::runtime::Handle) {
-        let _context = runtime.enter();
-        pin_to_cpu(self.qid);
-        let (done_tx, done) = mpsc::channel::<Entry>();
+    /// Serves requests until the session stops or the kernel ends every entry.
+    pub(crate) async fn run(mut self) {
         let mut stop = self.rt.stop.clone();
-        let wake = self.wake.clone();
-        runtime.spawn(async move {
-            while !*stop.borrow_and_update() {
-                if stop.changed().await.is_err() {
-                    break;
-                }
-            }
-            let _ = wake.write(1);
-        });
-        let mut state = State {
-            live: self.live,
-            outstanding: 0,
-            stopping: *self.rt.stop.borrow(),
-        };
-        self.arm_wake();
+        let mut stopping = *stop.borrow();
+        let (commit_tx, mut commits) = mpsc::unbounded_channel::<Entry>();
+        let mut handlers = JoinSet::new();
+        let mut live = self.live;
         let early = std::mem::take(&mut self.early);
-        self.handle(early, &mut state, &runtime, &done_tx, &done);
+        let (ended, _) = self.handle(early, stopping, &mut handlers, &commit_tx);
+        live -= ended.min(live);
         loop {
-            if state.live == 0 {
+            if live == 0 {
                 tracing::debug!(qid = self.qid, "io_uring queue ended by the kernel");
                 break;
             }
-            if state.stopping && state.outstanding == 0 {
+            if stopping && handlers.is_empty() {
+                while let Ok(entry) = commits.try_recv() {
+                    self.commit(entry);
+                }
                 break;
             }
-            // Submits the replies gathered so far and sleeps until the next completion.
-            if let Err(e) = self.ring.submit_and_wait(1) {
-                match e.raw_os_error() {
-                    Some(libc::EINTR) | Some(libc::EAGAIN) | Some(libc::EBUSY) => {}
-                    _ => {
-                        self.fail(format!(
-                            "waiting on io_uring queue {} failed: {e}",
-                            self.qid
-                        ));
-                        break;
+            tokio::select! {
+                _ = stop.changed(), if !stopping => stopping = true,
+                Some(entry) = commits.recv() => self.commit(entry),
+                Some(joined) = handlers.join_next(), if !handlers.is_empty() => {
+                    if let Err(e) = joined {
+                        tracing::error!(error = %e, "io_uring handler task failed");
                     }
                 }
-            }
-            let completions: Vec<(u64, i32)> = self
-                .ring
-                .completion()
-                .map(|c| (c.user_data(), c.result()))
-                .collect();
-            if self.handle(completions, &mut state, &runtime, &done_tx, &done) {
-                break;
+                ready = self.ring.readable_mut() => match ready {
+                    Ok(mut guard) => {
+                        // Cleared before draining: a completion posted meanwhile raises a new
+                        // readiness event, so none is missed.
+                        guard.clear_ready();
+                        drop(guard);
+                        let (ended, error) = self.reap(stopping, &mut handlers, &commit_tx);
+                        live -= ended.min(live);
+                        if let (0, Some(error)) = (live, error) {
+                            // Requests for this CPU would wait forever: end the session.
+                            self.fail(format!("io_uring queue {} lost its entries: {error}", self.qid));
+                        }
+                    }
+                    Err(e) => {
+                        self.fail(format!("waiting on io_uring queue {} failed: {e}", self.qid));
+                        break;
+                    }
+                },
             }
         }
-        // Replies of the last handlers, before the ring closes.
-        let _ = self.ring.submit();
         // Dropping `self` closes the ring (cancelling the commands) and then unmaps entries.
     }
 
-    /// Handles completions `(user_data, result)`. Returns true when the queue must stop now
-    /// (the grace period after the session stopped is over).
+    /// Takes the completions: requests go to handler tasks. Returns how many entries the
+    /// kernel ended, and the last error that was not a teardown.
+    fn reap(
+        &mut self,
+        stopping: bool,
+        handlers: &mut JoinSet<()>,
+        commits: &mpsc::UnboundedSender<Entry>,
+    ) -> (usize, Option<std::io::Error>) {
+        let done: Vec<(u64, i32)> = self
+            .ring
+            .get_mut()
+            .completion()
+            .map(|c| (c.user_data(), c.result()))
+            .collect();
+        self.handle(done, stopping, handlers, commits)
+    }
+
+    /// Handles completions `(entry index, result)`; see [`reap`](Queue::reap).
     fn handle(
         &mut self,
-        completions: Vec<(u64, i32)>,
-        state: &mut State,
-        runtime: &tokio::runtime::Handle,
-        done_tx: &mpsc::Sender<Entry>,
-        done: &mpsc::Receiver<Entry>,
-    ) -> bool {
+        done: Vec<(u64, i32)>,
+        stopping: bool,
+        handlers: &mut JoinSet<()>,
+        commits: &mpsc::UnboundedSender<Entry>,
+    ) -> (usize, Option<std::io::Error>) {
+        let mut ended = 0;
         let mut error = None;
-        for (user_data, res) in completions {
-            match user_data {
-                WAKE => {
-                    while let Ok(entry) = done.try_recv() {
-                        state.outstanding -= 1;
-                        self.push_commit(entry);
-                    }
-                    if !state.stopping && *self.rt.stop.borrow() {
-                        state.stopping = true;
-                        self.arm_grace();
-                    }
-                    // A cancelled read means the ring is closing.
-                    if res >= 0 {
-                        self.arm_wake();
-                    }
-                    continue;
-                }
-                GRACE => {
-                    if state.outstanding > 0 {
-                        tracing::warn!(
-                            qid = self.qid,
-                            handlers = state.outstanding,
-                            "io_uring handlers still running after the grace period"
-                        );
-                    }
-                    return true;
-                }
-                _ => {}
-            }
-            let Some(entry) = usize::try_from(user_data)
+        for (index, res) in done {
+            let Some(entry) = usize::try_from(index)
                 .ok()
                 .and_then(|i| self.held.get_mut(i))
                 .and_then(Option::take)
             else {
-                tracing::warn!(user_data, res, "io_uring completion for an unknown entry");
+                tracing::warn!(index, res, "io_uring completion for an unknown entry");
                 continue;
             };
-            if res == 0 && !state.stopping {
+            if res == 0 && !stopping {
                 self.rt.stats.count_uring();
-                self.run_request(entry, state, runtime, done_tx);
+                handlers.spawn(serve(self.rt.clone(), entry, commits.clone()));
                 continue;
             }
             // A request arriving while stopping stays unanswered, like one left unread on
             // /dev/fuse; the kernel fails it when the connection closes.
             if res < 0 {
-                state.live -= usize::from(state.live > 0);
+                ended += 1;
                 if !is_teardown(-res) {
                     let err = std::io::Error::from_raw_os_error(-res);
-                    tracing::error!(qid = self.qid, user_data, error = %err, "io_uring entry command failed");
+                    tracing::error!(qid = self.qid, index, error = %err, "io_uring entry command failed");
                     error = Some(err);
                 }
             }
             let i = entry.index;
             self.held[i] = Some(entry);
         }
-        if let (0, Some(error)) = (state.live, error) {
-            // Requests for this CPU would wait forever: end the session.
-            self.fail(format!(
-                "io_uring queue {} lost its entries: {error}",
-                self.qid
-            ));
-        }
-        false
+        (ended, error)
     }
 
-    /// Runs the request in `entry` here; most handlers finish without waiting and the reply
-    /// is queued at once. One that has to wait becomes a tokio task, so a slow handler never
-    /// holds the queue; it sends the entry back and wakes this thread when done.
-    fn run_request(
-        &mut self,
-        entry: Entry,
-        state: &mut State,
-        runtime: &tokio::runtime::Handle,
-        done_tx: &mpsc::Sender<Entry>,
-    ) {
-        let mut fut = Box::pin(serve(self.rt.clone(), entry));
-        match fut.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
-            Poll::Ready(entry) => self.push_commit(entry),
-            Poll::Pending => {
-                state.outstanding += 1;
-                let (done_tx, wake) = (done_tx.clone(), self.wake.clone());
-                // The task's first poll registers its own waker.
-                runtime.spawn(async move {
-                    // The queue is gone only when the session is over; the entry is then
-                    // simply dropped.
-                    let _ = done_tx.send(fut.await);
-                    let _ = wake.write(1);
-                });
-            }
-        }
-    }
-
-    /// Queues the read of the wake eventfd.
-    fn arm_wake(&mut self) {
-        let read = opcode::Read::new(
-            types::Fd(self.wake.as_fd().as_raw_fd()),
-            self.wake_buf.as_mut_ptr(),
-            8,
-        )
-        .build()
-        .user_data(WAKE);
-        if !sys::push_sqe(&mut self.ring, &squeue::Entry128::from(read)) {
-            tracing::error!(
-                qid = self.qid,
-                "io_uring submission queue full, wake-up lost"
-            );
-        }
-    }
-
-    /// Queues the timeout that ends the wait for handlers after the session stopped.
-    fn arm_grace(&mut self) {
-        let timeout = opcode::Timeout::new(&*self.grace).build().user_data(GRACE);
-        if !sys::push_sqe(&mut self.ring, &squeue::Entry128::from(timeout)) {
-            tracing::error!(
-                qid = self.qid,
-                "io_uring submission queue full, no grace timeout"
-            );
-        }
-    }
-
-    /// Queues an entry's reply and the fetch of its next request, without submitting.
-    fn push_commit(&mut self, entry: Entry) {
+    /// Submits an entry's reply and parks it for the next request.
+    fn commit(&mut self, entry: Entry) {
         let sqe = entry.commit_sqe(self.dev, self.qid);
         let index = entry.index;
         self.held[index] = Some(entry);
-        if !sys::push_sqe(&mut self.ring, &sqe) {
+        let ring = self.ring.get_mut();
+        if !sys::push_sqe(ring, &sqe) {
             // Cannot happen: each entry has at most one command and the queue holds them all.
             tracing::error!(
                 qid = self.qid,
                 index,
                 "io_uring submission queue full, entry lost"
             );
+            return;
+        }
+        // Retried by the next submit if interrupted; the entry stays queued meanwhile.
+        if let Err(e) = ring.submit() {
+            tracing::warn!(qid = self.qid, error = %e, "io_uring submit failed");
         }
     }
 
@@ -376,8 +258,12 @@ pub(crate) fn abandon(ring: &mut Ring, dev: RawFd) {
     }
 }
 
-/// Runs one request from `entry` and gives the entry back with its reply written in.
-async fn serve<FS: Operations>(rt: Arc<Runtime<FS>>, mut entry: Entry) -> Entry {
+/// Runs one request from `entry` and sends the entry back with its reply written in.
+async fn serve<FS: Operations>(
+    rt: Arc<Runtime<FS>>,
+    mut entry: Entry,
+    done: mpsc::UnboundedSender<Entry>,
+) {
     // `max_tasks` bounds ring handlers too; the semaphore is never closed.
     let _permit = rt.ring_permits.clone().acquire_owned().await.ok();
     let unique = entry.commit_id();
@@ -395,5 +281,6 @@ async fn serve<FS: Operations>(rt: Arc<Runtime<FS>>, mut entry: Entry) -> Entry 
         }
     };
     entry.write_reply(unique, &reply);
-    entry
+    // The queue is gone only when the session is over; the entry is then simply dropped.
+    let _ = done.send(entry);
 }
