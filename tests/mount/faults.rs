@@ -65,7 +65,9 @@ pub(crate) fn interrupt_a_slow_read(options: MountOptions) -> TestMount {
         probe.in_flight.load(Ordering::SeqCst) == 1
     });
     let pid = nix::unistd::Pid::from_raw(reader.id() as i32);
-    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
+    // SIGTERM, not SIGINT: a background job of a non-interactive shell (as CI may run us)
+    // starts with SIGINT ignored, and `cat` would inherit that and never be interrupted.
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
     // The gate is never opened: only the interrupt can end this read.
     let status = within(CALL_TIMEOUT, "interrupted cat to exit", move || {
         reader.wait()
@@ -97,7 +99,9 @@ fn without_intr_an_interrupted_read_still_finishes_its_handler() {
         probe.in_flight.load(Ordering::SeqCst) == 1
     });
     let pid = nix::unistd::Pid::from_raw(reader.id() as i32);
-    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
+    // SIGTERM, not SIGINT: a background job of a non-interactive shell (as CI may run us)
+    // starts with SIGINT ignored, and `cat` would inherit that and never be interrupted.
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
     gate.add_permits(1);
     within(CALL_TIMEOUT, "cat to exit", move || reader.wait()).unwrap();
     eventually("the handler to finish", || {
