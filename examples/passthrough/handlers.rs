@@ -197,29 +197,11 @@ impl Passthrough {
     }
 
     async fn unlink(&self, parent: Inode, name: &OsStr) -> Result<()> {
-        let name = name.to_owned();
-        self.run(move |c| {
-            let dir = c.inodes.get(parent)?;
-            Ok(nix::unistd::unlinkat(
-                dir.fd(),
-                name.as_os_str(),
-                UnlinkatFlags::NoRemoveDir,
-            )?)
-        })
-        .await
+        self.remove(parent, name, UnlinkatFlags::NoRemoveDir).await
     }
 
     async fn rmdir(&self, parent: Inode, name: &OsStr) -> Result<()> {
-        let name = name.to_owned();
-        self.run(move |c| {
-            let dir = c.inodes.get(parent)?;
-            Ok(nix::unistd::unlinkat(
-                dir.fd(),
-                name.as_os_str(),
-                UnlinkatFlags::RemoveDir,
-            )?)
-        })
-        .await
+        self.remove(parent, name, UnlinkatFlags::RemoveDir).await
     }
 
     async fn rename(
@@ -614,6 +596,16 @@ impl Passthrough {
         } else {
             Err(Errno::ENOSYS)
         }
+    }
+
+    /// `unlink` and `rmdir`: removes `name` from `parent` in the source.
+    async fn remove(&self, parent: Inode, name: &OsStr, how: UnlinkatFlags) -> Result<()> {
+        let name = name.to_owned();
+        self.run(move |c| {
+            let dir = c.inodes.get(parent)?;
+            Ok(nix::unistd::unlinkat(dir.fd(), name.as_os_str(), how)?)
+        })
+        .await
     }
 
     /// Runs `f` on the shared state in a blocking section.

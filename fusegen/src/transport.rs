@@ -114,10 +114,8 @@ impl TransportStats {
 
     /// Counts one message read from `/dev/fuse`, by its opcode.
     pub(crate) fn count_dev(&self, bytes: &[u8]) {
-        let op = bytes
-            .get(4..8)
-            .and_then(|b| b.try_into().ok())
-            .map(u32::from_ne_bytes);
+        // The parser owns the header layout; a header it cannot read counts as ordinary.
+        let op = crate::request::parse_header(bytes).ok().map(|h| h.opcode);
         let counter = match op {
             Some(opcode::FUSE_FORGET | opcode::FUSE_BATCH_FORGET | opcode::FUSE_INTERRUPT) => {
                 &self.dev_forget_interrupt
