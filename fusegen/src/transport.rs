@@ -155,7 +155,9 @@ mod tests {
     #[test]
     fn dev_counter_sorts_by_opcode() {
         let stats = TransportStats::default();
+        // A header as the kernel sends it: its length field matches the message.
         let mut msg = [0u8; 40];
+        msg[0..4].copy_from_slice(&40u32.to_ne_bytes());
         msg[4..8].copy_from_slice(&opcode::FUSE_LOOKUP.to_ne_bytes());
         stats.count_dev(&msg);
         msg[4..8].copy_from_slice(&opcode::FUSE_FORGET.to_ne_bytes());
