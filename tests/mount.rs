@@ -1,5 +1,7 @@
 //! Tests against real FUSE mounts: the kernel is the client, driven through `std::fs`,
-//! `libc` and external tools. Each file is named after the area it covers.
+//! `libc` and external tools. Each file is named after the area it covers. The io_uring
+//! tests are a binary of their own (`uring.rs`): they switch the `fuse` module's
+//! `enable_uring`, which would change the transport of mounts made concurrently here.
 
 mod mount {
     pub mod common;
@@ -45,5 +47,3 @@ mod passthrough;
 mod readdir;
 #[path = "mount/stress.rs"]
 mod stress;
-#[path = "mount/uring.rs"]
-mod uring;

@@ -277,7 +277,8 @@ impl<FS: Operations> Session<FS> {
         });
         let mut tasks = JoinSet::new();
         for queue in self.start_transport(plan, &rt, &init_out, no_uring)? {
-            tasks.spawn(queue.run());
+            let runtime = tokio::runtime::Handle::current();
+            tasks.spawn_blocking(move || queue.serve(runtime));
         }
         for _ in 0..workers.min {
             tasks.spawn(worker(rt.clone()));

@@ -194,15 +194,3 @@ pub(crate) fn push_sqe(
 
 /// A ring with 128-byte SQEs, as FUSE's io_uring commands need.
 pub(crate) type Ring = io_uring::IoUring<io_uring::squeue::Entry128, io_uring::cqueue::Entry>;
-
-/// Registers an io_uring with the current tokio reactor, readable when completions are
-/// waiting; on failure the ring comes back (boxed) with the error.
-pub(crate) fn register_ring(
-    ring: Ring,
-) -> Result<tokio::io::unix::AsyncFd<Ring>, Box<(Ring, std::io::Error)>> {
-    // SAFETY: `IoUring` owns its ring descriptor, returns the same one from every
-    // `as_raw_fd`, and closes it only when dropped, which the `AsyncFd` does after
-    // deregistering.
-    unsafe { tokio::io::unix::AsyncFd::register_with_interest(ring, tokio::io::Interest::READABLE) }
-        .map_err(|e| Box::new(e.into_parts()))
-}

@@ -1,5 +1,12 @@
 //! The mount-test guard and helpers come from `fusegen::testing`, which users get too.
 
+use std::process::{Command, Stdio};
+use std::sync::atomic::Ordering;
+
+use fusegen::{MountOptions, Workers};
+
+use crate::mount::fixture::TestFs;
+
 pub use fusegen::testing::{
     CALL_TIMEOUT, TestMount, fuse_available, is_mounted, wait_unmounted, within,
 };
@@ -14,4 +21,36 @@ pub fn eventually(what: &str, cond: impl Fn() -> bool) {
         );
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
+}
+
+/// Mounts a `TestFs` with `options` (which must include `intr` and `direct_io`), blocks a
+/// `cat` in the read handler of `slow`, signals it, and checks that the handler was cancelled
+/// and the caller ended. Returns the mount, still serving, for further checks.
+pub fn interrupt_a_slow_read(options: MountOptions) -> TestMount {
+    let fs = TestFs::new(&[("slow", b"never read"), ("fine", b"ok")]);
+    let probe = fs.probe.clone();
+    let m = TestMount::start(fs, options, Workers::default()).expect("mount");
+    let mut reader = Command::new("cat")
+        .arg(m.join("slow"))
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    eventually("the read to reach its handler", || {
+        probe.in_flight.load(Ordering::SeqCst) == 1
+    });
+    let pid = nix::unistd::Pid::from_raw(reader.id() as i32);
+    // SIGTERM, not SIGINT: a background job of a non-interactive shell (as CI may run us)
+    // starts with SIGINT ignored, and `cat` would inherit that and never be interrupted.
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
+    // The gate is never opened: only the interrupt can end this read.
+    let status = within(CALL_TIMEOUT, "interrupted cat to exit", move || {
+        reader.wait()
+    })
+    .unwrap();
+    assert!(!status.success(), "cat was interrupted");
+    eventually("the handler to be cancelled", || {
+        probe.cancelled.load(Ordering::SeqCst) == 1
+    });
+    assert_eq!(probe.in_flight.load(Ordering::SeqCst), 0);
+    m
 }

@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use fusegen::{MountOptions, Workers};
 
-use crate::mount::common::{CALL_TIMEOUT, TestMount, eventually, fuse_available, within};
+use crate::mount::common::{
+    CALL_TIMEOUT, TestMount, eventually, fuse_available, interrupt_a_slow_read, within,
+};
 use crate::mount::fixture::TestFs;
 
 #[test]
@@ -47,38 +49,6 @@ fn with_intr_a_signal_cancels_a_slow_read_and_the_fs_keeps_serving() {
         .unwrap(),
         b"ok"
     );
-}
-
-/// Mounts a `TestFs` with `options` (which must include `intr` and `direct_io`), blocks a
-/// `cat` in the read handler of `slow`, signals it, and checks that the handler was cancelled
-/// and the caller ended. Returns the mount, still serving, for further checks.
-pub(crate) fn interrupt_a_slow_read(options: MountOptions) -> TestMount {
-    let fs = TestFs::new(&[("slow", b"never read"), ("fine", b"ok")]);
-    let probe = fs.probe.clone();
-    let m = TestMount::start(fs, options, Workers::default()).expect("mount");
-    let mut reader = Command::new("cat")
-        .arg(m.join("slow"))
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    eventually("the read to reach its handler", || {
-        probe.in_flight.load(Ordering::SeqCst) == 1
-    });
-    let pid = nix::unistd::Pid::from_raw(reader.id() as i32);
-    // SIGTERM, not SIGINT: a background job of a non-interactive shell (as CI may run us)
-    // starts with SIGINT ignored, and `cat` would inherit that and never be interrupted.
-    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
-    // The gate is never opened: only the interrupt can end this read.
-    let status = within(CALL_TIMEOUT, "interrupted cat to exit", move || {
-        reader.wait()
-    })
-    .unwrap();
-    assert!(!status.success(), "cat was interrupted");
-    eventually("the handler to be cancelled", || {
-        probe.cancelled.load(Ordering::SeqCst) == 1
-    });
-    assert_eq!(probe.in_flight.load(Ordering::SeqCst), 0);
-    m
 }
 
 #[test]

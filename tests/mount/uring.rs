@@ -218,7 +218,8 @@ fn with_intr_an_interrupt_on_dev_fuse_cancels_a_handler_running_on_the_ring() {
     let Some(_param) = UringParam::set(test, true) else {
         return;
     };
-    let m = crate::faults::interrupt_a_slow_read(options(Transport::IoUring, "intr,direct_io"));
+    let m =
+        crate::mount::common::interrupt_a_slow_read(options(Transport::IoUring, "intr,direct_io"));
     let served = m.handle().requests_served();
     assert!(
         served.dev_forget_interrupt >= 1,
