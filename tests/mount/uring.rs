@@ -395,3 +395,43 @@ fn a_panicking_handler_on_the_ring_answers_eio() {
     assert_eq!(m.run(move |_| std::fs::read(f).unwrap()), b"ok");
     assert_eq!(m.handle().requests_served().dev, 0);
 }
+
+#[test]
+fn dropping_the_runtime_while_main_serves_the_ring_does_not_hang() {
+    let test = "dropping_the_runtime_while_main_serves_the_ring_does_not_hang";
+    let Some(_param) = UringParam::set(test, true) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let session = fusegen::mount(
+        test_fs(&files(1)),
+        dir.path(),
+        options(Transport::IoUring, ""),
+    )
+    .expect("mount");
+    let handle = session.handle();
+    let _detach = DetachOnDrop(dir.path().to_path_buf());
+    // Leaked, so nothing unmounts or closes the connection when `main` is dropped: only the
+    // queues' own shutdown can end their threads.
+    let session = Box::leak(Box::new(session));
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.spawn(session.main(Workers::default()));
+    eventually("the ring to be in use", || {
+        matches!(handle.transport(), Some(ActiveTransport::IoUring { .. }))
+    });
+    // The runtime's drop cancels `main` and waits for the queue threads, which must notice.
+    within(CALL_TIMEOUT, "the runtime to shut down", move || drop(rt));
+}
+
+/// Detaches whatever is mounted on the path, also when the test fails.
+struct DetachOnDrop(std::path::PathBuf);
+
+impl Drop for DetachOnDrop {
+    fn drop(&mut self) {
+        let _ = nix::mount::umount2(&self.0, nix::mount::MntFlags::MNT_DETACH);
+    }
+}
