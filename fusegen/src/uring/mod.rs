@@ -7,8 +7,8 @@
 //!    unusable (sysctl, seccomp) is known before the kernel is promised anything.
 //! 2. At INIT, [`Plan::grant`] adds `FUSE_OVER_IO_URING` to the reply when the kernel offers it.
 //!    From then on the kernel holds requests back until every queue has a registered entry.
-//! 3. After INIT, [`start`] registers the entries; each queue then runs as a tokio task
-//!    (`queue.rs`). FORGET, INTERRUPT and notifications keep using `/dev/fuse`, so the device
+//! 3. After INIT, [`start`] registers the entries; each queue then runs on a thread of its
+//!    own, pinned to its CPU (`queue.rs`). FORGET, INTERRUPT and notifications keep using `/dev/fuse`, so the device
 //!    workers keep running beside the queues.
 
 mod entry;
