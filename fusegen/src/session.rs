@@ -266,6 +266,7 @@ impl<FS: Operations> Session<FS> {
             read_lock: Mutex::new(()),
             alive: AtomicUsize::new(workers.min),
             idle: AtomicUsize::new(0),
+            handoff_left: Default::default(),
             workers,
             stop,
             control,

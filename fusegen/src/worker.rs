@@ -6,10 +6,17 @@
 //! request while at least two others are waiting exits if more than `min` are alive. So a slow
 //! handler never stops the filesystem from serving others, and a steady stream of requests
 //! does not start and stop a worker per request.
+//!
+//! A worker whose handler finishes in its first poll (most do: replies from memory or from a
+//! quick system call) keeps the reading turn and reads the next request itself, so a stream
+//! of quick requests costs no hand-off between workers. The turn moves on as soon as a
+//! handler has to wait, and also for a while after a handler blocked its thread for long.
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::Poll;
+use std::time::{Duration, Instant};
 
 use futures_util::FutureExt;
 use tokio::sync::{Mutex, mpsc, watch};
@@ -28,6 +35,14 @@ use crate::reply::{self, Reply, ReplyPolicy};
 use crate::request::{self, Operation, opcode_name};
 use crate::session::Workers;
 use crate::transport::TransportStats;
+
+/// A first poll of a handler longer than this means handlers block their thread: workers
+/// then stop keeping the reading turn while one runs. A 4 KiB read or a `stat` from the page
+/// cache takes a few microseconds; a read from a disk or a network far more.
+const KEEP_TURN_BELOW: Duration = Duration::from_micros(200);
+/// How many requests, after a slow first poll, hand the reading turn over before their handler
+/// runs (so one slow request does not make every following one pay a hand-off forever).
+const HANDOFF_REQUESTS: u32 = 256;
 
 /// Why `main` stopped.
 #[derive(Debug)]
@@ -70,6 +85,9 @@ pub(crate) struct Runtime<FS> {
     pub(crate) in_flight: Arc<InFlight>,
     /// Which transport serves the session, and how many requests each one carried.
     pub(crate) stats: Arc<TransportStats>,
+    /// Requests left that hand the reading turn over before their handler runs, after a
+    /// handler blocked its thread (see `worker`).
+    pub(crate) handoff_left: std::sync::atomic::AtomicU32,
     /// `max_tasks` for handlers run from io_uring entries (the device workers count themselves).
     pub(crate) ring_permits: Arc<tokio::sync::Semaphore>,
 }
@@ -104,6 +122,8 @@ fn malformed_reply(bytes: &[u8]) -> Option<(u64, Reply)> {
 pub(crate) async fn worker<FS: Operations>(rt: Arc<Runtime<FS>>) {
     let mut buf = rt.buffers.take(rt.negotiated.buffer_size());
     let mut stop = rt.stop.clone();
+    // The reading turn, kept from one request to the next while handlers finish at once.
+    let mut turn = None;
     loop {
         if *stop.borrow() {
             break;
@@ -113,7 +133,9 @@ pub(crate) async fn worker<FS: Operations>(rt: Arc<Runtime<FS>>) {
             biased;
             _ = stop.changed() => None,
             r = async {
-                let _turn = rt.read_lock.lock().await;
+                if turn.is_none() {
+                    turn = Some(rt.read_lock.lock().await);
+                }
                 rt.dev.read(buf.as_mut_bytes()).await
             } => Some(r),
         };
@@ -130,13 +152,43 @@ pub(crate) async fn worker<FS: Operations>(rt: Arc<Runtime<FS>>) {
                 break;
             }
         };
-        grow(&rt);
-        handle(&rt, &buf.as_mut_bytes()[..n]).await;
+        {
+            // Keeping the turn while the handler runs means no other worker reads meanwhile;
+            // worth it only while handlers finish quickly (see `KEEP_TURN_BELOW`).
+            if rt.handoff_left.load(Ordering::Relaxed) > 0 {
+                rt.handoff_left
+                    .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
+                    .ok();
+                turn = None;
+                grow(&rt);
+            }
+            let mut handling = std::pin::pin!(handle(&rt, &buf.as_mut_bytes()[..n]));
+            let started = Instant::now();
+            // Most handlers finish in their first poll: then this worker keeps the turn and
+            // reads the next request itself, with no hand-off to another worker (a
+            // cross-thread wake-up per request). A handler that waits gives the turn away, so
+            // other workers keep reading meanwhile.
+            let first = std::future::poll_fn(|cx| Poll::Ready(handling.as_mut().poll(cx))).await;
+            if started.elapsed() > KEEP_TURN_BELOW {
+                // A handler that blocks its thread (a slow system call without `.await`):
+                // hand the turn over before the next requests, so they run in parallel.
+                rt.handoff_left.store(HANDOFF_REQUESTS, Ordering::Relaxed);
+            }
+            if first.is_pending() {
+                if turn.take().is_some() {
+                    grow(&rt);
+                }
+                handling.await;
+            } else if turn.is_some() {
+                continue;
+            }
+        }
         if shrink(&rt) {
             rt.buffers.give_back(buf);
             return;
         }
     }
+    drop(turn);
     rt.buffers.give_back(buf);
     rt.alive.fetch_sub(1, Ordering::SeqCst);
 }

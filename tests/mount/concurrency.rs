@@ -115,3 +115,41 @@ fn workers_grow_to_max_and_no_further() {
     assert_eq!(probe.peak.load(Ordering::SeqCst), 3);
     assert_eq!(probe.reads.load(Ordering::SeqCst), 8);
 }
+
+#[test]
+fn handlers_that_block_their_thread_still_run_in_parallel() {
+    let Some(()) = fuse_available("handlers_that_block_their_thread_still_run_in_parallel") else {
+        return;
+    };
+    let names: Vec<String> = (0..6).map(|i| format!("blocking{i}")).collect();
+    let files: Vec<(&str, &[u8])> = names.iter().map(|n| (n.as_str(), &b"data"[..])).collect();
+    let fs = TestFs::new(&files);
+    let probe = fs.probe.clone();
+    let m = TestMount::start(
+        fs,
+        MountOptions::parse(["direct_io"]).unwrap(),
+        Workers::default(),
+    )
+    .unwrap();
+    // The first such read shows the worker pool that handlers block; from then on a worker
+    // hands the reading turn over before running one, so the others overlap.
+    let first = m.join("blocking0");
+    assert_eq!(m.run(move |_| std::fs::read(first).unwrap()), b"data");
+    assert_eq!(probe.peak.load(Ordering::SeqCst), 1);
+    let readers: Vec<_> = names[1..]
+        .iter()
+        .map(|n| {
+            let path = m.join(n);
+            std::thread::spawn(move || {
+                within(CALL_TIMEOUT, "blocking read", move || std::fs::read(path)).unwrap()
+            })
+        })
+        .collect();
+    for r in readers {
+        assert_eq!(r.join().unwrap(), b"data");
+    }
+    assert!(
+        probe.peak.load(Ordering::SeqCst) >= 2,
+        "blocking handlers ran one at a time"
+    );
+}

@@ -1,7 +1,9 @@
 //! `TestFs`: a small read-only filesystem for lifecycle and concurrency tests.
 //!
 //! The root holds regular files with fixed contents. Reads of files whose name starts with
-//! `slow` wait at a gate the test controls, and every read updates an in-flight counter and
+//! `slow` wait at a gate the test controls, reads of files whose name starts with `blocking`
+//! block their thread for 100 ms without awaiting (as a handler making a slow system call
+//! does), and every read updates an in-flight counter and
 //! its peak, so tests can observe real concurrency without timing assertions.
 
 use std::collections::BTreeMap;
@@ -140,6 +142,9 @@ impl Operations for TestFs {
         };
         self.probe.peak.fetch_max(now, Ordering::SeqCst);
         self.probe.reads.fetch_add(1, Ordering::SeqCst);
+        if name.starts_with("blocking") {
+            std::thread::sleep(Duration::from_millis(100));
+        }
         if name.starts_with("slow") {
             // Holding the permit forever is fine: each slow read consumes one.
             if let Ok(permit) = self.gate.acquire().await {
