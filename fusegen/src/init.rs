@@ -97,6 +97,12 @@ pub(crate) fn wanted_flags(options: &MountOptions, handlers: Handlers) -> u64 {
     add(options.atomic_o_trunc, FUSE_ATOMIC_O_TRUNC);
     add(options.acl, FUSE_POSIX_ACL);
     add(options.writeback_cache, FUSE_WRITEBACK_CACHE);
+    // The runtime clears setuid/setgid when the kernel flags a request (see `killpriv`), so
+    // the kernel may stop probing `security.capability` before writes.
+    add(
+        crate::killpriv::enabled(options, handlers),
+        FUSE_HANDLE_KILLPRIV_V2,
+    );
     // Registering backing files needs CAP_SYS_ADMIN; asking without it only makes every
     // passthrough open fail, so don't.
     add(
@@ -221,6 +227,30 @@ mod tests {
             !n.has(FUSE_POSIX_LOCKS),
             "getlk alone does not enable POSIX locks"
         );
+    }
+
+    #[test]
+    fn killpriv_v2_needs_attribute_handlers_and_the_option() {
+        let all = offer(45, u64::MAX);
+        let attrs = Handlers::GETATTR | Handlers::SETATTR;
+        let (n, out) = negotiate(&all, &MountOptions::default(), attrs).unwrap();
+        assert!(n.has(FUSE_HANDLE_KILLPRIV_V2));
+        assert_ne!(
+            out.flags as u64 & FUSE_HANDLE_KILLPRIV_V2,
+            0,
+            "a low-half flag"
+        );
+        let (n, _) = negotiate(&all, &MountOptions::default(), Handlers::GETATTR).unwrap();
+        assert!(
+            !n.has(FUSE_HANDLE_KILLPRIV_V2),
+            "no setattr: nothing to clear with"
+        );
+        let off = MountOptions::parse(["no_handle_killpriv"]).unwrap();
+        let (n, _) = negotiate(&all, &off, attrs).unwrap();
+        assert!(!n.has(FUSE_HANDLE_KILLPRIV_V2));
+        // Never the first version, whose semantics (kill on every write) differ.
+        let (n, _) = negotiate(&all, &MountOptions::default(), attrs).unwrap();
+        assert!(!n.has(FUSE_HANDLE_KILLPRIV));
     }
 
     #[test]
