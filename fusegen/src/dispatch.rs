@@ -35,6 +35,7 @@ pub(crate) struct Context<'a, FS> {
     pub noforget: bool,
     /// Clear setuid/setgid on the requests the kernel flags (see `killpriv`).
     pub killpriv: bool,
+    pub notifier: &'a crate::Notifier,
     /// Present when the kernel granted passthrough.
     pub backings: Option<&'a Backings>,
 }
@@ -151,9 +152,11 @@ pub(crate) async fn dispatch<FS: Operations>(
             if let Ok(info) = &r
                 && cx.killpriv
                 && arg.open_flags & FUSE_OPEN_KILL_SUIDGID != 0
-                && let Err(e) = killpriv::kill_after_open(fs, ino, info.fh, flags, &ctx).await
             {
-                r = Err(e);
+                match killpriv::kill_after_open(fs, ino, info.fh, flags, &ctx).await {
+                    Ok(changed) => killpriv::forget_cached_mode(cx.notifier, ino, changed),
+                    Err(e) => r = Err(e),
+                }
             }
             open_reply(cx, ino, r, no_open)
         }
@@ -186,7 +189,8 @@ pub(crate) async fn dispatch<FS: Operations>(
                 Ok(None)
             };
             match killed {
-                Ok(_) => {
+                Ok(changed) => {
+                    killpriv::forget_cached_mode(cx.notifier, ino, changed);
                     let n = fs.write(ino, fh, arg.offset, data, &ctx).await;
                     n.map(|n| reply::write(n.min(arg.size)))
                 }

@@ -113,6 +113,20 @@ pub(crate) async fn remove_capability<FS: Operations>(
     }
 }
 
+/// After a clear that changed the mode outside a SETATTR reply (WRITE, OPEN): the kernel
+/// still caches the old mode, setuid included, until the attribute timeout, and would honour
+/// it on `exec`. An attributes-only invalidation takes no lock the request in flight holds
+/// (unlike a data invalidation), so it is safe from inside the request.
+pub(crate) fn forget_cached_mode(notifier: &crate::Notifier, ino: Inode, changed: Option<u32>) {
+    if changed.is_none() {
+        return;
+    }
+    if let Err(e) = notifier.invalidate_inode(ino, true) {
+        // ENOENT: the kernel holds no attributes for it, nothing stale.
+        tracing::debug!(ino = ino.0, error = %e, "invalidating attributes after a clear failed");
+    }
+}
+
 fn ignorable(e: Errno) -> bool {
     e == Errno::ENODATA || e == Errno::ENOSYS || e == Errno::EOPNOTSUPP
 }

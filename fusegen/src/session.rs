@@ -259,6 +259,7 @@ impl<FS: Operations> Session<FS> {
             backings,
             noforget: self.options.noforget,
             killpriv: crate::killpriv::enabled(&self.options, FS::HANDLERS),
+            notifier: self.notifier(),
             allow_root_owner: self
                 .options
                 .allow_root
