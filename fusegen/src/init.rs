@@ -131,6 +131,12 @@ pub(crate) fn negotiate(
         init.minor.min(OUR_MINOR)
     };
     let mut flags = wanted_flags(options, handlers) & init.flags;
+    if flags & FUSE_PASSTHROUGH != 0 {
+        // Writes through a backing file never reach the filesystem as WRITE, so nothing
+        // would clear setuid on them: the kernel must keep doing it (its SETATTR reaches
+        // the handlers). Tested in tests/mount/killpriv.rs.
+        flags &= !FUSE_HANDLE_KILLPRIV_V2;
+    }
     if minor < 36 {
         // flags2 exists only from 7.36; below it the high half must stay clear.
         flags &= u64::from(u32::MAX) & !FUSE_INIT_EXT;
@@ -248,6 +254,12 @@ mod tests {
         let off = MountOptions::parse(["no_handle_killpriv"]).unwrap();
         let (n, _) = negotiate(&all, &off, attrs).unwrap();
         assert!(!n.has(FUSE_HANDLE_KILLPRIV_V2));
+        // Not with kernel passthrough, whose writes bypass the runtime.
+        let pt = MountOptions::parse(["passthrough"]).unwrap();
+        if nix::unistd::geteuid().is_root() {
+            let (n, _) = negotiate(&all, &pt, attrs).unwrap();
+            assert!(n.has(FUSE_PASSTHROUGH) && !n.has(FUSE_HANDLE_KILLPRIV_V2));
+        }
         // Never the first version, whose semantics (kill on every write) differ.
         let (n, _) = negotiate(&all, &MountOptions::default(), attrs).unwrap();
         assert!(!n.has(FUSE_HANDLE_KILLPRIV));
