@@ -331,11 +331,19 @@ fn runtime_clears_setuid_on_write_and_truncate_by_others() {
     );
 }
 
-/// Mode bits of `path` as seen through the mount.
+/// Mode bits of `path` as the kernel reports them to `statx(STATX_MODE)`: unlike a full
+/// `stat`, which refetches attributes a write made stale (size, times), this is answered
+/// from the kernel's cache until the attribute timeout, so it shows a stale setuid bit.
 fn perm(path: &Path) -> u32 {
-    let path = path.to_owned();
-    within(CALL_TIMEOUT, "stat", move || {
-        fs::metadata(path).unwrap().mode() & 0o7777
+    let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+    within(CALL_TIMEOUT, "statx", move || {
+        // SAFETY: `statx` is plain data for which all-zero bytes are a valid value.
+        let mut stx: libc::statx = unsafe { std::mem::zeroed() };
+        // SAFETY: a NUL-terminated path and a properly sized, writable `statx` buffer, both
+        // alive for the call.
+        let r = unsafe { libc::statx(libc::AT_FDCWD, c.as_ptr(), 0, libc::STATX_MODE, &mut stx) };
+        assert_eq!(r, 0, "statx: {}", std::io::Error::last_os_error());
+        u32::from(stx.stx_mode) & 0o7777
     })
 }
 
@@ -349,10 +357,10 @@ fn setuid_file(path: &Path) {
     });
 }
 
-/// Write and truncate by `nobody` clear setuid/setgid, root's keep them; `check` sees the
-/// bits where the filesystem keeps them.
+/// Write and truncate by `nobody` clear setuid/setgid, root's keep them, chown clears them for
+/// anyone; `check` sees the bits where the filesystem keeps them.
 fn posix_kill_semantics(mnt: &dyn Fn(&str) -> PathBuf, check: &dyn Fn(&str) -> u32) {
-    for name in ["w", "t", "root"] {
+    for name in ["w", "t", "root", "chown"] {
         setuid_file(&mnt(name));
         assert_eq!(check(name), 0o6777);
     }
@@ -363,9 +371,16 @@ fn posix_kill_semantics(mnt: &dyn Fn(&str) -> PathBuf, check: &dyn Fn(&str) -> u
     sh_as(0, APPEND, &mnt("root"));
     sh_as(0, TRUNCATE, &mnt("root"));
     assert_eq!(check("root"), 0o6777, "root keeps the bits");
-    // Nothing stale in the kernel either.
+    let chowned = mnt("chown");
+    within(CALL_TIMEOUT, "chown", move || {
+        std::os::unix::fs::chown(chowned, Some(4321), None).unwrap()
+    });
+    assert_eq!(check("chown"), 0o777, "chown, even by root");
+    // Nothing stale in the kernel either (it would honour a cached setuid bit on exec).
     assert_eq!(perm(&mnt("w")), 0o777);
+    assert_eq!(perm(&mnt("t")), 0o777);
     assert_eq!(perm(&mnt("root")), 0o6777);
+    assert_eq!(perm(&mnt("chown")), 0o777);
 }
 
 #[test]
@@ -377,6 +392,33 @@ fn memfs_clears_setuid_on_write_by_others() {
         return;
     };
     posix_kill_semantics(&|n| m.join(n), &|n| perm(&m.join(n)));
+}
+
+/// With `-o atomic_o_trunc` an `open(O_TRUNC)` truncates inside OPEN, which the kernel
+/// flags; without it the truncate is a SETATTR (covered above).
+#[test]
+fn memfs_open_with_o_trunc_clears_setuid() {
+    let args = ["-o", "allow_other,atomic_o_trunc"];
+    let Some(m) = Memfs::start("memfs_open_with_o_trunc_clears_setuid", &args) else {
+        return;
+    };
+    setuid_file(&m.join("o"));
+    sh_as(NOBODY, ": > \"$0\"", &m.join("o"));
+    assert_eq!(perm(&m.join("o")), 0o777);
+    assert_eq!(fs::metadata(m.join("o")).unwrap().len(), 0);
+}
+
+/// Kernel passthrough: writes go to the backing file without a WRITE request, so the runtime
+/// cannot clear anything and must leave it to the kernel (no `FUSE_HANDLE_KILLPRIV_V2`).
+#[test]
+fn passthrough_kernel_mode_clears_setuid_on_write_by_others() {
+    let test = "passthrough_kernel_mode_clears_setuid_on_write_by_others";
+    let Some(m) = Mirror::start(test, &["-o", "allow_other"]) else {
+        return;
+    };
+    posix_kill_semantics(&|n| m.m(n), &|n| {
+        fs::metadata(m.s(n)).unwrap().mode() & 0o7777
+    });
 }
 
 #[test]
