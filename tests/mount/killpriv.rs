@@ -408,6 +408,19 @@ fn memfs_open_with_o_trunc_clears_setuid() {
     assert_eq!(fs::metadata(m.join("o")).unwrap().len(), 0);
 }
 
+/// With `direct_io` the kernel never clears the bits itself, even without the capability: it
+/// only flags the WRITE, so the runtime is the only one acting on it.
+#[test]
+fn memfs_direct_io_write_clears_setuid() {
+    let args = ["-o", "allow_other,direct_io"];
+    let Some(m) = Memfs::start("memfs_direct_io_write_clears_setuid", &args) else {
+        return;
+    };
+    setuid_file(&m.join("d"));
+    sh_as(NOBODY, APPEND, &m.join("d"));
+    assert_eq!(perm(&m.join("d")), 0o777);
+}
+
 /// Kernel passthrough: writes go to the backing file without a WRITE request, so the runtime
 /// cannot clear anything and must leave it to the kernel (no `FUSE_HANDLE_KILLPRIV_V2`).
 #[test]
