@@ -25,7 +25,11 @@
 //!
 //! Each step is its own handler call, so the sequence is not atomic against a concurrent
 //! `chmod` from another client of the same backing store; for one kernel the inode lock it
-//! holds around write, truncate and chown serializes them.
+//! holds around buffered writes, truncate, chown and chmod serializes them.
+//!
+//! `security.capability` stays mostly the kernel's: it still probes inodes it has not marked
+//! `S_NOSEC` and removes the attribute itself when found. The `removexattr` here covers the
+//! requests where it does not look (direct-I/O writes).
 
 use std::ffi::OsStr;
 
