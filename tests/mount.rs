@@ -29,6 +29,8 @@ mod guide;
 mod inodes;
 #[path = "mount/jsonfs.rs"]
 mod jsonfs;
+#[path = "mount/killpriv.rs"]
+mod killpriv;
 #[path = "mount/lifecycle.rs"]
 mod lifecycle;
 #[path = "mount/macros.rs"]

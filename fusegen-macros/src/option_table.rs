@@ -229,6 +229,14 @@ pub const OPTIONS: &[OptionDef] = &[
         "Kernel passthrough (Linux 6.9+, root): opens that return a `BackingFile` are read and written by the kernel; excludes `writeback_cache`."
     ),
     opt!(
+        "handle_killpriv",
+        Flag,
+        Mount("handle_killpriv"),
+        "handle_killpriv",
+        "true",
+        "The runtime clears setuid/setgid and `security.capability` on write, truncate and chown (with `getattr` and `setattr` handlers), so the kernel stops asking for `security.capability` before every write (`FUSE_HANDLE_KILLPRIV_V2`); `= false` leaves the clearing to the kernel. See docs/mount.md."
+    ),
+    opt!(
         "max_stack_depth",
         Int { min: 1, max: 2 },
         Mount("max_stack_depth"),
@@ -461,4 +469,7 @@ pub const HINTS: &[(&str, &str)] = &[
     ("direct_mount", "`mount_method = \"direct\"`"),
     ("fusermount", "`mount_method = \"fusermount\"`"),
     ("keep_cache", "`kernel_cache`"),
+    ("killpriv", "`handle_killpriv`"),
+    ("handle_killpriv_v2", "`handle_killpriv`"),
+    ("no_handle_killpriv", "`handle_killpriv = false`"),
 ];

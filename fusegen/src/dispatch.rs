@@ -3,7 +3,8 @@
 //!
 //! Also where kernel expectations that no handler should have to know are kept: ENOSYS from
 //! `open` on kernels without no-open support, xattr size probes, flock vs POSIX locks, the
-//! `noforget` option, requests that get no reply.
+//! `noforget` option, clearing setuid/setgid when the kernel asks (`killpriv`), requests that
+//! get no reply.
 
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt;
@@ -16,6 +17,7 @@ use crate::abi::{self, *};
 use crate::dir::ReaddirReply;
 use crate::errno::{Errno, Result};
 use crate::init::Negotiated;
+use crate::killpriv;
 use crate::operations::Operations;
 use crate::passthrough::Backings;
 use crate::reply::{self, Reply, ReplyPolicy};
@@ -31,6 +33,9 @@ pub(crate) struct Context<'a, FS> {
     pub negotiated: &'a Negotiated,
     pub policy: &'a ReplyPolicy,
     pub noforget: bool,
+    /// Clear setuid/setgid on the requests the kernel flags (see `killpriv`).
+    pub killpriv: bool,
+    pub notifier: &'a crate::Notifier,
     /// Present when the kernel granted passthrough.
     pub backings: Option<&'a Backings>,
 }
@@ -90,10 +95,19 @@ pub(crate) async fn dispatch<FS: Operations>(
                 .and_then(|a| attr_reply(&a, policy))
         }
         O::Setattr { arg } => {
-            let (set, fh) = setattr_from_kernel(arg);
-            fs.setattr(ino, &set, fh, &ctx)
-                .await
-                .and_then(|a| attr_reply(&a, policy))
+            let (mut set, fh) = setattr_from_kernel(arg);
+            let kill = cx.killpriv && set.kill_suidgid;
+            async {
+                if kill {
+                    killpriv::fold_into_setattr(fs, ino, &mut set, &ctx).await?;
+                }
+                let a = fs.setattr(ino, &set, fh, &ctx).await?;
+                if kill {
+                    killpriv::remove_capability(fs, ino, &ctx).await?;
+                }
+                attr_reply(&a, policy)
+            }
+            .await
         }
         O::Readlink => fs.readlink(ino, &ctx).await.map(Reply::Data),
         O::Symlink { name, target } => fs
@@ -133,7 +147,18 @@ pub(crate) async fn dispatch<FS: Operations>(
             // Mount-wide open flags (direct_io, kernel_cache) only apply to opens the kernel
             // sends, so with such flags an unwritten `open` must not switch opens off.
             let no_open = cx.negotiated.has(FUSE_NO_OPEN_SUPPORT) && policy.open_flags.is_empty();
-            open_reply(cx, ino, fs.open(ino, arg.flags as i32, &ctx).await, no_open)
+            let flags = arg.flags as i32;
+            let mut r = fs.open(ino, flags, &ctx).await;
+            if let Ok(info) = &r
+                && cx.killpriv
+                && arg.open_flags & FUSE_OPEN_KILL_SUIDGID != 0
+            {
+                match killpriv::kill_after_open(fs, ino, info.fh, flags, &ctx).await {
+                    Ok(changed) => killpriv::forget_cached_mode(cx.notifier, ino, changed),
+                    Err(e) => r = Err(e),
+                }
+            }
+            open_reply(cx, ino, r, no_open)
         }
         O::Opendir { arg } => {
             let no_open = cx.negotiated.has(FUSE_NO_OPENDIR_SUPPORT);
@@ -157,8 +182,20 @@ pub(crate) async fn dispatch<FS: Operations>(
         }
         O::Write { arg, data } => {
             let fh = FileHandle(arg.fh);
-            let n = fs.write(ino, fh, arg.offset, data, &ctx).await;
-            n.map(|n| reply::write(n.min(arg.size)))
+            // Cleared before the data lands, as the kernel's own `file_remove_privs` does.
+            let killed = if cx.killpriv && arg.write_flags & FUSE_WRITE_KILL_SUIDGID != 0 {
+                killpriv::kill(fs, ino, &ctx).await
+            } else {
+                Ok(None)
+            };
+            match killed {
+                Ok(changed) => {
+                    killpriv::forget_cached_mode(cx.notifier, ino, changed);
+                    let n = fs.write(ino, fh, arg.offset, data, &ctx).await;
+                    n.map(|n| reply::write(n.min(arg.size)))
+                }
+                Err(e) => Err(e),
+            }
         }
         O::Statfs => fs
             .statfs(ino, &ctx)
@@ -236,7 +273,20 @@ pub(crate) async fn dispatch<FS: Operations>(
         },
         O::Create { arg, name } => {
             ctx.umask = arg.umask;
-            let r = fs.create(ino, name, arg.mode, arg.flags as i32, &ctx).await;
+            let flags = arg.flags as i32;
+            let mut r = fs.create(ino, name, arg.mode, flags, &ctx).await;
+            // The kernel flags creates with O_TRUNC: the handler may have opened an existing
+            // file (one created behind the kernel's back).
+            if let Ok((info, attr)) = &mut r
+                && cx.killpriv
+                && arg.open_flags & FUSE_OPEN_KILL_SUIDGID != 0
+            {
+                match killpriv::kill_after_open(fs, attr.ino, info.fh, flags, &ctx).await {
+                    // The reply carries the attributes the kernel caches: the cleared mode.
+                    Ok(mode) => attr.mode = mode.unwrap_or(attr.mode),
+                    Err(e) => r = Err(e),
+                }
+            }
             r.and_then(|(info, attr)| {
                 valid_attributes(&attr)?;
                 Ok(reply::create(&attr, &opened(cx, attr.ino, &info), policy))

@@ -97,6 +97,12 @@ pub(crate) fn wanted_flags(options: &MountOptions, handlers: Handlers) -> u64 {
     add(options.atomic_o_trunc, FUSE_ATOMIC_O_TRUNC);
     add(options.acl, FUSE_POSIX_ACL);
     add(options.writeback_cache, FUSE_WRITEBACK_CACHE);
+    // The runtime clears setuid/setgid when the kernel flags a request (see `killpriv`), so
+    // the kernel may stop probing `security.capability` before writes.
+    add(
+        crate::killpriv::enabled(options, handlers),
+        FUSE_HANDLE_KILLPRIV_V2,
+    );
     // Registering backing files needs CAP_SYS_ADMIN; asking without it only makes every
     // passthrough open fail, so don't.
     add(
@@ -125,6 +131,12 @@ pub(crate) fn negotiate(
         init.minor.min(OUR_MINOR)
     };
     let mut flags = wanted_flags(options, handlers) & init.flags;
+    if flags & FUSE_PASSTHROUGH != 0 {
+        // Writes through a backing file never reach the filesystem as WRITE, so nothing
+        // would clear setuid on them: the kernel must keep doing it (its SETATTR reaches
+        // the handlers). Tested in tests/mount/killpriv.rs.
+        flags &= !FUSE_HANDLE_KILLPRIV_V2;
+    }
     if minor < 36 {
         // flags2 exists only from 7.36; below it the high half must stay clear.
         flags &= u64::from(u32::MAX) & !FUSE_INIT_EXT;
@@ -221,6 +233,36 @@ mod tests {
             !n.has(FUSE_POSIX_LOCKS),
             "getlk alone does not enable POSIX locks"
         );
+    }
+
+    #[test]
+    fn killpriv_v2_needs_attribute_handlers_and_the_option() {
+        let all = offer(45, u64::MAX);
+        let attrs = Handlers::GETATTR | Handlers::SETATTR;
+        let (n, out) = negotiate(&all, &MountOptions::default(), attrs).unwrap();
+        assert!(n.has(FUSE_HANDLE_KILLPRIV_V2));
+        assert_ne!(
+            out.flags as u64 & FUSE_HANDLE_KILLPRIV_V2,
+            0,
+            "a low-half flag"
+        );
+        let (n, _) = negotiate(&all, &MountOptions::default(), Handlers::GETATTR).unwrap();
+        assert!(
+            !n.has(FUSE_HANDLE_KILLPRIV_V2),
+            "no setattr: nothing to clear with"
+        );
+        let off = MountOptions::parse(["no_handle_killpriv"]).unwrap();
+        let (n, _) = negotiate(&all, &off, attrs).unwrap();
+        assert!(!n.has(FUSE_HANDLE_KILLPRIV_V2));
+        // Not with kernel passthrough, whose writes bypass the runtime.
+        let pt = MountOptions::parse(["passthrough"]).unwrap();
+        if nix::unistd::geteuid().is_root() {
+            let (n, _) = negotiate(&all, &pt, attrs).unwrap();
+            assert!(n.has(FUSE_PASSTHROUGH) && !n.has(FUSE_HANDLE_KILLPRIV_V2));
+        }
+        // Never the first version, whose semantics (kill on every write) differ.
+        let (n, _) = negotiate(&all, &MountOptions::default(), attrs).unwrap();
+        assert!(!n.has(FUSE_HANDLE_KILLPRIV));
     }
 
     #[test]

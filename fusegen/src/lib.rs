@@ -38,6 +38,7 @@ mod filesystem;
 mod inflight;
 mod init;
 pub mod inodes;
+mod killpriv;
 pub mod mount;
 mod notify;
 mod operations;

@@ -258,6 +258,8 @@ impl<FS: Operations> Session<FS> {
             policy: reply_policy(&self.options),
             backings,
             noforget: self.options.noforget,
+            killpriv: crate::killpriv::enabled(&self.options, FS::HANDLERS),
+            notifier: self.notifier(),
             allow_root_owner: self
                 .options
                 .allow_root

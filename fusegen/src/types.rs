@@ -335,7 +335,12 @@ pub struct SetAttr {
     pub mtime: Option<SystemTime>,
     /// New change time.
     pub ctime: Option<SystemTime>,
-    /// The kernel asks to clear setuid/setgid bits (`FATTR_KILL_SUIDGID`).
+    /// The kernel asks to clear setuid/setgid bits (`FATTR_KILL_SUIDGID`: truncate or chown
+    /// by a caller without `CAP_FSETID`). With the `handle_killpriv` option (the default) the
+    /// runtime has already put the cleared mode into [`mode`](Self::mode), so handlers need
+    /// not act on it; a `setattr` with this set and a mode that only clears
+    /// `S_ISUID`/`S_ISGID` is the kernel's order, not the caller's `chmod` (see
+    /// `docs/mount.md`, "Setuid and setgid on write").
     pub kill_suidgid: bool,
     /// Lock owner of the caller, when the kernel sends one.
     pub lock_owner: Option<u64>,

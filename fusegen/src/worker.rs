@@ -67,6 +67,10 @@ pub(crate) struct Runtime<FS> {
     /// Backing files of open files, when the kernel granted passthrough.
     pub(crate) backings: Option<Backings>,
     pub(crate) noforget: bool,
+    /// The runtime clears setuid/setgid when the kernel asks (`killpriv::enabled`).
+    pub(crate) killpriv: bool,
+    /// For dropping the kernel's cached mode after such a clear.
+    pub(crate) notifier: crate::Notifier,
     /// With `allow_root`, the only users besides root who may use the mount (its owner).
     pub(crate) allow_root_owner: Option<u32>,
     /// The `debug` option: log every request at info level.
@@ -298,6 +302,8 @@ pub(crate) async fn respond<FS: Operations>(
         negotiated: &rt.negotiated,
         policy: &rt.policy,
         noforget: rt.noforget,
+        killpriv: rt.killpriv,
+        notifier: &rt.notifier,
         backings: rt.backings.as_ref(),
     };
     let cancelled = rt.in_flight.begin(unique, opcode_name(opcode), h.nodeid);

@@ -26,14 +26,14 @@ fn memfs_binary() -> PathBuf {
 
 /// A running `memfs` process mounted on a fresh directory; Ctrl-C (SIGINT) on drop, then a
 /// lazy unmount and SIGKILL if it does not go by itself.
-struct Memfs {
+pub(crate) struct Memfs {
     child: Option<Child>,
     dir: Option<tempfile::TempDir>,
     path: PathBuf,
 }
 
 impl Memfs {
-    fn start(test: &str, args: &[&str]) -> Option<Memfs> {
+    pub(crate) fn start(test: &str, args: &[&str]) -> Option<Memfs> {
         fuse_available(test)?;
         let dir = tempfile::Builder::new()
             .prefix("memfs-")
@@ -65,7 +65,7 @@ impl Memfs {
         Some(m)
     }
 
-    fn join(&self, rel: &str) -> PathBuf {
+    pub(crate) fn join(&self, rel: &str) -> PathBuf {
         self.path.join(rel)
     }
 

@@ -23,7 +23,7 @@ use crate::mount::common::{CALL_TIMEOUT, fuse_available, is_mounted, wait_unmoun
 
 /// A running `passthrough SOURCE MOUNTPOINT`; Ctrl-C on drop, then a lazy unmount and
 /// SIGKILL if it does not go by itself. Both directories are fresh and short-pathed.
-struct Mirror {
+pub(crate) struct Mirror {
     child: Option<Child>,
     src: tempfile::TempDir,
     mnt: Option<tempfile::TempDir>,
@@ -32,7 +32,7 @@ struct Mirror {
 
 impl Mirror {
     /// Starts the example with `args` (before SOURCE and MOUNTPOINT); `None` without FUSE.
-    fn start(test: &str, args: &[&str]) -> Option<Mirror> {
+    pub(crate) fn start(test: &str, args: &[&str]) -> Option<Mirror> {
         fuse_available(test)?;
         let src = tempfile::Builder::new().prefix("pts-").tempdir().unwrap();
         let mnt = tempfile::Builder::new().prefix("ptm-").tempdir().unwrap();
@@ -72,16 +72,16 @@ impl Mirror {
     }
 
     /// `rel` under the mountpoint.
-    fn m(&self, rel: &str) -> PathBuf {
+    pub(crate) fn m(&self, rel: &str) -> PathBuf {
         self.mnt().join(rel)
     }
 
     /// `rel` under the source.
-    fn s(&self, rel: &str) -> PathBuf {
+    pub(crate) fn s(&self, rel: &str) -> PathBuf {
         self.src.path().join(rel)
     }
 
-    fn log_text(&self) -> String {
+    pub(crate) fn log_text(&self) -> String {
         fs::read_to_string(&self.log).unwrap_or_default()
     }
 
@@ -146,7 +146,7 @@ impl Drop for Mirror {
 }
 
 /// Plain mode: reads and writes through the handlers.
-const HANDLERS: &[&str] = &["--no-kernel-passthrough"];
+pub(crate) const HANDLERS: &[&str] = &["--no-kernel-passthrough"];
 
 fn on<T: Send + 'static>(what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
     within(CALL_TIMEOUT, what, f)

@@ -139,6 +139,13 @@ pub struct MountOptions {
     /// return a [`BackingFile`](crate::BackingFile) are read and written by the kernel directly.
     /// Not compatible with `writeback_cache`.
     pub passthrough: bool,
+    /// `handle_killpriv` / `no_handle_killpriv` (runtime): on by default. The runtime clears
+    /// setuid/setgid (and `security.capability`) on write, truncate and chown itself, so the
+    /// kernel can be granted `FUSE_HANDLE_KILLPRIV_V2` and stops asking for
+    /// `security.capability` before writes. Takes effect only for filesystems with `getattr`
+    /// and `setattr` handlers. Off: the kernel clears the bits with its own SETATTR, probing
+    /// the xattr (one GETXATTR when the filesystem has `getxattr`) on every write.
+    pub handle_killpriv: bool,
     /// `max_stack_depth=N` (runtime, 1 or 2): how many passthrough filesystems may be stacked
     /// on top of this one's backing files; 1 when unset.
     pub max_stack_depth: Option<u32>,
@@ -165,7 +172,8 @@ pub struct MountOptions {
 }
 
 impl Default for MountOptions {
-    /// pyfuse3's `default_options`: `default_permissions` on, everything else off or unset.
+    /// pyfuse3's `default_options`: `default_permissions` on, and fusegen's `handle_killpriv`;
+    /// everything else off or unset.
     fn default() -> Self {
         MountOptions {
             default_permissions: true,
@@ -200,6 +208,7 @@ impl Default for MountOptions {
             acl: false,
             atomic_o_trunc: false,
             passthrough: false,
+            handle_killpriv: true,
             max_stack_depth: None,
             max_write: None,
             max_readahead: None,
@@ -382,10 +391,12 @@ mod tests {
     #[test]
     fn default_is_pyfuse3_default_options() {
         let d = MountOptions::default();
-        // Only `default_permissions` is on; every other flag is off and every value unset.
+        // Only `default_permissions` (pyfuse3's) and `handle_killpriv` (fusegen's) are on;
+        // every other flag is off and every value unset.
         let text = format!("{d:?}");
         assert!(text.contains("default_permissions: true"), "{text}");
-        assert_eq!(text.matches("true").count(), 1, "{text}");
+        assert!(text.contains("handle_killpriv: true"), "{text}");
+        assert_eq!(text.matches("true").count(), 2, "{text}");
         assert!(!text.contains("Some("), "{text}");
         assert_eq!(d.method, MountMethod::Auto);
     }

@@ -101,6 +101,8 @@ static SPECS: &[Spec] = &[
     flag("acl", |o| o.acl = true),
     flag("atomic_o_trunc", |o| o.atomic_o_trunc = true),
     flag("passthrough", |o| o.passthrough = true),
+    flag("handle_killpriv", |o| o.handle_killpriv = true),
+    flag("no_handle_killpriv", |o| o.handle_killpriv = false),
     valued("max_stack_depth", "1|2", |o, v| {
         let depth = match v {
             "1" => 1,

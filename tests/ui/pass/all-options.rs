@@ -30,6 +30,7 @@ use fusegen::prelude::*;
     acl,
     atomic_o_trunc,
     passthrough = false,
+    handle_killpriv = false,
     max_write = 131072,
     max_read = 65536,
     max_readahead = 0,
@@ -109,6 +110,7 @@ fn main() {
     assert!(o.cache_symlinks);
     assert!(o.export_support);
     assert!(o.acl);
+    assert!(!o.handle_killpriv);
     assert!(o.atomic_o_trunc);
     assert_eq!(o.max_write, Some(131072));
     assert_eq!(o.max_read, Some(65536));
