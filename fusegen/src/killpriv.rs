@@ -57,8 +57,9 @@ pub(crate) fn stripped_mode(mode: u32) -> Option<u32> {
     (out != mode).then_some(out)
 }
 
-/// The `setattr` asking for `mode` alone (type bits included, as the kernel sends modes), marked as the kernel's kill so a handler that checks
-/// permissions itself can tell it from a caller's `chmod`.
+/// The `setattr` asking for `mode` alone (type bits included, as the kernel sends modes),
+/// marked as the kernel's kill so a handler that checks permissions itself can tell it from a
+/// caller's `chmod`.
 fn kill_request(mode: u32) -> SetAttr {
     SetAttr {
         mode: Some(mode),
