@@ -535,12 +535,13 @@ class Mounted:
 
     def start(self):
         s = self.system
-        phase = "data" if self.phase == "data" else "meta"
+        # Phases are named data0, data1, ..., meta0, ..., scale; options depend on the kind.
+        phase = "data" if self.phase.startswith("data") else "meta"
         self.ctx.notes.setdefault(s.key, {})[phase] = s.options(phase)
         if s.native:
-            self.dir = s.mount_native(self.phase, self.mnt, self.src)
+            self.dir = s.mount_native(phase, self.mnt, self.src)
             return
-        argv = s.command(self.phase, self.mnt, self.src)
+        argv = s.command(phase, self.mnt, self.src)
         log(f"  start: {shlex.join(argv)}")
         self.ctx.register_mount(self.mnt)
         with open(self.logfile, "w") as logf:
@@ -731,8 +732,8 @@ def seq_timeout(ctx):
     return 60 + ctx.mode["seq_mib"] / 5
 
 
-def data_phase(ctx, m, wanted):
-    reps = ctx.mode["reps"]
+def data_phase(ctx, m, wanted, reps=None):
+    reps = ctx.mode["reps"] if reps is None else reps
     rand = ctx.mode["rand_secs"]
     datafile = os.path.join(m.dir, "bench.dat")
 
@@ -786,12 +787,20 @@ def meta_phase(ctx, m, wanted, rep):
     metabench(ctx, m, "meta", rep, 60 + 4 * ctx.mode["meta_files"] / 100)
 
 
-def bench_system(ctx, system, wanted):
-    """The data workloads on one mount, then each metadata run on a fresh mount of its own
-    (so that no run inherits the inodes, descriptors or caches of the one before)."""
+def system_steps(ctx, system, wanted, split_data=True):
+    """The phases of one system, each on a mount of its own: the data workloads (one run of
+    each per phase with `split_data`, else all runs in one phase), then each metadata run (so
+    that no run inherits the inodes, descriptors or caches of the one before), then the
+    scaling run."""
     wanted = [w for w in wanted if w not in system.not_run]
-    steps = [("data", [k for k in DATA_WORKLOADS if k in wanted], data_phase)]
+    data = [k for k in DATA_WORKLOADS if k in wanted]
     meta = [k for k in META_WORKLOADS if k in wanted]
+    steps = []
+    if not split_data:
+        steps.append(("data", data, data_phase))
+    for rep in range(ctx.mode["reps"] if data and split_data else 0):
+        steps.append((f"data{rep}", data,
+                      lambda ctx, m, todo: data_phase(ctx, m, todo, reps=1)))
     for rep in range(ctx.mode["reps"] if meta else 0):
         steps.append((f"meta{rep}", meta,
                       lambda ctx, m, todo, rep=rep: meta_phase(ctx, m, todo, rep)))
@@ -802,29 +811,57 @@ def bench_system(ctx, system, wanted):
         steps.append(("scale", meta, lambda ctx, m, todo: metabench(
             ctx, m, "meta", "scale", 60 + 4 * ctx.mode["meta_files"] / 1000,
             files=ctx.mode["meta_files"] // 10, scaling=True)))
-    for phase, todo, body in steps:
-        if not todo:
-            continue
-        if ctx.time_left() < 0:
-            ctx.skipped.setdefault(system.key, "the run's time limit was reached")
+    return steps
+
+
+def run_step(ctx, system, step):
+    """One phase of one system on a fresh mount. False when the system should not go on."""
+    phase, todo, body = step
+    if not todo:
+        return True
+    if ctx.time_left() < 0:
+        ctx.skipped.setdefault(system.key, "the run's time limit was reached")
+        return False
+    started = time.monotonic()
+    m = Mounted(ctx, system, phase)
+    try:
+        m.start()
+        body(ctx, m, todo)
+        if not m.alive():
+            fail(ctx, system, todo[-1], f"daemon died: {m.log_tail()}")
+    except RuntimeError as e:
+        fail(ctx, system, todo[0], str(e))
+    finally:
+        m.stop()
+        m.release_backing()
+    run(["rm", "-rf", "--one-file-system", m.src], 600)
+    log(f"{system.label}: {phase} took {time.monotonic() - started:.1f} s")
+    # A failing metadata run fails the same way again.
+    return not (system.key in ctx.errors and phase.startswith("meta") and
+                any(k in ctx.errors[system.key] for k in META_WORKLOADS))
+
+
+def bench_system(ctx, system, wanted):
+    """Every phase of one system, one after another (used with `--perf`)."""
+    for step in system_steps(ctx, system, wanted, split_data=False):
+        if not run_step(ctx, system, step):
             return
-        started = time.monotonic()
-        m = Mounted(ctx, system, phase)
-        try:
-            m.start()
-            body(ctx, m, todo)
-            if not m.alive():
-                fail(ctx, system, todo[-1], f"daemon died: {m.log_tail()}")
-        except RuntimeError as e:
-            fail(ctx, system, todo[0], str(e))
-        finally:
-            m.stop()
-            m.release_backing()
-        run(["rm", "-rf", "--one-file-system", m.src], 600)
-        log(f"{system.label}: {phase} took {time.monotonic() - started:.1f} s")
-        if system.key in ctx.errors and phase.startswith("meta") and \
-                any(k in ctx.errors[system.key] for k in META_WORKLOADS):
-            break  # a failing metadata run fails the same way again
+
+
+def bench_interleaved(ctx, systems, wanted):
+    """Every system's phases, round by round: the first run of every system, then the second
+    of every system, and so on. The machine's speed drifts over a run of twenty minutes
+    (other guests of the host, the page cache, the disk); measuring the systems one after
+    another made their ratios move by a third between two runs, while a round holds every
+    system to the same conditions and each figure's median is taken across rounds."""
+    plans = {s.key: system_steps(ctx, s, wanted) for s in systems}
+    stopped = set()
+    for i in range(max((len(p) for p in plans.values()), default=0)):
+        for s in systems:
+            if s.key in stopped or i >= len(plans[s.key]):
+                continue
+            if not run_step(ctx, s, plans[s.key][i]):
+                stopped.add(s.key)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1081,6 +1118,7 @@ def main():
     try:
         log(f"work directory {ctx.work} ({ctx.backing_fs} on {ctx.backing_dev}); "
             f"mode {args.mode}: {ctx.mode}")
+        runnable = []
         for s in systems:
             if s.key in ctx.skipped:
                 log(f"{s.label}: skipped: {ctx.skipped[s.key]}")
@@ -1090,10 +1128,13 @@ def main():
                 ctx.skipped[s.key] = why
                 log(f"{s.label}: skipped: {why}")
                 continue
-            if args.perf and not s.native:
-                bench_system_perf(ctx, s, wanted, perf_procs)
-            else:
-                bench_system(ctx, s, wanted)
+            runnable.append(s)
+        if args.perf:
+            for s in runnable:
+                if not s.native:
+                    bench_system_perf(ctx, s, wanted, perf_procs)
+        else:
+            bench_interleaved(ctx, runnable, wanted)
     except Interrupted as e:
         log(f"interrupted ({e}); cleaning up")
         code = 130
