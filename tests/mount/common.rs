@@ -30,19 +30,9 @@ pub fn interrupt_a_slow_read(options: MountOptions) -> TestMount {
     let fs = TestFs::new(&[("slow", b"never read"), ("fine", b"ok")]);
     let probe = fs.probe.clone();
     let m = TestMount::start(fs, options, Workers::default()).expect("mount");
-    let mut reader = Command::new("cat")
-        .arg(m.join("slow"))
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    eventually("the read to reach its handler", || {
-        probe.in_flight.load(Ordering::SeqCst) == 1
-    });
-    let pid = nix::unistd::Pid::from_raw(reader.id() as i32);
-    // SIGTERM, not SIGINT: a background job of a non-interactive shell (as CI may run us)
-    // starts with SIGINT ignored, and `cat` would inherit that and never be interrupted.
-    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
+    let reader = signal_a_reader_in_its_handler(&m, &probe);
     // The gate is never opened: only the interrupt can end this read.
+    let mut reader = reader;
     let status = within(CALL_TIMEOUT, "interrupted cat to exit", move || {
         reader.wait()
     })
@@ -53,4 +43,24 @@ pub fn interrupt_a_slow_read(options: MountOptions) -> TestMount {
     });
     assert_eq!(probe.in_flight.load(Ordering::SeqCst), 0);
     m
+}
+
+/// Starts `cat` on the mount's `slow` file, waits until its read is in the handler, then
+/// signals `cat` (SIGTERM, not SIGINT: a background job of a non-interactive shell, as CI may
+/// run us, starts with SIGINT ignored, and `cat` would inherit that and never be interrupted).
+pub fn signal_a_reader_in_its_handler(
+    m: &TestMount,
+    probe: &crate::mount::fixture::Probe,
+) -> std::process::Child {
+    let reader = Command::new("cat")
+        .arg(m.join("slow"))
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    eventually("the read to reach its handler", || {
+        probe.in_flight.load(Ordering::SeqCst) == 1
+    });
+    let pid = nix::unistd::Pid::from_raw(reader.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
+    reader
 }

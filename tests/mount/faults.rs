@@ -1,13 +1,13 @@
 //! Faults in handlers and interrupted callers: the session answers and keeps serving.
 
-use std::process::{Command, Stdio};
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use fusegen::{MountOptions, Workers};
 
 use crate::mount::common::{
-    CALL_TIMEOUT, TestMount, eventually, fuse_available, interrupt_a_slow_read, within,
+    CALL_TIMEOUT, TestMount, eventually, fuse_available, interrupt_a_slow_read,
+    signal_a_reader_in_its_handler, within,
 };
 use crate::mount::fixture::TestFs;
 
@@ -60,18 +60,7 @@ fn without_intr_an_interrupted_read_still_finishes_its_handler() {
     let fs = TestFs::new(&[("slow", b"late")]);
     let (gate, probe) = (fs.gate.clone(), fs.probe.clone());
     let m = TestMount::new(fs);
-    let mut reader = Command::new("cat")
-        .arg(m.join("slow"))
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    eventually("the read to reach its handler", || {
-        probe.in_flight.load(Ordering::SeqCst) == 1
-    });
-    let pid = nix::unistd::Pid::from_raw(reader.id() as i32);
-    // SIGTERM, not SIGINT: a background job of a non-interactive shell (as CI may run us)
-    // starts with SIGINT ignored, and `cat` would inherit that and never be interrupted.
-    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
+    let mut reader = signal_a_reader_in_its_handler(&m, &probe);
     gate.add_permits(1);
     within(CALL_TIMEOUT, "cat to exit", move || reader.wait()).unwrap();
     eventually("the handler to finish", || {
