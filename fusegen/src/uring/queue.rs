@@ -59,8 +59,6 @@ pub(crate) struct Queue<FS> {
 struct State {
     /// Entries whose command the kernel holds or will get back (not ended by an error).
     live: usize,
-    /// Requests handed to tokio tasks and not back yet.
-    outstanding: usize,
     /// The session stopped: no new requests are taken, handlers get the grace period.
     stopping: bool,
     /// The task watching for the stop was dropped without seeing one: the tokio runtime is
@@ -179,7 +177,6 @@ impl<FS: Operations> Queue<FS> {
         ));
         let mut state = State {
             live: self.live,
-            outstanding: 0,
             stopping: *self.rt.stop.borrow(),
             abandoned,
         };
@@ -191,7 +188,7 @@ impl<FS: Operations> Queue<FS> {
                 tracing::debug!(qid = self.qid, "io_uring queue ended by the kernel");
                 break;
             }
-            if state.stopping && state.outstanding == 0 {
+            if state.stopping && self.waiting() == 0 {
                 break;
             }
             // Submits the replies gathered so far and sleeps until the next completion.
@@ -218,6 +215,11 @@ impl<FS: Operations> Queue<FS> {
         let _ = self.ring.submit();
         self.cancel_handlers(&runtime, state.abandoned.load(Ordering::SeqCst));
         // Dropping `self` closes the ring (cancelling the commands) and then unmaps entries.
+    }
+
+    /// Handlers handed to tokio tasks and not back yet.
+    fn waiting(&self) -> usize {
+        self.handlers.iter().filter(|h| h.is_some()).count()
     }
 
     /// Cancels the handlers still running (their grace period is over) and, unless the
@@ -251,7 +253,6 @@ impl<FS: Operations> Queue<FS> {
                         return true;
                     }
                     while let Ok(entry) = done.try_recv() {
-                        state.outstanding -= 1;
                         self.handlers[entry.index] = None;
                         self.push_commit(entry);
                     }
@@ -266,10 +267,10 @@ impl<FS: Operations> Queue<FS> {
                     continue;
                 }
                 GRACE => {
-                    if state.outstanding > 0 {
+                    if self.waiting() > 0 {
                         tracing::warn!(
                             qid = self.qid,
-                            handlers = state.outstanding,
+                            handlers = self.waiting(),
                             "io_uring handlers still running after the grace period"
                         );
                     }
@@ -287,7 +288,7 @@ impl<FS: Operations> Queue<FS> {
             };
             if res == 0 && !state.stopping {
                 self.rt.stats.count_uring();
-                self.run_request(entry, state, runtime, done_tx);
+                self.run_request(entry, runtime, done_tx);
                 continue;
             }
             // A request arriving while stopping stays unanswered, like one left unread on
@@ -319,7 +320,6 @@ impl<FS: Operations> Queue<FS> {
     fn run_request(
         &mut self,
         entry: Entry,
-        state: &mut State,
         runtime: &tokio::runtime::Handle,
         done_tx: &mpsc::Sender<Entry>,
     ) {
@@ -328,7 +328,6 @@ impl<FS: Operations> Queue<FS> {
         match fut.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
             Poll::Ready(entry) => self.push_commit(entry),
             Poll::Pending => {
-                state.outstanding += 1;
                 let (done_tx, wake) = (done_tx.clone(), self.wake.clone());
                 // The task's first poll registers its own waker.
                 let task = runtime.spawn(async move {
