@@ -35,7 +35,8 @@ pub(crate) struct Context<'a, FS> {
     pub noforget: bool,
     /// Clear setuid/setgid on the requests the kernel flags (see `killpriv`).
     pub killpriv: bool,
-    pub notifier: &'a crate::Notifier,
+    /// The session's notification channel (the kernel's cached mode is dropped after a clear).
+    pub notify: &'a std::sync::Arc<crate::notify::NotifyChannel>,
     /// Present when the kernel granted passthrough.
     pub backings: Option<&'a Backings>,
 }
@@ -150,11 +151,10 @@ pub(crate) async fn dispatch<FS: Operations>(
             let flags = arg.flags as i32;
             let mut r = fs.open(ino, flags, &ctx).await;
             if let Ok(info) = &r
-                && cx.killpriv
-                && arg.open_flags & FUSE_OPEN_KILL_SUIDGID != 0
+                && kill_on_open(cx, arg.open_flags)
             {
                 match killpriv::kill_after_open(fs, ino, info.fh, flags, &ctx).await {
-                    Ok(changed) => killpriv::forget_cached_mode(cx.notifier, ino, changed),
+                    Ok(changed) => killpriv::forget_cached_mode(cx.notify, ino, changed),
                     Err(e) => r = Err(e),
                 }
             }
@@ -182,20 +182,16 @@ pub(crate) async fn dispatch<FS: Operations>(
         }
         O::Write { arg, data } => {
             let fh = FileHandle(arg.fh);
-            // Cleared before the data lands, as the kernel's own `file_remove_privs` does.
-            let killed = if cx.killpriv && arg.write_flags & FUSE_WRITE_KILL_SUIDGID != 0 {
-                killpriv::kill(fs, ino, &ctx).await
-            } else {
-                Ok(None)
-            };
-            match killed {
-                Ok(changed) => {
-                    killpriv::forget_cached_mode(cx.notifier, ino, changed);
-                    let n = fs.write(ino, fh, arg.offset, data, &ctx).await;
-                    n.map(|n| reply::write(n.min(arg.size)))
+            async {
+                // Cleared before the data lands, as the kernel's own `file_remove_privs` does.
+                if cx.killpriv && arg.write_flags & FUSE_WRITE_KILL_SUIDGID != 0 {
+                    let changed = killpriv::kill(fs, ino, &ctx).await?;
+                    killpriv::forget_cached_mode(cx.notify, ino, changed);
                 }
-                Err(e) => Err(e),
+                let n = fs.write(ino, fh, arg.offset, data, &ctx).await?;
+                Ok(reply::write(n.min(arg.size)))
             }
+            .await
         }
         O::Statfs => fs
             .statfs(ino, &ctx)
@@ -278,8 +274,7 @@ pub(crate) async fn dispatch<FS: Operations>(
             // The kernel flags creates with O_TRUNC: the handler may have opened an existing
             // file (one created behind the kernel's back).
             if let Ok((info, attr)) = &mut r
-                && cx.killpriv
-                && arg.open_flags & FUSE_OPEN_KILL_SUIDGID != 0
+                && kill_on_open(cx, arg.open_flags)
             {
                 match killpriv::kill_after_open(fs, attr.ino, info.fh, flags, &ctx).await {
                     // The reply carries the attributes the kernel caches: the cleared mode.
@@ -474,6 +469,12 @@ fn opened<FS>(cx: &Context<'_, FS>, ino: Inode, info: &FileInfo) -> abi::fuse_op
         out.backing_id = i32::try_from(id).unwrap_or(i32::MAX);
     }
     out
+}
+
+/// Whether an OPEN or CREATE asks the runtime to clear setuid/setgid (`O_TRUNC` by a caller
+/// without `CAP_FSETID`, see `killpriv`).
+fn kill_on_open<FS>(cx: &Context<'_, FS>, open_flags: u32) -> bool {
+    cx.killpriv && open_flags & FUSE_OPEN_KILL_SUIDGID != 0
 }
 
 fn setattr_from_kernel(a: &abi::fuse_setattr_in) -> (SetAttr, Option<FileHandle>) {

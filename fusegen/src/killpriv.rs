@@ -32,9 +32,11 @@
 //! requests where it does not look (direct-I/O writes).
 
 use std::ffi::OsStr;
+use std::sync::Arc;
 
 use crate::errno::{Errno, Result};
 use crate::mount::MountOptions;
+use crate::notify::{NotifyChannel, Notifier};
 use crate::operations::{Handlers, Operations};
 use crate::types::{FileHandle, Inode, RequestContext, SetAttr};
 
@@ -122,11 +124,15 @@ pub(crate) async fn remove_capability<FS: Operations>(
 /// still caches the old mode, setuid included, until the attribute timeout, and would honour
 /// it on `exec`. An attributes-only invalidation takes no lock the request in flight holds
 /// (unlike a data invalidation), so it is safe from inside the request.
-pub(crate) fn forget_cached_mode(notifier: &crate::Notifier, ino: Inode, changed: Option<u32>) {
+pub(crate) fn forget_cached_mode(
+    channel: &Arc<NotifyChannel>,
+    ino: Inode,
+    changed: Option<u32>,
+) {
     if changed.is_none() {
         return;
     }
-    if let Err(e) = notifier.invalidate_inode(ino, true) {
+    if let Err(e) = Notifier::new(channel.clone()).invalidate_inode(ino, true) {
         // ENOENT: the kernel holds no attributes for it, nothing stale.
         tracing::debug!(ino = ino.0, error = %e, "invalidating attributes after a clear failed");
     }

@@ -259,7 +259,6 @@ impl<FS: Operations> Session<FS> {
             backings,
             noforget: self.options.noforget,
             killpriv: crate::killpriv::enabled(&self.options, FS::HANDLERS),
-            notifier: self.notifier(),
             allow_root_owner: self
                 .options
                 .allow_root

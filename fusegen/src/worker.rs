@@ -69,8 +69,6 @@ pub(crate) struct Runtime<FS> {
     pub(crate) noforget: bool,
     /// The runtime clears setuid/setgid when the kernel asks (`killpriv::enabled`).
     pub(crate) killpriv: bool,
-    /// For dropping the kernel's cached mode after such a clear.
-    pub(crate) notifier: crate::Notifier,
     /// With `allow_root`, the only users besides root who may use the mount (its owner).
     pub(crate) allow_root_owner: Option<u32>,
     /// The `debug` option: log every request at info level.
@@ -159,10 +157,7 @@ pub(crate) async fn worker<FS: Operations>(rt: Arc<Runtime<FS>>) {
         {
             // Keeping the turn while the handler runs means no other worker reads meanwhile;
             // worth it only while handlers finish quickly (see `KEEP_TURN_BELOW`).
-            if rt.handoff_left.load(Ordering::Relaxed) > 0 {
-                rt.handoff_left
-                    .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
-                    .ok();
+            if hand_off_first(&rt) {
                 turn = None;
                 grow(&rt);
             }
@@ -195,6 +190,14 @@ pub(crate) async fn worker<FS: Operations>(rt: Arc<Runtime<FS>>) {
     drop(turn);
     rt.buffers.give_back(buf);
     rt.alive.fetch_sub(1, Ordering::SeqCst);
+}
+
+/// Whether this request hands the reading turn over before its handler runs: true for the
+/// `HANDOFF_REQUESTS` requests after a handler blocked its thread (counts one of them down).
+fn hand_off_first<FS>(rt: &Runtime<FS>) -> bool {
+    rt.handoff_left
+        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
+        .is_ok()
 }
 
 /// Starts another worker when this one took the last idle slot and the limit allows it.
@@ -303,7 +306,7 @@ pub(crate) async fn respond<FS: Operations>(
         policy: &rt.policy,
         noforget: rt.noforget,
         killpriv: rt.killpriv,
-        notifier: &rt.notifier,
+        notify: &rt.notify,
         backings: rt.backings.as_ref(),
     };
     let cancelled = rt.in_flight.begin(unique, opcode_name(opcode), h.nodeid);
