@@ -61,6 +61,7 @@ pub fn derive(input: &DeriveInput, options: &Options) -> TokenStream {
         }
     }
     let flag = |name: &str| options.flag(name);
+    let killpriv = flag("handle_killpriv");
     let (wb, cs, dot, acl, trunc, noforget) = (
         flag("writeback_cache"),
         flag("cache_symlinks"),
@@ -85,6 +86,7 @@ pub fn derive(input: &DeriveInput, options: &Options) -> TokenStream {
                     acl: #acl,
                     atomic_o_trunc: #trunc,
                     noforget: #noforget,
+                    handle_killpriv: #killpriv,
                 };
                 fn mount_options() -> #krate::MountOptions {
                     #[allow(unused_mut)]

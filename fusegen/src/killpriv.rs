@@ -36,7 +36,7 @@ use std::sync::Arc;
 
 use crate::errno::{Errno, Result};
 use crate::mount::MountOptions;
-use crate::notify::{NotifyChannel, Notifier};
+use crate::notify::{Notifier, NotifyChannel};
 use crate::operations::{Handlers, Operations};
 use crate::types::{FileHandle, Inode, RequestContext, SetAttr};
 
@@ -124,11 +124,7 @@ pub(crate) async fn remove_capability<FS: Operations>(
 /// still caches the old mode, setuid included, until the attribute timeout, and would honour
 /// it on `exec`. An attributes-only invalidation takes no lock the request in flight holds
 /// (unlike a data invalidation), so it is safe from inside the request.
-pub(crate) fn forget_cached_mode(
-    channel: &Arc<NotifyChannel>,
-    ino: Inode,
-    changed: Option<u32>,
-) {
+pub(crate) fn forget_cached_mode(channel: &Arc<NotifyChannel>, ino: Inode, changed: Option<u32>) {
     if changed.is_none() {
         return;
     }

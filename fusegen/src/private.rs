@@ -18,6 +18,8 @@ pub struct OptionChecks {
     pub atomic_o_trunc: bool,
     /// `noforget`: excludes `forget`.
     pub noforget: bool,
+    /// `handle_killpriv` written out (it is on by default): needs `getattr` and `setattr`.
+    pub handle_killpriv: bool,
 }
 
 impl OptionChecks {
@@ -29,6 +31,7 @@ impl OptionChecks {
         acl: false,
         atomic_o_trunc: false,
         noforget: false,
+        handle_killpriv: false,
     };
 }
 
@@ -62,6 +65,11 @@ pub const fn check_options<T: Filesystem>() {
     }
     if o.atomic_o_trunc && !h.contains(Handlers::OPEN) {
         panic!("`#[fuse(atomic_o_trunc)]` needs an `open` handler that truncates on `O_TRUNC`");
+    }
+    if o.handle_killpriv && !h.contains(Handlers::GETATTR.union(Handlers::SETATTR)) {
+        panic!(
+            "`#[fuse(handle_killpriv)]` needs `getattr` and `setattr` handlers: the runtime reads the mode and clears setuid/setgid through them"
+        );
     }
     if o.noforget && h.contains(Handlers::FORGET) {
         panic!(
