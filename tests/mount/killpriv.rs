@@ -429,9 +429,7 @@ fn passthrough_kernel_mode_clears_setuid_on_write_by_others() {
     let Some(m) = Mirror::start(test, &["-o", "allow_other"]) else {
         return;
     };
-    posix_kill_semantics(&|n| m.m(n), &|n| {
-        fs::metadata(m.s(n)).unwrap().mode() & 0o7777
-    });
+    mirror_kill_semantics(&m);
 }
 
 #[test]
@@ -440,11 +438,7 @@ fn passthrough_clears_setuid_on_write_by_others() {
     let Some(m) = Mirror::start("passthrough_clears_setuid_on_write_by_others", &args) else {
         return;
     };
-    // The source holds the truth: the daemon writes as root, so the host kernel never
-    // clears anything by itself.
-    posix_kill_semantics(&|n| m.m(n), &|n| {
-        fs::metadata(m.s(n)).unwrap().mode() & 0o7777
-    });
+    mirror_kill_semantics(&m);
 }
 
 /// Through `passthrough` (which serves xattrs) only a file's first write costs a
@@ -463,4 +457,12 @@ fn passthrough_writes_probe_once_per_file() {
     assert!(probes <= FILES, "{probes} GETXATTR for {writes} writes");
     // The big file keeps its data whatever the kill did.
     assert_eq!(fs::metadata(m.s("big")).unwrap().len(), 8 * (128 << 10));
+}
+
+/// [`posix_kill_semantics`] through a `passthrough` mount, checked on the source, which holds
+/// the truth: the daemon writes as root, so the host kernel never clears anything by itself.
+fn mirror_kill_semantics(m: &Mirror) {
+    posix_kill_semantics(&|n| m.m(n), &|n| {
+        fs::metadata(m.s(n)).unwrap().mode() & 0o7777
+    });
 }
