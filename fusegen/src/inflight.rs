@@ -1,13 +1,13 @@
 //! The requests being handled right now: what [`SessionHandle::in_flight`] lists (pyfuse3's
-//! `stacktrace` aid) and what an INTERRUPT cancels.
+//! `stacktrace` aid) and the [`Signal`] an INTERRUPT for each of them sets.
 //!
 //! [`SessionHandle::in_flight`]: crate::SessionHandle::in_flight
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use tokio::sync::oneshot;
+use crate::interrupt::Signal;
 
 /// One request a handler is working on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,6 +20,8 @@ pub struct InFlightRequest {
     pub nodeid: u64,
     /// How long it has been running.
     pub age: Duration,
+    /// The kernel interrupted it (its caller got a signal) and the handler is still running.
+    pub interrupted: bool,
 }
 
 #[derive(Debug)]
@@ -27,7 +29,7 @@ struct Entry {
     opcode: &'static str,
     nodeid: u64,
     started: Instant,
-    cancel: Option<oneshot::Sender<()>>,
+    signal: Arc<Signal>,
 }
 
 /// Sharded so that workers registering requests rarely wait on each other.
@@ -37,26 +39,24 @@ const SHARDS: usize = 16;
 #[derive(Debug)]
 pub(crate) struct InFlight {
     shards: Vec<Mutex<HashMap<u64, Entry>>>,
-    /// The `intr` option: INTERRUPT cancels handlers.
-    cancellable: bool,
+    /// The `intr` option: INTERRUPT cancels every handler at once.
+    intr: bool,
 }
 
-/// What an INTERRUPT did.
+/// What an INTERRUPT found.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Interrupt {
-    /// The handler's future will be dropped.
-    Cancelled,
+    /// The request's signal is set (see `interrupt.rs` for what follows).
+    Delivered,
     /// No such request (yet): the kernel should resend the interrupt later.
     Unknown,
-    /// Interrupts are not acted on (no `intr` option).
-    Ignored,
 }
 
 impl InFlight {
-    pub(crate) fn new(cancellable: bool) -> InFlight {
+    pub(crate) fn new(intr: bool) -> InFlight {
         InFlight {
             shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
-            cancellable,
+            intr,
         }
     }
 
@@ -66,29 +66,26 @@ impl InFlight {
         self.shards[i].lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Records a request; with `intr`, returns the receiver that fires on INTERRUPT.
+    /// Records a request and returns its interrupt signal. `waits` marks a request that
+    /// waits by nature (a blocking lock), which an INTERRUPT cancels even without `intr`.
     pub(crate) fn begin(
         &self,
         unique: u64,
         opcode: &'static str,
         nodeid: u64,
-    ) -> Option<oneshot::Receiver<()>> {
-        let (cancel, cancelled) = if self.cancellable {
-            let (tx, rx) = oneshot::channel();
-            (Some(tx), Some(rx))
-        } else {
-            (None, None)
-        };
+        waits: bool,
+    ) -> Arc<Signal> {
+        let signal = Arc::new(Signal::new(self.intr || waits));
         self.shard(unique).insert(
             unique,
             Entry {
                 opcode,
                 nodeid,
                 started: Instant::now(),
-                cancel,
+                signal: signal.clone(),
             },
         );
-        cancelled
+        signal
     }
 
     /// The request was answered (or cancelled).
@@ -98,17 +95,11 @@ impl InFlight {
 
     /// The kernel asks to interrupt `target`.
     pub(crate) fn interrupt(&self, target: u64) -> Interrupt {
-        if !self.cancellable {
-            return Interrupt::Ignored;
-        }
-        let cancel = self
-            .shard(target)
-            .get_mut(&target)
-            .and_then(|e| e.cancel.take());
-        match cancel {
-            Some(cancel) => {
-                let _ = cancel.send(());
-                Interrupt::Cancelled
+        let signal = self.shard(target).get(&target).map(|e| e.signal.clone());
+        match signal {
+            Some(signal) => {
+                signal.interrupt();
+                Interrupt::Delivered
             }
             None => Interrupt::Unknown,
         }
@@ -129,6 +120,7 @@ impl InFlight {
                         opcode: e.opcode,
                         nodeid: e.nodeid,
                         age: now.duration_since(e.started),
+                        interrupted: e.signal.is_interrupted(),
                     })
                     .collect::<Vec<_>>()
             })
@@ -145,8 +137,8 @@ mod tests {
     #[test]
     fn begin_end_and_snapshot() {
         let f = InFlight::new(false);
-        assert!(f.begin(2, "READ", 5).is_none());
-        f.begin(4, "LOOKUP", 1);
+        f.begin(2, "READ", 5, false);
+        f.begin(4, "LOOKUP", 1, false);
         let snap = f.snapshot();
         assert_eq!(snap.len(), 2);
         f.end(2);
@@ -154,20 +146,37 @@ mod tests {
             f.snapshot().iter().map(|r| r.unique).collect::<Vec<_>>(),
             [4]
         );
-        assert_eq!(f.interrupt(4), Interrupt::Ignored);
     }
 
-    #[test]
-    fn interrupt_cancels_once_and_unknown_asks_for_resend() {
-        let f = InFlight::new(true);
-        let mut rx = f.begin(8, "READ", 2).expect("cancellable");
-        assert_eq!(f.interrupt(8), Interrupt::Cancelled);
-        assert!(rx.try_recv().is_ok());
+    #[tokio::test]
+    async fn interrupt_reaches_a_known_request_and_unknown_asks_for_resend() {
+        let f = InFlight::new(false);
+        let waiting_lock = f.begin(8, "SETLKW", 2, true);
+        let read = f.begin(12, "READ", 2, false);
+        assert_eq!(f.interrupt(8), Interrupt::Delivered);
+        // A lock wait is cancelled at once, whoever the caller is.
+        waiting_lock.cancelled(std::process::id()).await;
+        assert_eq!(f.interrupt(12), Interrupt::Delivered);
+        let kept = tokio::time::timeout(
+            std::time::Duration::from_millis(100),
+            read.cancelled(std::process::id()),
+        )
+        .await;
+        assert!(kept.is_err(), "a read of a live caller is not cancelled");
+        assert_eq!(f.interrupt(10), Interrupt::Unknown);
+        f.end(8);
         assert_eq!(
             f.interrupt(8),
             Interrupt::Unknown,
-            "a second interrupt finds nothing to cancel"
+            "answered requests are gone"
         );
-        assert_eq!(f.interrupt(10), Interrupt::Unknown);
+    }
+
+    #[tokio::test]
+    async fn intr_cancels_every_request_at_once() {
+        let f = InFlight::new(true);
+        let read = f.begin(2, "READ", 2, false);
+        assert_eq!(f.interrupt(2), Interrupt::Delivered);
+        read.cancelled(std::process::id()).await;
     }
 }

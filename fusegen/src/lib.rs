@@ -38,6 +38,7 @@ mod filesystem;
 mod inflight;
 mod init;
 pub mod inodes;
+mod interrupt;
 mod killpriv;
 pub mod mount;
 mod notify;
@@ -68,6 +69,7 @@ pub use fusegen_macros::Filesystem;
 /// handlers (`docs/handlers.md`).
 pub use fusegen_macros::handlers;
 pub use inflight::InFlightRequest;
+pub use interrupt::Interruption;
 pub use mount::{MountError, MountMethod, MountOptions};
 pub use notify::Notifier;
 pub use operations::{ConnectionInfo, Handlers, IoctlReply, Operations};

@@ -48,6 +48,41 @@ pub struct RequestContext {
     pub umask: u32,
 }
 
+impl RequestContext {
+    /// Resolves when the kernel interrupts this request: its caller got a signal. A handler
+    /// that waits for something that may never come (a lock, an event, a slow backend)
+    /// races its wait against this and returns `Err(Errno::EINTR)`:
+    ///
+    /// ```
+    /// # use fusegen::{Errno, RequestContext, Result};
+    /// # async fn wait_for_data(ctx: &RequestContext, data: tokio::sync::Notify) -> Result<()> {
+    /// tokio::select! {
+    ///     () = data.notified() => Ok(()),
+    ///     () = ctx.interrupted() => Err(Errno::EINTR),
+    /// }
+    /// # }
+    /// ```
+    ///
+    /// The runtime cancels handlers on its own only in three cases: with the `intr` option,
+    /// for a lock request that waits, and once the caller is dying (`kill -9`); see
+    /// `docs/operations.md`. The returned future is tied to the request whose handler called
+    /// this, so call it in the handler (not in a task the handler spawned) and move the
+    /// future where it is needed; outside a handler it never resolves.
+    pub fn interrupted(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        self.interruption().interrupted()
+    }
+
+    /// Whether the kernel has interrupted this request (see [`interrupted`](Self::interrupted)).
+    pub fn is_interrupted(&self) -> bool {
+        self.interruption().is_interrupted()
+    }
+
+    /// A handle on this request's interruption that can be moved into spawned tasks.
+    pub fn interruption(&self) -> crate::Interruption {
+        crate::Interruption::current()
+    }
+}
+
 /// Kind of a file, the `S_IFMT` part of a mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum FileType {

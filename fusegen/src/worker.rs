@@ -28,6 +28,7 @@ use crate::dispatch::{Context, dispatch};
 use crate::error::Error;
 use crate::inflight::{InFlight, Interrupt};
 use crate::init::Negotiated;
+use crate::interrupt;
 use crate::notify::NotifyChannel;
 use crate::operations::Operations;
 use crate::passthrough::Backings;
@@ -83,7 +84,7 @@ pub(crate) struct Runtime<FS> {
     pub(crate) notify: Arc<NotifyChannel>,
     /// Read buffers of workers that left, for the next worker to start.
     pub(crate) buffers: BufferPool,
-    /// Requests being handled, and their cancellers with the `intr` option.
+    /// Requests being handled, and their interrupt signals.
     pub(crate) in_flight: Arc<InFlight>,
     /// Which transport serves the session, and how many requests each one carried.
     pub(crate) stats: Arc<TransportStats>,
@@ -309,22 +310,26 @@ pub(crate) async fn respond<FS: Operations>(
         notify: &rt.notify,
         backings: rt.backings.as_ref(),
     };
-    let cancelled = rt.in_flight.begin(unique, opcode_name(opcode), h.nodeid);
-    let handler = AssertUnwindSafe(dispatch(&cx, h, req.op))
-        .catch_unwind()
-        .instrument(span);
-    let outcome = match cancelled {
-        Some(cancelled) => {
-            tokio::select! {
-                r = handler => Some(r),
-                _ = cancelled => None,
-            }
-        }
-        None => Some(handler.await),
+    // A lock request that waits ends on its interrupt, whatever the options.
+    let waits = matches!(req.op, Operation::Setlk { sleep: true, .. });
+    let signal = rt
+        .in_flight
+        .begin(unique, opcode_name(opcode), h.nodeid, waits);
+    let handler = interrupt::scope(
+        signal.clone(),
+        AssertUnwindSafe(dispatch(&cx, h, req.op)).catch_unwind(),
+    )
+    .instrument(span);
+    // Biased: a handler that finishes at its first poll never polls (or registers) the
+    // cancellation side.
+    let outcome = tokio::select! {
+        biased;
+        r = handler => Some(r),
+        () = signal.cancelled(h.pid) => None,
     };
     rt.in_flight.end(unique);
     let reply = match outcome {
-        // Interrupted: the handler's future was dropped, so its work stopped at an await.
+        // Cancelled on its interrupt: the handler's future was dropped at an await.
         None => Reply::Error(crate::Errno::EINTR),
         Some(Ok(reply)) => reply,
         Some(Err(panic)) => {
@@ -348,16 +353,15 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_default()
 }
 
-/// INTERRUPT for `target`: cancel its handler. A target not registered yet may still be on
-/// its way from the device to a worker, so the kernel is asked to resend with `EAGAIN`;
-/// without `intr` the interrupt is dropped and the handler finishes normally.
+/// INTERRUPT for `target`: set its signal (`interrupt.rs` decides what that cancels). A target
+/// not registered yet may still be on its way from the device to a worker, so the kernel is
+/// asked to resend with `EAGAIN`.
 fn interrupt<FS>(rt: &Runtime<FS>, target: u64) -> Reply {
     match rt.in_flight.interrupt(target) {
-        Interrupt::Cancelled => {
-            tracing::debug!(target, "interrupting handler");
+        Interrupt::Delivered => {
+            tracing::debug!(target, "request interrupted");
             Reply::None
         }
         Interrupt::Unknown => Reply::Error(crate::Errno::EAGAIN),
-        Interrupt::Ignored => Reply::None,
     }
 }

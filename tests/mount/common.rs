@@ -52,6 +52,17 @@ pub fn signal_a_reader_in_its_handler(
     m: &TestMount,
     probe: &crate::mount::fixture::Probe,
 ) -> std::process::Child {
+    let reader = start_a_reader_in_its_handler(m, probe);
+    let pid = nix::unistd::Pid::from_raw(reader.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
+    reader
+}
+
+/// Starts `cat` on the mount's `slow` file and waits until its read is in the handler.
+pub fn start_a_reader_in_its_handler(
+    m: &TestMount,
+    probe: &crate::mount::fixture::Probe,
+) -> std::process::Child {
     let reader = Command::new("cat")
         .arg(m.join("slow"))
         .stdout(Stdio::null())
@@ -60,7 +71,5 @@ pub fn signal_a_reader_in_its_handler(
     eventually("the read to reach its handler", || {
         probe.in_flight.load(Ordering::SeqCst) == 1
     });
-    let pid = nix::unistd::Pid::from_raw(reader.id() as i32);
-    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
     reader
 }

@@ -5,11 +5,13 @@ use std::time::Duration;
 
 use fusegen::{MountOptions, Workers};
 
+use nix::sys::signal::Signal;
+
 use crate::mount::common::{
     CALL_TIMEOUT, TestMount, eventually, fuse_available, interrupt_a_slow_read,
-    signal_a_reader_in_its_handler, within,
+    start_a_reader_in_its_handler, within,
 };
-use crate::mount::fixture::TestFs;
+use crate::mount::fixture::{Probe, TestFs};
 
 #[test]
 fn a_panicking_handler_answers_eio_and_the_session_keeps_serving() {
@@ -52,25 +54,137 @@ fn with_intr_a_signal_cancels_a_slow_read_and_the_fs_keeps_serving() {
 }
 
 #[test]
-fn without_intr_an_interrupted_read_still_finishes_its_handler() {
-    let Some(()) = fuse_available("without_intr_an_interrupted_read_still_finishes_its_handler")
-    else {
+fn without_intr_a_caught_signal_lets_the_handler_finish() {
+    let Some(()) = fuse_available("without_intr_a_caught_signal_lets_the_handler_finish") else {
         return;
     };
     let fs = TestFs::new(&[("slow", b"late")]);
     let (gate, probe) = (fs.gate.clone(), fs.probe.clone());
-    let m = TestMount::new(fs);
-    let mut reader = signal_a_reader_in_its_handler(&m, &probe);
-    gate.add_permits(1);
-    within(CALL_TIMEOUT, "cat to exit", move || reader.wait()).unwrap();
-    eventually("the handler to finish", || {
-        probe.in_flight.load(Ordering::SeqCst) == 0
+    let m = TestMount::start(
+        fs,
+        MountOptions::parse(["direct_io"]).unwrap(),
+        Workers::default(),
+    )
+    .unwrap();
+    let reader = read_once_and_catch_a_signal(&m, "slow", &probe);
+    eventually("the READ to be marked interrupted", || {
+        m.handle()
+            .in_flight()
+            .iter()
+            .any(|r| r.opcode == "READ" && r.interrupted)
     });
+    gate.add_permits(1);
+    let read = reader.recv_timeout(CALL_TIMEOUT).expect("read to finish");
+    assert_eq!(read.expect("the read succeeds"), b"late");
     assert_eq!(
         probe.cancelled.load(Ordering::SeqCst),
         0,
-        "without intr, handlers are never cancelled"
+        "a live caller's handler is not cancelled without intr"
     );
+}
+
+#[test]
+fn a_handler_that_awaits_its_interrupt_answers_eintr() {
+    let Some(()) = fuse_available("a_handler_that_awaits_its_interrupt_answers_eintr") else {
+        return;
+    };
+    let fs = TestFs::new(&[("polite", b"never")]);
+    let probe = fs.probe.clone();
+    let m = TestMount::start(
+        fs,
+        MountOptions::parse(["direct_io"]).unwrap(),
+        Workers::default(),
+    )
+    .unwrap();
+    let reader = read_once_and_catch_a_signal(&m, "polite", &probe);
+    let read = reader.recv_timeout(CALL_TIMEOUT).expect("read to finish");
+    assert_eq!(read.unwrap_err().raw_os_error(), Some(libc::EINTR));
+    assert_eq!(probe.saw_interrupt.load(Ordering::SeqCst), 1);
+    assert_eq!(probe.cancelled.load(Ordering::SeqCst), 0);
+}
+
+#[test]
+fn a_fatal_signal_frees_a_caller_whose_handler_never_returns() {
+    let Some(()) = fuse_available("a_fatal_signal_frees_a_caller_whose_handler_never_returns")
+    else {
+        return;
+    };
+    for signal in [Signal::SIGTERM, Signal::SIGKILL] {
+        let fs = TestFs::new(&[("slow", b"never"), ("fine", b"ok")]);
+        let probe = fs.probe.clone();
+        // No intr: only the caller's death can end this read, the gate never opens.
+        let m = TestMount::start(
+            fs,
+            MountOptions::parse(["direct_io"]).unwrap(),
+            Workers::default(),
+        )
+        .unwrap();
+        let mut reader = start_a_reader_in_its_handler(&m, &probe);
+        let pid = nix::unistd::Pid::from_raw(reader.id() as i32);
+        nix::sys::signal::kill(pid, signal).unwrap();
+        let status = within(CALL_TIMEOUT, "killed cat to exit", move || reader.wait()).unwrap();
+        assert!(!status.success(), "{signal}: cat was killed");
+        eventually("the handler to be cancelled", || {
+            probe.cancelled.load(Ordering::SeqCst) == 1
+        });
+        let f = m.join("fine");
+        assert_eq!(
+            within(CALL_TIMEOUT, "read after the kill", move || std::fs::read(
+                f
+            ))
+            .unwrap(),
+            b"ok"
+        );
+    }
+}
+
+/// Starts a thread of this process that opens `name` on the mount and reads it with one
+/// `read(2)` (no retry on `EINTR`, unlike `std::fs::read`); once the read is in its handler,
+/// sends the thread SIGUSR2, which a do-nothing handler catches (a signal that interrupts
+/// without killing). Returns where the read's result arrives.
+fn read_once_and_catch_a_signal(
+    m: &TestMount,
+    name: &str,
+    probe: &Probe,
+) -> std::sync::mpsc::Receiver<std::io::Result<Vec<u8>>> {
+    catch_sigusr2();
+    let path = m.join(name);
+    let (thread_tx, thread_rx) = std::sync::mpsc::channel();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        // SAFETY: pthread_self has no preconditions.
+        let _ = thread_tx.send(unsafe { libc::pthread_self() });
+        let read = std::fs::File::open(path).and_then(|mut f| {
+            let mut buf = vec![0; 64];
+            let n = std::io::Read::read(&mut f, &mut buf)?;
+            buf.truncate(n);
+            Ok(buf)
+        });
+        let _ = tx.send(read);
+    });
+    let thread = thread_rx.recv().expect("reader thread started");
+    eventually("the read to reach its handler", || {
+        probe.in_flight.load(Ordering::SeqCst) == 1
+    });
+    // SAFETY: the thread is alive: it is blocked in the read the handler holds.
+    let sent = unsafe { libc::pthread_kill(thread, libc::SIGUSR2) };
+    assert_eq!(sent, 0, "pthread_kill");
+    rx
+}
+
+extern "C" fn ignore_signal(_: libc::c_int) {}
+
+/// SIGUSR2 caught by a handler that does nothing, without `SA_RESTART`.
+fn catch_sigusr2() {
+    use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, sigaction};
+    let action = SigAction::new(
+        SigHandler::Handler(ignore_signal),
+        SaFlags::empty(),
+        SigSet::empty(),
+    );
+    // SAFETY: the handler does nothing, so it is async-signal-safe; no other code of this
+    // test binary uses SIGUSR2.
+    unsafe { sigaction(nix::sys::signal::Signal::SIGUSR2, &action) }.expect("sigaction");
 }
 
 #[test]

@@ -1,7 +1,8 @@
 //! `TestFs`: a small read-only filesystem for lifecycle and concurrency tests.
 //!
 //! The root holds regular files with fixed contents. Reads of files whose name starts with
-//! `slow` wait at a gate the test controls, reads of files whose name starts with `blocking`
+//! `slow` wait at a gate the test controls (those starting with `polite` wait there too, or
+//! until their request is interrupted, and then answer `EINTR`), reads of files whose name starts with `blocking`
 //! block their thread for 100 ms without awaiting (as a handler making a slow system call
 //! does), and every read updates an in-flight counter and
 //! its peak, so tests can observe real concurrency without timing assertions.
@@ -28,6 +29,8 @@ pub struct Probe {
     pub initialized: AtomicBool,
     /// Reads whose handler future was dropped before finishing (interrupted).
     pub cancelled: AtomicUsize,
+    /// Reads of `polite*` files that saw their interrupt and gave up.
+    pub saw_interrupt: AtomicUsize,
     /// READDIRPLUS and plain READDIR requests served.
     pub readdir_plus: AtomicUsize,
     pub readdir_plain: AtomicUsize,
@@ -129,7 +132,7 @@ impl Operations for TestFs {
         _fh: FileHandle,
         offset: u64,
         size: u32,
-        _ctx: &RequestContext,
+        ctx: &RequestContext,
     ) -> Result<Bytes> {
         let (name, data) = self.by_ino(ino).ok_or(Errno::ENOENT)?;
         if name == "panic" {
@@ -144,6 +147,21 @@ impl Operations for TestFs {
         self.probe.reads.fetch_add(1, Ordering::SeqCst);
         if name.starts_with("blocking") {
             std::thread::sleep(Duration::from_millis(100));
+        }
+        if name.starts_with("polite") {
+            tokio::select! {
+                permit = self.gate.acquire() => {
+                    if let Ok(permit) = permit {
+                        permit.forget();
+                    }
+                }
+                () = ctx.interrupted() => {
+                    assert!(ctx.is_interrupted());
+                    self.probe.saw_interrupt.fetch_add(1, Ordering::SeqCst);
+                    guard.finished = true;
+                    return Err(Errno::EINTR);
+                }
+            }
         }
         if name.starts_with("slow") {
             // Holding the permit forever is fine: each slow read consumes one.
