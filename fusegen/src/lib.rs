@@ -44,6 +44,7 @@ pub mod mount;
 mod notify;
 mod operations;
 mod passthrough;
+pub mod paths;
 mod private;
 mod reply;
 mod request;
