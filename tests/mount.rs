@@ -45,6 +45,8 @@ mod notify_example;
 mod options;
 #[path = "mount/passthrough.rs"]
 mod passthrough;
+#[path = "mount/paths.rs"]
+mod paths;
 #[path = "mount/readdir.rs"]
 mod readdir;
 #[path = "mount/stress.rs"]

@@ -33,6 +33,9 @@ pub struct PathFs<T> {
     tree: Mutex<Tree>,
     dirs: Mutex<HashMap<u64, OpenDir>>,
     next_dir: AtomicU64,
+    /// Open handles per inode, so that a request about an unlinked open file that comes
+    /// without a handle (`fstat`, `fchmod`) reaches the filesystem with one.
+    open_files: Mutex<HashMap<Inode, Vec<FileHandle>>>,
 }
 
 /// An open directory: the filesystem's handle and the listing the kernel's offsets index.
@@ -49,6 +52,7 @@ impl<T: PathOperations> PathFs<T> {
             tree: Mutex::new(Tree::new()),
             dirs: Mutex::new(HashMap::new()),
             next_dir: AtomicU64::new(1),
+            open_files: Mutex::new(HashMap::new()),
         }
     }
 
@@ -71,14 +75,61 @@ impl<T: PathOperations> PathFs<T> {
         self.dirs.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The path of an inode the kernel holds. An unknown one is stale: the kernel only sends
-    /// inodes it looked up and has not forgotten.
+    /// The path of an inode the kernel holds, for a request that carries no handle. An
+    /// unknown inode is stale (the kernel only sends inodes it looked up and has not
+    /// forgotten); one without a name any more is gone: its last path may name another file
+    /// by now, so the filesystem is not asked about it.
     fn path(&self, ino: Inode) -> Result<PathBuf> {
+        let tree = self.tree();
+        if tree.is_gone(ino) {
+            return Err(Errno::ENOENT);
+        }
+        tree.path(ino).ok_or(Errno::ESTALE)
+    }
+
+    /// The path of an inode for a request that carries an open handle: also the last path of
+    /// a file unlinked while open, which the filesystem finds by its handle.
+    fn handle_path(&self, ino: Inode) -> Result<PathBuf> {
         self.tree().path(ino).ok_or(Errno::ESTALE)
     }
 
+    /// The path of `ino` and the handle to pass with it: `fh` if the kernel sent one, else,
+    /// for a file that no longer has a name, one of its open handles (its path is gone, so
+    /// the handle is the only way the filesystem can still find it).
+    fn path_and_handle(
+        &self,
+        ino: Inode,
+        fh: Option<FileHandle>,
+    ) -> Result<(PathBuf, Option<FileHandle>)> {
+        let (path, gone) = {
+            let tree = self.tree();
+            (tree.path(ino).ok_or(Errno::ESTALE)?, tree.is_gone(ino))
+        };
+        let fh = match fh {
+            Some(fh) => Some(fh),
+            None if gone => Some(
+                self.open_files()
+                    .get(&ino)
+                    .and_then(|f| f.first().copied())
+                    .ok_or(Errno::ENOENT)?,
+            ),
+            None => None,
+        };
+        Ok((path, fh))
+    }
+
+    fn open_files(&self) -> MutexGuard<'_, HashMap<Inode, Vec<FileHandle>>> {
+        self.open_files.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn opened(&self, ino: Inode, info: &FileInfo) {
+        self.open_files().entry(ino).or_default().push(info.fh);
+    }
+
     fn child_path(&self, parent: Inode, name: &OsStr) -> Result<PathBuf> {
-        self.tree().child_path(parent, name).ok_or(Errno::ESTALE)
+        let mut path = self.path(parent)?;
+        path.push(name);
+        Ok(path)
     }
 
     /// Records a new name's inode (one lookup) and puts its number in `attr`.
@@ -196,7 +247,7 @@ impl<T: PathOperations> Operations for PathFs<T> {
         fh: Option<FileHandle>,
         ctx: &RequestContext,
     ) -> Result<EntryAttributes> {
-        let path = self.path(ino)?;
+        let (path, fh) = self.path_and_handle(ino, fh)?;
         let mut attr = self.fs.getattr(&path, fh, ctx).await?;
         attr.ino = ino;
         Ok(attr)
@@ -209,7 +260,7 @@ impl<T: PathOperations> Operations for PathFs<T> {
         fh: Option<FileHandle>,
         ctx: &RequestContext,
     ) -> Result<EntryAttributes> {
-        let path = self.path(ino)?;
+        let (path, fh) = self.path_and_handle(ino, fh)?;
         let mut out = self.fs.setattr(&path, attr, fh, ctx).await?;
         out.ino = ino;
         Ok(out)
@@ -308,7 +359,11 @@ impl<T: PathOperations> Operations for PathFs<T> {
     }
 
     async fn open(&self, ino: Inode, flags: i32, ctx: &RequestContext) -> Result<FileInfo> {
-        self.fs.open(&self.path(ino)?, flags, ctx).await
+        let info = self.fs.open(&self.path(ino)?, flags, ctx).await?;
+        if T::HANDLERS.contains(Handlers::OPEN) {
+            self.opened(ino, &info);
+        }
+        Ok(info)
     }
 
     async fn read(
@@ -319,7 +374,9 @@ impl<T: PathOperations> Operations for PathFs<T> {
         size: u32,
         ctx: &RequestContext,
     ) -> Result<Bytes> {
-        self.fs.read(&self.path(ino)?, fh, offset, size, ctx).await
+        self.fs
+            .read(&self.handle_path(ino)?, fh, offset, size, ctx)
+            .await
     }
 
     async fn write(
@@ -330,7 +387,9 @@ impl<T: PathOperations> Operations for PathFs<T> {
         data: &[u8],
         ctx: &RequestContext,
     ) -> Result<u32> {
-        self.fs.write(&self.path(ino)?, fh, offset, data, ctx).await
+        self.fs
+            .write(&self.handle_path(ino)?, fh, offset, data, ctx)
+            .await
     }
 
     async fn flush(
@@ -340,7 +399,9 @@ impl<T: PathOperations> Operations for PathFs<T> {
         lock_owner: u64,
         ctx: &RequestContext,
     ) -> Result<()> {
-        self.fs.flush(&self.path(ino)?, fh, lock_owner, ctx).await
+        self.fs
+            .flush(&self.handle_path(ino)?, fh, lock_owner, ctx)
+            .await
     }
 
     async fn release(
@@ -350,7 +411,18 @@ impl<T: PathOperations> Operations for PathFs<T> {
         flags: i32,
         ctx: &RequestContext,
     ) -> Result<()> {
-        self.fs.release(&self.path(ino)?, fh, flags, ctx).await
+        {
+            let mut open = self.open_files();
+            if let Some(handles) = open.get_mut(&ino) {
+                handles.retain(|h| *h != fh);
+                if handles.is_empty() {
+                    open.remove(&ino);
+                }
+            }
+        }
+        self.fs
+            .release(&self.handle_path(ino)?, fh, flags, ctx)
+            .await
     }
 
     async fn fsync(
@@ -360,7 +432,9 @@ impl<T: PathOperations> Operations for PathFs<T> {
         datasync: bool,
         ctx: &RequestContext,
     ) -> Result<()> {
-        self.fs.fsync(&self.path(ino)?, fh, datasync, ctx).await
+        self.fs
+            .fsync(&self.handle_path(ino)?, fh, datasync, ctx)
+            .await
     }
 
     async fn opendir(&self, ino: Inode, flags: i32, ctx: &RequestContext) -> Result<FileInfo> {
@@ -413,7 +487,9 @@ impl<T: PathOperations> Operations for PathFs<T> {
         let open = self.dirs().remove(&fh.0);
         match open {
             Some(open) if T::HANDLERS.contains(Handlers::RELEASEDIR) => {
-                self.fs.releasedir(&self.path(ino)?, open.fh, ctx).await
+                self.fs
+                    .releasedir(&self.handle_path(ino)?, open.fh, ctx)
+                    .await
             }
             _ => Ok(()),
         }
@@ -428,7 +504,7 @@ impl<T: PathOperations> Operations for PathFs<T> {
     ) -> Result<()> {
         let user_fh = self.dirs().get(&fh.0).map(|d| d.fh).ok_or(Errno::EBADF)?;
         self.fs
-            .fsyncdir(&self.path(ino)?, user_fh, datasync, ctx)
+            .fsyncdir(&self.handle_path(ino)?, user_fh, datasync, ctx)
             .await
     }
 
@@ -475,7 +551,9 @@ impl<T: PathOperations> Operations for PathFs<T> {
     ) -> Result<(FileInfo, EntryAttributes)> {
         let path = self.child_path(parent, name)?;
         let (info, attr) = self.fs.create(&path, mode, flags, ctx).await?;
-        Ok((info, self.entry(parent, name, attr)))
+        let attr = self.entry(parent, name, attr);
+        self.opened(attr.ino, &info);
+        Ok((info, attr))
     }
 
     async fn fallocate(
@@ -488,7 +566,7 @@ impl<T: PathOperations> Operations for PathFs<T> {
         ctx: &RequestContext,
     ) -> Result<()> {
         self.fs
-            .fallocate(&self.path(ino)?, fh, offset, length, mode, ctx)
+            .fallocate(&self.handle_path(ino)?, fh, offset, length, mode, ctx)
             .await
     }
 }

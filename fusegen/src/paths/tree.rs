@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 use std::ffi::{OsStr, OsString};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::types::{Forget, Inode};
 
@@ -80,6 +80,11 @@ impl Tree {
         let mut path = PathBuf::from("/");
         path.extend(names.iter().rev());
         Some(path)
+    }
+
+    /// Whether `ino` has lost its last name (unlinked or replaced while open).
+    pub(crate) fn is_gone(&self, ino: Inode) -> bool {
+        self.nodes.get(&ino.0).is_some_and(|n| n.gone.is_some())
     }
 
     /// The path of `name` in directory `parent`.
@@ -320,6 +325,7 @@ impl Tree {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
 
     fn os(s: &str) -> &OsStr {
         OsStr::new(s)
