@@ -106,6 +106,8 @@ pub mod reference {
     pub mod operations {}
     #[doc = include_str!("../../docs/inodes.md")]
     pub mod inodes {}
+    #[doc = include_str!("../../docs/paths.md")]
+    pub mod paths {}
     #[doc = include_str!("../../docs/architecture.md")]
     pub mod architecture {}
     #[doc = include_str!("../../docs/io_uring.md")]
