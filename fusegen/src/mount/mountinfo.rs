@@ -112,8 +112,7 @@ pub(crate) fn identity(path: &Path) -> Option<Identity> {
 fn identity_in(text: &str, path: &Path) -> Option<Identity> {
     let top = text
         .lines()
-        .filter(|l| parse_line(l).is_some_and(|e| e.mount_point == path))
-        .last()?;
+        .rfind(|l| parse_line(l).is_some_and(|e| e.mount_point == path))?;
     if !parse_line(top)?.is_fuse() {
         return None;
     }

@@ -359,6 +359,37 @@ fn auto_unmount_watcher_detaches_a_mount_whose_connection_outlives_the_process()
     drop(fd);
 }
 
+/// The mount ID and device are reused at once by the next mount at the same path; the
+/// watcher must still tell that mount from its own (through fusectl).
+#[test]
+fn auto_unmount_watcher_leaves_a_later_mount_at_the_same_path_alone() {
+    let test = "auto_unmount_watcher_leaves_a_later_mount_at_the_same_path_alone";
+    if !can_use_fusermount(test) || !can_mount_directly(test) {
+        return;
+    }
+    let s = Scratch::new();
+    let (fd, mut m) = must_mount(&s.mountpoint, &MountOptions::default().auto_unmount(true));
+    let first = super::mountinfo::identity(&s.mountpoint);
+    // Someone else unmounts it and mounts another filesystem there.
+    umount2(&s.mountpoint, MntFlags::MNT_DETACH).unwrap_or_else(|e| panic!("umount2: {e}"));
+    drop(fd);
+    let (other_fd, mut other) = must_mount(
+        &s.mountpoint,
+        &MountOptions::default().method(MountMethod::Direct),
+    );
+    let second = super::mountinfo::identity(&s.mountpoint);
+    eprintln!("{test}: first {first:?}, then {second:?}");
+    let watcher = m.watcher.take().unwrap_or_else(|| panic!("no watcher"));
+    watcher.release();
+    assert!(
+        is_mounted(&s.mountpoint),
+        "the watcher unmounted a later mount"
+    );
+    unmount_and_check(&mut other);
+    unmount_and_check(&mut m);
+    drop(other_fd);
+}
+
 /// A watcher told to stand down (normal unmount) exits without touching the mount, even one
 /// still there.
 #[test]

@@ -21,11 +21,16 @@
 //!   process died (or dropped the mount without unmounting it).
 //! - Same mount: the mount ID and device (`0:N`) of the mount on top at the mountpoint,
 //!   recorded from `/proc/self/mountinfo` at mount time, must still be what mountinfo shows.
-//!   When fusectl is mounted the script also holds the connection's directory there (as its
-//!   stdout, an `O_PATH` descriptor): after the connection is gone its `abort` file is gone
-//!   from that directory even if a new connection reuses the number, so a later mount that
-//!   happens to get the same mount ID and device is never taken for this one.
-//! - Abort: with fusectl, `echo 1 > abort` ends every request still waiting for the dead
+//!   Both numbers are reused at once (an unmount and a new mount at the same path get the
+//!   same pair), so the script also holds the connection's directory in fusectl (as its
+//!   stdout, an `O_PATH` descriptor): the system's `/sys/fs/fuse/connections/N`, or, as root,
+//!   the same directory in a fusectl instance of our own attached nowhere. Once the
+//!   connection is gone (which happens when its superblock is destroyed) that directory has no
+//!   `abort` file any more, even if a new connection reuses the number; checked after reading
+//!   mountinfo, it proves the line read was this mount. Only an unprivileged user on a system
+//!   without fusectl mounted is left with the two numbers, read within milliseconds of the
+//!   death.
+//! - Abort: with the directory, `echo 1 > abort` ends every request still waiting for the dead
 //!   process (and the rings) at once instead of when the kernel's teardown gets there.
 //! - Detach: `fusermount3 -u -z`, which as root is `umount2(MNT_DETACH)` and as the user who
 //!   mounted is the only way allowed. `auto_unmount` always mounts through fusermount3, so it
@@ -38,6 +43,7 @@
 //! exec'd keeps it open until it exits.
 
 use std::io::{self, PipeWriter, Write};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -153,20 +159,49 @@ impl Watcher {
     }
 }
 
-/// The connection's directory in fusectl (`O_PATH`), or `None` when fusectl is not mounted
-/// (or the number cannot be derived).
-fn connection_dir(id: &Identity) -> Option<std::os::fd::OwnedFd> {
-    let n = id.connection()?;
-    let path = Path::new(FUSECTL).join(n.to_string());
-    match nix::fcntl::open(
-        &path,
+/// The connection's directory in fusectl (`O_PATH`): in the system's fusectl mount, else in
+/// an instance of our own that is attached nowhere (`fsopen`/`fsmount`, which need
+/// `CAP_SYS_ADMIN`), so no mount table changes. fusectl has one superblock, so both show the
+/// same directories. `None` when neither works (an unprivileged user without fusectl).
+fn connection_dir(id: &Identity) -> Option<OwnedFd> {
+    let n = id.connection()?.to_string();
+    let open_in = |dir: BorrowedFd<'_>| {
+        nix::fcntl::openat(
+            dir,
+            n.as_str(),
+            OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(io::Error::from)
+    };
+    let system = nix::fcntl::open(
+        FUSECTL,
         OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
         Mode::empty(),
-    ) {
-        Ok(fd) => Some(fd),
-        Err(errno) => {
-            tracing::debug!(path = %path.display(), %errno, "no fusectl directory for the connection");
-            None
-        }
+    )
+    .map_err(io::Error::from)
+    .and_then(|dir| open_in(dir.as_fd()))
+    // Only a fusectl mount has the connection's directory: an empty /sys/fs/fuse/connections
+    // (fusectl not mounted) has none.
+    .inspect_err(|e| tracing::debug!(error = %e, "no connection directory in {FUSECTL}"));
+    if let Ok(dir) = system {
+        return Some(dir);
     }
+    let private = private_fusectl()
+        .and_then(|mnt| open_in(mnt.as_fd()))
+        .inspect_err(|e| tracing::debug!(error = %e, "no private fusectl instance"));
+    private.ok()
+}
+
+/// A fusectl mount attached nowhere. The descriptor opened relative to it keeps it (and the
+/// superblock) alive after this one is closed.
+fn private_fusectl() -> io::Result<OwnedFd> {
+    use rustix::mount::{FsMountFlags, FsOpenFlags, MountAttrFlags};
+    let fs = rustix::mount::fsopen("fusectl", FsOpenFlags::FSOPEN_CLOEXEC)?;
+    rustix::mount::fsconfig_create(&fs)?;
+    Ok(rustix::mount::fsmount(
+        &fs,
+        FsMountFlags::FSMOUNT_CLOEXEC,
+        MountAttrFlags::empty(),
+    )?)
 }
