@@ -58,7 +58,7 @@ use super::mountinfo::{self, Identity};
 /// Run by `/bin/sh -c` with `$1` = "MOUNT_ID MAJ:MIN", `$2` = the mount point as mountinfo
 /// escapes it, `$3` = the mount point, `$4` = fusermount3, `$5` = `ctl` when stdout is the
 /// connection's fusectl directory, `none` when it is `/dev/null`.
-pub(crate) const SCRIPT: &str = r#"trap '' HUP INT QUIT TERM PIPE
+const SCRIPT: &str = r#"trap '' HUP INT QUIT TERM PIPE
 IFS= read -r line && exit 0
 ctl=/proc/self/fd/1
 top=
