@@ -104,7 +104,7 @@ pub(crate) async fn dispatch<FS: Operations>(
                 }
                 let a = fs.setattr(ino, &set, fh, &ctx).await?;
                 if kill {
-                    killpriv::remove_capability(fs, ino, &ctx).await?;
+                    killpriv::remove_capability(fs, ino, a.mode, &ctx).await?;
                 }
                 attr_reply(&a, policy)
             }

@@ -12,7 +12,7 @@
 //! locking, not privilege).
 //!
 //! The runtime does that work so that no handler has to: it reads the mode through `getattr`
-//! and, when a bit has to go, writes it back through `setattr`, then removes
+//! and, when a bit has to go, writes it back through `setattr`, then removes a regular file's
 //! `security.capability` through `removexattr` when the filesystem has one. Ordering:
 //!
 //! - WRITE: the bits are cleared *before* the handler writes, the order the kernel's own
@@ -82,7 +82,7 @@ pub(crate) async fn kill<FS: Operations>(
     if let Some(mode) = stripped {
         fs.setattr(ino, &kill_request(mode), None, ctx).await?;
     }
-    remove_capability(fs, ino, ctx).await?;
+    remove_capability(fs, ino, attr.mode, ctx).await?;
     Ok(stripped)
 }
 
@@ -103,14 +103,21 @@ pub(crate) async fn fold_into_setattr<FS: Operations>(
     Ok(())
 }
 
-/// Removes `security.capability` when the filesystem has `removexattr`; "not there" and "no
-/// xattrs here" are success.
+/// Removes `security.capability` of a regular file (`mode` is its `st_mode`) when the
+/// filesystem has `removexattr`; "not there" and "no xattrs here" are success.
+///
+/// Other file types are left alone: file capabilities take effect only on `exec` of a regular
+/// file, and filesystems commonly refuse xattr changes on symlinks (Linux answers `EPERM` for
+/// `user.*` names there, and so does `passthrough`, which cannot reach a link's xattrs by
+/// path). The kernel flags every chown of a non-directory, symlinks included, so asking would
+/// turn a root `chown -h` into that `EPERM` after the owner already changed.
 pub(crate) async fn remove_capability<FS: Operations>(
     fs: &FS,
     ino: Inode,
+    mode: u32,
     ctx: &RequestContext,
 ) -> Result<()> {
-    if !FS::HANDLERS.contains(Handlers::REMOVEXATTR) {
+    if !FS::HANDLERS.contains(Handlers::REMOVEXATTR) || mode & libc::S_IFMT != libc::S_IFREG {
         return Ok(());
     }
     match fs.removexattr(ino, OsStr::new(CAPABILITY_XATTR), ctx).await {

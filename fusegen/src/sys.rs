@@ -99,6 +99,36 @@ pub(crate) fn fork_single_threaded() -> std::io::Result<Forked> {
     }
 }
 
+/// Makes the child of `command` close every descriptor above stderr when it executes its
+/// program, inherited ones without close-on-exec included (fusermount3's helper does the same
+/// for itself): a helper that lives as long as a mount must not hold a pipe or socket that
+/// the daemon inherited from its own parent open for that long.
+pub(crate) fn close_inherited_fds_on_exec(command: &mut std::process::Command) {
+    use std::os::unix::process::CommandExt;
+    let mark = || {
+        // SAFETY: `close_range` with `CLOSE_RANGE_CLOEXEC` only sets a flag on descriptors of
+        // this process; it reads and writes no memory of ours. Before Linux 5.11 it fails
+        // with `EINVAL`/`ENOSYS` and changes nothing, which is acceptable.
+        unsafe {
+            libc::syscall(
+                libc::SYS_close_range,
+                3 as libc::c_uint,
+                libc::c_uint::MAX,
+                libc::CLOSE_RANGE_CLOEXEC,
+            )
+        };
+        Ok(())
+    };
+    // SAFETY: the closure runs in the child between `fork` and `exec`, where only
+    // async-signal-safe operations are allowed (the parent may have other threads holding
+    // locks): it makes one raw system call, allocates nothing and takes no lock. It marks the
+    // descriptors close-on-exec instead of closing them, so std's own close-on-exec pipe for
+    // reporting a failed `exec` keeps working until the `exec`.
+    unsafe {
+        command.pre_exec(mark);
+    }
+}
+
 /// Anonymous memory shared with the kernel by one io_uring ring entry: the kernel writes
 /// requests into it and reads replies from it through raw addresses, so it must not move and
 /// must not be freed while a command naming it is outstanding.

@@ -1,5 +1,6 @@
 //! The mount-test guard and helpers come from `fusegen::testing`, which users get too.
 
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::atomic::Ordering;
 
@@ -72,4 +73,42 @@ pub fn start_a_reader_in_its_handler(
         probe.in_flight.load(Ordering::SeqCst) == 1
     });
     reader
+}
+
+/// The FUSE connection number of the mount at `path`: its device minor, the `0:N` in the
+/// third field of `/proc/self/mountinfo` (what `docs/operations.md` tells users to look up).
+pub fn connection_number(path: &Path) -> u32 {
+    let info = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    let target = path.to_string_lossy();
+    let line = info
+        .lines()
+        .find(|l| l.split(' ').nth(4) == Some(target.as_ref()))
+        .expect("the mount is in mountinfo");
+    let device = line.split(' ').nth(2).unwrap();
+    let (major, minor) = device.split_once(':').unwrap();
+    assert_eq!(major, "0", "FUSE mounts have anonymous devices: {line}");
+    minor.parse().unwrap()
+}
+
+/// Writes to `/sys/fs/fuse/connections/N/abort`. When fusectl is not mounted there, mounts it
+/// in a private mount namespace first, so this process's mounts are left as they are.
+pub fn abort_connection(n: u32) {
+    let abort = format!("/sys/fs/fuse/connections/{n}/abort");
+    if Path::new(&abort).exists() {
+        std::fs::write(&abort, "1").expect("write to abort");
+        return;
+    }
+    let script = format!("mount -t fusectl fusectl /sys/fs/fuse/connections && echo 1 > {abort}");
+    let out = within(CALL_TIMEOUT, "abort through fusectl", move || {
+        Command::new("/usr/bin/unshare")
+            .args(["--mount", "--propagation", "private", "/bin/sh", "-c"])
+            .arg(script)
+            .output()
+    })
+    .expect("run unshare");
+    assert!(
+        out.status.success(),
+        "aborting connection {n} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -612,6 +612,128 @@ fn passthrough_creates_files_as_the_caller() {
     });
 }
 
+/// Symlink ownership and the sticky-directory rules, as a POSIX test suite exercises them:
+/// `chown -h` by root and by the link's owner, then unlink and rename of another user's link
+/// in a sticky directory. The kernel decides the sticky rules (`default_permissions`) from the
+/// owners the daemon reports, so a `chown -h` that failed would show here twice.
+fn symlinks_in_a_sticky_directory(m: &Mirror) {
+    const NOBODY: u32 = 65534;
+    const OTHER: u32 = 1001;
+    let (mnt, src) = (m.m("sticky"), m.s("sticky"));
+    on("chown -h, unlink and rename of symlinks", move || {
+        let owner = |p: &Path| {
+            let st = fs::symlink_metadata(p).unwrap();
+            assert!(st.file_type().is_symlink(), "{} is a symlink", p.display());
+            (st.uid(), st.gid())
+        };
+        let ok = |out: std::process::Output, what: &str| {
+            assert!(
+                out.status.success(),
+                "{what}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        let refused = |out: std::process::Output, what: &str| {
+            let err = String::from_utf8_lossy(&out.stderr).into_owned();
+            assert!(!out.status.success(), "{what} succeeded");
+            assert!(err.contains("Operation not permitted"), "{what}: {err}");
+        };
+        fs::create_dir(&mnt).unwrap();
+        fs::set_permissions(&mnt, fs::Permissions::from_mode(0o1777)).unwrap();
+
+        // Root gives a link away: the link changes, not its target (which does not exist).
+        symlink("missing", mnt.join("root")).unwrap();
+        std::os::unix::fs::lchown(mnt.join("root"), Some(NOBODY), Some(NOBODY)).unwrap();
+        assert_eq!(owner(&mnt.join("root")), (NOBODY, NOBODY));
+        assert_eq!(owner(&src.join("root")), (NOBODY, NOBODY));
+        std::os::unix::fs::lchown(mnt.join("root"), Some(0), Some(0)).unwrap();
+        assert_eq!(owner(&src.join("root")), (0, 0));
+        // A link to an existing file: the file keeps its owner.
+        fs::write(mnt.join("target"), b"x").unwrap();
+        symlink("target", mnt.join("to-target")).unwrap();
+        std::os::unix::fs::lchown(mnt.join("to-target"), Some(OTHER), Some(OTHER)).unwrap();
+        assert_eq!(owner(&src.join("to-target")), (OTHER, OTHER));
+        let target = fs::symlink_metadata(src.join("target")).unwrap();
+        assert_eq!((target.uid(), target.gid()), (0, 0));
+
+        // The owner may change a link's group to one of its own, nothing else.
+        symlink("missing", mnt.join("mine")).unwrap();
+        std::os::unix::fs::lchown(mnt.join("mine"), Some(NOBODY), Some(0)).unwrap();
+        let mine = mnt.join("mine").display().to_string();
+        ok(
+            sh_as(NOBODY, NOBODY, &format!("chown -h :{NOBODY} {mine}")),
+            "owner's chgrp to its group",
+        );
+        assert_eq!(owner(&src.join("mine")), (NOBODY, NOBODY));
+        refused(
+            sh_as(NOBODY, NOBODY, &format!("chown -h :{OTHER} {mine}")),
+            "owner's chgrp to a foreign group",
+        );
+        refused(
+            sh_as(NOBODY, NOBODY, &format!("chown -h {OTHER} {mine}")),
+            "owner's chown to another user",
+        );
+        let root = mnt.join("root").display().to_string();
+        refused(
+            sh_as(NOBODY, NOBODY, &format!("chown -h :{NOBODY} {root}")),
+            "chgrp of root's link",
+        );
+        assert_eq!(owner(&src.join("mine")), (NOBODY, NOBODY));
+        assert_eq!(owner(&src.join("root")), (0, 0));
+
+        // Sticky directory: another user's link can be neither removed nor renamed ...
+        let dir = mnt.display().to_string();
+        refused(
+            sh_as(NOBODY, NOBODY, &format!("rm -f {dir}/to-target")),
+            "unlink of another user's link",
+        );
+        refused(
+            sh_as(NOBODY, NOBODY, &format!("mv {dir}/to-target {dir}/moved")),
+            "rename of another user's link",
+        );
+        refused(
+            sh_as(NOBODY, NOBODY, &format!("mv -f {dir}/mine {dir}/to-target")),
+            "rename over another user's link",
+        );
+        assert_eq!(owner(&src.join("to-target")), (OTHER, OTHER));
+        assert_eq!(owner(&src.join("mine")), (NOBODY, NOBODY));
+        // ... while the owner moves and removes its own, and root anyone's.
+        ok(
+            sh_as(NOBODY, NOBODY, &format!("mv {dir}/mine {dir}/mine2")),
+            "rename of one's own link",
+        );
+        assert_eq!(owner(&src.join("mine2")), (NOBODY, NOBODY));
+        ok(
+            sh_as(NOBODY, NOBODY, &format!("rm {dir}/mine2")),
+            "unlink of one's own link",
+        );
+        fs::rename(mnt.join("to-target"), mnt.join("moved")).unwrap();
+        assert_eq!(owner(&src.join("moved")), (OTHER, OTHER));
+        for name in ["moved", "root", "target"] {
+            fs::remove_file(mnt.join(name)).unwrap();
+        }
+        assert_eq!(fs::read_dir(&src).unwrap().count(), 0);
+    });
+}
+
+#[test]
+fn passthrough_symlink_ownership_in_a_sticky_directory() {
+    let args = [HANDLERS, &["-o", "allow_other"]].concat();
+    let Some(m) = Mirror::start("passthrough_symlink_ownership", &args) else {
+        return;
+    };
+    symlinks_in_a_sticky_directory(&m);
+}
+
+#[test]
+fn passthrough_kernel_mode_symlink_ownership_in_a_sticky_directory() {
+    let test = "passthrough_kernel_mode_symlink_ownership";
+    let Some(m) = Mirror::start(test, &["-o", "allow_other"]) else {
+        return;
+    };
+    symlinks_in_a_sticky_directory(&m);
+}
+
 #[test]
 fn passthrough_extended_attributes() {
     let Some(m) = Mirror::start("passthrough_extended_attributes", HANDLERS) else {

@@ -6,7 +6,7 @@
 //! doing so and restore the previous value afterwards. Tests that switch it *off* are skipped
 //! when `FUSEGEN_TRANSPORT` is set: then other tests of the run require io_uring.
 
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::sync::atomic::Ordering;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
@@ -14,7 +14,8 @@ use std::time::Duration;
 use fusegen::{ActiveTransport, MountOptions, Transport, Workers};
 
 use crate::mount::common::{
-    CALL_TIMEOUT, TestMount, eventually, fuse_available, wait_unmounted, within,
+    CALL_TIMEOUT, TestMount, abort_connection, connection_number, eventually, fuse_available,
+    is_mounted, wait_unmounted, within,
 };
 use crate::mount::fixture::TestFs;
 
@@ -426,6 +427,149 @@ fn dropping_the_runtime_while_main_serves_the_ring_does_not_hang() {
     // The runtime's drop cancels `main` and waits for the queue threads, which must notice.
     within(CALL_TIMEOUT, "the runtime to shut down", move || drop(rt));
 }
+
+/// The mountpoint, for [`auto_unmount_child`].
+const CHILD_DIR: &str = "FUSEGEN_URING_AUTO_UNMOUNT_DIR";
+
+/// Not a test of its own: the filesystem process of
+/// [`auto_unmount_removes_the_mount_after_kill_9`], run as this binary again with
+/// [`CHILD_DIR`] set. Mounts with `auto_unmount` over the ring, prints `RING` once the ring
+/// serves (at the end of libtest's `test … ` line), and serves until killed. Without
+/// [`CHILD_DIR`] it does nothing.
+#[test]
+fn auto_unmount_child() {
+    let Ok(dir) = std::env::var(CHILD_DIR) else {
+        return;
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let options = options(
+        Transport::IoUring,
+        "auto_unmount,attr_timeout=0,entry_timeout=0",
+    );
+    let mut session = fusegen::mount(test_fs(&files(1)), &dir, options).expect("child mount");
+    let handle = session.handle();
+    let served = rt.spawn(async move { session.main(Workers::default()).await });
+    eventually("the ring to be in use", || {
+        matches!(handle.transport(), Some(ActiveTransport::IoUring { .. }))
+    });
+    println!("RING");
+    rt.block_on(served)
+        .expect("main did not panic")
+        .expect("child session");
+}
+
+/// The killed child of [`auto_unmount_removes_the_mount_after_kill_9`] and its mountpoint.
+/// On drop (a failed test): killed, reaped, the mount detached and its connection aborted.
+struct KilledDaemon {
+    child: Option<std::process::Child>,
+    dir: tempfile::TempDir,
+    connection: Option<u32>,
+}
+
+impl Drop for KilledDaemon {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        if is_mounted(self.dir.path()) {
+            let _ = nix::mount::umount2(self.dir.path(), nix::mount::MntFlags::MNT_DETACH);
+            if let Some(n) = self.connection {
+                abort_connection(n);
+            }
+        }
+    }
+}
+
+/// fusermount3's `auto_unmount` looks once, when the process dies, and over the ring the
+/// connection still looks alive then; fusegen's watcher detaches the mount anyway
+/// (`docs/mount.md`). Over `/dev/fuse` the same is `crash::with_auto_unmount_…`.
+#[test]
+fn auto_unmount_removes_the_mount_after_kill_9() {
+    let test = "auto_unmount_removes_the_mount_after_kill_9";
+    if !["/usr/bin/fusermount3", "/bin/fusermount3"]
+        .iter()
+        .any(|p| std::path::Path::new(p).exists())
+    {
+        eprintln!("{test}: skipped, auto_unmount needs fusermount3 (apt-get install fuse3)");
+        return;
+    }
+    let Some(_param) = UringParam::set(test, true) else {
+        return;
+    };
+    let dir = tempfile::Builder::new()
+        .prefix("fusegen-uring-kill-")
+        .tempdir()
+        .unwrap();
+    let child = Command::new(std::env::current_exe().expect("test binary path"))
+        .args([
+            "--exact",
+            "uring::auto_unmount_child",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CHILD_DIR, dir.path())
+        .env_remove(fusegen::TRANSPORT_ENV)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn the filesystem process");
+    let mut daemon = KilledDaemon {
+        child: Some(child),
+        dir,
+        connection: None,
+    };
+    let stdout = daemon
+        .child
+        .as_mut()
+        .and_then(|c| c.stdout.take())
+        .expect("child stdout");
+    let ready = within(
+        CALL_TIMEOUT,
+        "the child to serve over the ring",
+        move || {
+            std::io::BufRead::lines(std::io::BufReader::new(stdout))
+                .map_while(Result::ok)
+                .any(|l| l.ends_with("RING"))
+        },
+    );
+    assert!(ready, "the child exited before serving over the ring");
+    daemon.connection = Some(connection_number(daemon.dir.path()));
+    let f = daemon.dir.path().join("f0");
+    assert_eq!(
+        within(CALL_TIMEOUT, "a read over the ring", move || std::fs::read(
+            f
+        ))
+        .unwrap(),
+        b"contents of file 0"
+    );
+
+    let mut child = daemon.child.take().expect("running");
+    let killed = std::time::Instant::now();
+    child.kill().expect("kill -9");
+    within(CALL_TIMEOUT, "the killed process to be reaped", move || {
+        child.wait()
+    })
+    .unwrap();
+    assert!(
+        wait_unmounted(daemon.dir.path(), AUTO_UNMOUNT_DEADLINE),
+        "still mounted {AUTO_UNMOUNT_DEADLINE:?} after the filesystem process was killed"
+    );
+    eprintln!("{test}: unmounted {:?} after SIGKILL", killed.elapsed());
+    let path = daemon.dir.path().to_path_buf();
+    within(CALL_TIMEOUT, "stat of the mountpoint", move || {
+        std::fs::metadata(path)
+    })
+    .expect("the mountpoint is a plain directory again");
+}
+
+/// How soon after `kill -9` an `auto_unmount` mount must be gone.
+const AUTO_UNMOUNT_DEADLINE: Duration = Duration::from_secs(5);
 
 /// Detaches whatever is mounted on the path, also when the test fails.
 struct DetachOnDrop(std::path::PathBuf);

@@ -104,31 +104,30 @@ impl Helper {
     pub(crate) fn close(self) {
         let Helper { socket, mut child } = self;
         drop(socket);
-        reap(&mut child, EXIT_TIMEOUT);
+        reap(&mut child, EXIT_TIMEOUT, PROGRAM);
     }
 }
 
-fn reap(child: &mut Child, within: Duration) {
+/// Waits (bounded) for `child`, a helper named `what` in logs, to exit so no zombie is left;
+/// kills it if it does not exit in time.
+pub(super) fn reap(child: &mut Child, within: Duration, what: &str) {
     let deadline = Instant::now() + within;
     loop {
         match child.try_wait() {
             Ok(Some(status)) => {
-                tracing::debug!(pid = child.id(), %status, "fusermount3 exited");
+                tracing::debug!(pid = child.id(), %status, "{what} exited");
                 return;
             }
             Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(10)),
             Ok(None) => {
-                tracing::warn!(
-                    pid = child.id(),
-                    "fusermount3 did not exit in time, killing it"
-                );
-                // SIGKILL cannot be blocked (the helper blocks every other signal).
+                tracing::warn!(pid = child.id(), "{what} did not exit in time, killing it");
+                // SIGKILL cannot be blocked (the helpers block or ignore the others).
                 let _ = child.kill();
                 let _ = child.wait();
                 return;
             }
             Err(err) => {
-                tracing::warn!(pid = child.id(), error = %err, "cannot wait for fusermount3");
+                tracing::warn!(pid = child.id(), error = %err, "cannot wait for {what}");
                 return;
             }
         }
@@ -212,7 +211,7 @@ pub(crate) fn mount(
         }
         Err(err) => {
             let _ = child.kill();
-            reap(&mut child, EXIT_TIMEOUT);
+            reap(&mut child, EXIT_TIMEOUT, PROGRAM);
             // It may have mounted before we lost it; the mount would be useless without the fd.
             if super::mountinfo::fuse_mounted_at(mountpoint) == Some(true) {
                 let _ = super::unmount_path(mountpoint);

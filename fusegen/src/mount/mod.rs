@@ -15,6 +15,7 @@ mod parse;
 mod suggest;
 #[cfg(test)]
 mod tests;
+mod watcher;
 
 use std::fs;
 use std::os::fd::OwnedFd;
@@ -72,8 +73,12 @@ pub(crate) fn mount(
             Err(direct::Failure::Fatal(err)) => Err(err),
         },
     }?;
-    tracing::debug!(mountpoint = %mounted.1.mountpoint().display(), method = %mounted.1.method(), "mounted");
-    Ok(mounted)
+    let (fd, mut mount) = mounted;
+    tracing::debug!(mountpoint = %mount.mountpoint().display(), method = %mount.method(), "mounted");
+    if options.auto_unmount {
+        mount.watch();
+    }
+    Ok((fd, mount))
 }
 
 /// Resolves `mountpoint` to a canonical directory and returns it with its `st_mode`.
@@ -153,6 +158,8 @@ pub(crate) struct Mount {
     method: MountMethod,
     /// The `auto_unmount` fusermount3 process, alive for as long as the mount.
     helper: Option<fusermount::Helper>,
+    /// fusegen's own `auto_unmount` watcher (see `watcher.rs`), alive for as long as the mount.
+    watcher: Option<watcher::Watcher>,
     mounted: bool,
 }
 
@@ -162,7 +169,25 @@ impl Mount {
             mountpoint,
             method,
             helper,
+            watcher: None,
             mounted: true,
+        }
+    }
+
+    /// Starts the `auto_unmount` watcher. Without it fusermount3's helper still covers a
+    /// death over `/dev/fuse`, so a failure is logged, not fatal.
+    fn watch(&mut self) {
+        let started = fusermount::find()
+            .ok_or_else(|| std::io::Error::from(std::io::ErrorKind::NotFound))
+            .and_then(|program| watcher::Watcher::spawn(&self.mountpoint, &program));
+        match started {
+            Ok(w) => self.watcher = Some(w),
+            Err(err) => tracing::warn!(
+                mountpoint = %self.mountpoint.display(),
+                error = %err,
+                "cannot start the auto_unmount watcher; after a crash over io_uring the mount \
+                 may stay until `fusermount3 -u`"
+            ),
         }
     }
 
@@ -192,6 +217,9 @@ impl Mount {
         }
         self.mounted = false;
         tracing::debug!(mountpoint = %self.mountpoint.display(), "unmounted");
+        if let Some(watcher) = self.watcher.take() {
+            watcher.dismiss();
+        }
         // The helper sees the mount gone and exits without touching anything.
         if let Some(helper) = self.helper.take() {
             helper.close();
@@ -205,8 +233,11 @@ impl Drop for Mount {
         if let Err(err) = self.unmount() {
             tracing::warn!(mountpoint = %self.mountpoint.display(), error = %err, "cannot unmount");
         }
-        // Still here only if unmounting failed: closing its socket lets it unmount once the
-        // session is gone, and reaping it leaves no zombie.
+        // Still here only if unmounting failed: closing their pipe and socket lets them
+        // unmount once the session is gone, and reaping them leaves no zombie.
+        if let Some(watcher) = self.watcher.take() {
+            watcher.release();
+        }
         if let Some(helper) = self.helper.take() {
             helper.close();
         }

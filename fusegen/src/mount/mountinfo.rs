@@ -81,6 +81,52 @@ pub(crate) fn fuse_mounted_at(path: &Path) -> Option<bool> {
     }
 }
 
+/// What tells one mount at a path from a later one there, as mountinfo shows it: the mount
+/// ID (field 1) and the device (field 3; `0:N` for FUSE, where N is also the connection's
+/// number in fusectl), with the mount point as the kernel escapes it (field 5), so that
+/// another reader can compare the raw fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Identity {
+    /// Field 1: unique among the mounts present, reused after an unmount.
+    pub(crate) mount_id: String,
+    /// Field 3, `major:minor`: the superblock's device, reused after it is destroyed.
+    pub(crate) device: String,
+    /// Field 5, escaped (`\040` for a space, ...).
+    pub(crate) escaped_mount_point: String,
+}
+
+impl Identity {
+    /// The connection number under `/sys/fs/fuse/connections`: the minor of an anonymous
+    /// device (major 0), as FUSE mounts have.
+    pub(crate) fn connection(&self) -> Option<u32> {
+        self.device.strip_prefix("0:")?.parse().ok()
+    }
+}
+
+/// The identity of the FUSE filesystem on top at `path` (absolute, canonical): the last
+/// matching line, since a later mount over the same path hides the earlier ones.
+pub(crate) fn identity(path: &Path) -> Option<Identity> {
+    identity_in(&std::fs::read_to_string("/proc/self/mountinfo").ok()?, path)
+}
+
+fn identity_in(text: &str, path: &Path) -> Option<Identity> {
+    let top = text
+        .lines()
+        .rfind(|l| parse_line(l).is_some_and(|e| e.mount_point == path))?;
+    if !parse_line(top)?.is_fuse() {
+        return None;
+    }
+    let mut fields = top.split(' ');
+    let mount_id = fields.next()?.to_owned();
+    let device = fields.nth(1)?.to_owned();
+    let escaped_mount_point = fields.nth(1)?.to_owned();
+    Some(Identity {
+        mount_id,
+        device,
+        escaped_mount_point,
+    })
+}
+
 /// The innermost FUSE mount point that is `path` or one of its ancestors.
 pub(crate) fn fuse_mount_containing(path: &Path) -> Option<PathBuf> {
     innermost_fuse_ancestor(&read().ok()?, path)
@@ -142,6 +188,26 @@ garbage line
             None
         );
         assert_eq!(innermost_fuse_ancestor(&entries, Path::new("/etc")), None);
+    }
+
+    #[test]
+    fn identity_is_the_top_mount_with_raw_fields() {
+        let id = identity_in(SAMPLE, Path::new("/tmp/with space")).unwrap();
+        assert_eq!((id.mount_id.as_str(), id.device.as_str()), ("36", "0:32"));
+        assert_eq!(id.escaped_mount_point, "/tmp/with\\040space");
+        assert_eq!(id.connection(), Some(32));
+        // Mounted over: the later line is the one on top.
+        let over = format!("{SAMPLE}40 37 0:36 / /mnt/plain rw - fuse x rw\n");
+        let id = identity_in(&over, Path::new("/mnt/plain")).unwrap();
+        assert_eq!((id.mount_id.as_str(), id.connection()), ("40", Some(36)));
+        // Not FUSE on top, or not mounted: none.
+        let hidden = format!("{SAMPLE}41 37 0:37 / /mnt/plain rw - tmpfs t rw\n");
+        assert_eq!(identity_in(&hidden, Path::new("/mnt/plain")), None);
+        assert_eq!(identity_in(SAMPLE, Path::new("/mnt")), None);
+        // A block device's major is not 0: no connection number to derive.
+        let blk = format!("{SAMPLE}42 22 8:17 / /mnt/blk rw - fuseblk /dev/sdb1 rw\n");
+        let id = identity_in(&blk, Path::new("/mnt/blk")).unwrap();
+        assert_eq!((id.device.as_str(), id.connection()), ("8:17", None));
     }
 
     #[test]

@@ -14,7 +14,7 @@ use nix::mount::{MntFlags, umount2};
 use tempfile::TempDir;
 
 use super::mountinfo::fuse_mounted_at;
-use super::{Mount, MountError, MountMethod, MountOptions, fusermount, mount};
+use super::{Mount, MountError, MountMethod, MountOptions, fusermount, mount, watcher};
 
 /// A temporary directory with an empty `mnt/` in it. On drop, detaches whatever FUSE mount
 /// is still on `mnt/`; if that fails, leaks the directory rather than let `TempDir` recurse
@@ -318,6 +318,8 @@ fn auto_unmount_drop_unmounts_and_reaps() {
     assert_eq!(m.method(), MountMethod::Fusermount);
     let pid = m.helper.as_ref().map(fusermount::Helper::pid);
     assert!(pid.is_some(), "auto_unmount keeps fusermount3 running");
+    let watcher = m.watcher.as_ref().map(watcher::Watcher::pid);
+    assert!(watcher.is_some(), "auto_unmount starts fusegen's watcher");
     assert!(mountinfo_line(&s.mountpoint).is_some_and(|l| l.contains(" - fuse fusegen ")));
     drop(fd);
     drop(m);
@@ -328,6 +330,83 @@ fn auto_unmount_drop_unmounts_and_reaps() {
         process_gone(pid),
         "fusermount3 helper left running or unreaped"
     );
+    assert!(process_gone(watcher), "watcher left running or unreaped");
+}
+
+/// What a crash over io_uring looks like to fusermount3's helper: the process is gone but
+/// the connection lives on (here: the device fd stays open), so the helper finds nothing to
+/// do. fusegen's watcher, told of the death by EOF on its pipe, detaches the mount itself.
+#[test]
+fn auto_unmount_watcher_detaches_a_mount_whose_connection_outlives_the_process() {
+    let test = "auto_unmount_watcher_detaches_a_mount_whose_connection_outlives_the_process";
+    if !can_use_fusermount(test) {
+        return;
+    }
+    let s = Scratch::new();
+    let (fd, mut m) = must_mount(&s.mountpoint, &MountOptions::default().auto_unmount(true));
+    let watcher = m.watcher.take().unwrap_or_else(|| panic!("no watcher"));
+    let pid = Some(watcher.pid());
+    // The pipe's write end closes as it would when the process dies; the session's device
+    // fd does not (the ring would still hold it).
+    watcher.release();
+    assert!(
+        !is_mounted(&s.mountpoint),
+        "the watcher exited without detaching the mount"
+    );
+    assert!(process_gone(pid), "watcher left running or unreaped");
+    // The helper sees the mount gone and leaves it at that.
+    unmount_and_check(&mut m);
+    drop(fd);
+}
+
+/// The mount ID and device are reused at once by the next mount at the same path; the
+/// watcher must still tell that mount from its own (through fusectl).
+#[test]
+fn auto_unmount_watcher_leaves_a_later_mount_at_the_same_path_alone() {
+    let test = "auto_unmount_watcher_leaves_a_later_mount_at_the_same_path_alone";
+    if !can_use_fusermount(test) || !can_mount_directly(test) {
+        return;
+    }
+    let s = Scratch::new();
+    let (fd, mut m) = must_mount(&s.mountpoint, &MountOptions::default().auto_unmount(true));
+    let first = super::mountinfo::identity(&s.mountpoint);
+    // Someone else unmounts it and mounts another filesystem there.
+    umount2(&s.mountpoint, MntFlags::MNT_DETACH).unwrap_or_else(|e| panic!("umount2: {e}"));
+    drop(fd);
+    let (other_fd, mut other) = must_mount(
+        &s.mountpoint,
+        &MountOptions::default().method(MountMethod::Direct),
+    );
+    let second = super::mountinfo::identity(&s.mountpoint);
+    eprintln!("{test}: first {first:?}, then {second:?}");
+    let watcher = m.watcher.take().unwrap_or_else(|| panic!("no watcher"));
+    watcher.release();
+    assert!(
+        is_mounted(&s.mountpoint),
+        "the watcher unmounted a later mount"
+    );
+    unmount_and_check(&mut other);
+    unmount_and_check(&mut m);
+    drop(other_fd);
+}
+
+/// A watcher told to stand down (normal unmount) exits without touching the mount, even one
+/// still there.
+#[test]
+fn auto_unmount_watcher_dismissed_leaves_the_mount_alone() {
+    let test = "auto_unmount_watcher_dismissed_leaves_the_mount_alone";
+    if !can_use_fusermount(test) {
+        return;
+    }
+    let s = Scratch::new();
+    let (fd, mut m) = must_mount(&s.mountpoint, &MountOptions::default().auto_unmount(true));
+    let watcher = m.watcher.take().unwrap_or_else(|| panic!("no watcher"));
+    let pid = Some(watcher.pid());
+    watcher.dismiss();
+    assert!(process_gone(pid), "watcher left running or unreaped");
+    assert!(is_mounted(&s.mountpoint), "a dismissed watcher unmounted");
+    unmount_and_check(&mut m);
+    drop(fd);
 }
 
 #[test]
