@@ -693,7 +693,10 @@ class Mounted:
         self.proc = None
         self.pid = None
         self.logfile = os.path.join(ctx.work, f"{name}.log")
-        if ctx.args.backing == "fresh":
+        uses_src = system.backing or system.base == "ext4dir"
+        if not uses_src:
+            pass  # memfs, tmpfs: no backing directory to prepare
+        elif ctx.args.backing == "fresh":
             self.image = fresh_backing_fs(ctx, name, self.src)
         elif ctx.args.backing == "tmpfs":
             self.backing_tmpfs = True
