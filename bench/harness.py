@@ -213,6 +213,54 @@ def peak_rss_mib(pid):
     return status_mib(pid, "VmHWM")
 
 
+def sched_counts(pid):
+    """(voluntary context switches, involuntary ones, CPU migrations) of a process, summed
+    over its living threads (/proc/PID/task/*/status and .../sched), or None. A thread that
+    exits takes its counts with it; migrations stay 0 without /proc/PID/task/TID/sched."""
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return None
+    vol = invol = migr = 0
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/status") as f:
+                for line in f:
+                    if line.startswith("voluntary_ctxt_switches:"):
+                        vol += int(line.split()[1])
+                    elif line.startswith("nonvoluntary_ctxt_switches:"):
+                        invol += int(line.split()[1])
+        except (OSError, ValueError):
+            continue
+        try:
+            with open(f"/proc/{pid}/task/{tid}/sched") as f:
+                for line in f:
+                    if line.startswith("se.nr_migrations"):
+                        migr += int(line.split(":")[1])
+                        break
+        except (OSError, ValueError):
+            pass
+    return vol, invol, migr
+
+
+def thread_cpus(pid):
+    """{tid: Cpus_allowed_list} of a process's threads."""
+    out = {}
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return out
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/status") as f:
+                for line in f:
+                    if line.startswith("Cpus_allowed_list:"):
+                        out[tid] = line.split(":", 1)[1].strip()
+        except OSError:
+            pass
+    return out
+
+
 # ---------------------------------------------------------------------------------------------
 # Systems: one small adapter each
 
@@ -225,9 +273,17 @@ class System:
     counterpart = None  # native system it is compared with ("tmpfs" or "ext4dir")
     not_run = {}      # workload -> why this system does not run it
     max_files = None  # {mode: fewer files for metadata and small-file workloads}, and why
+    transport = "dev"  # "io_uring": needs the fuse module's enable_uring during its mounts
+    placement = "free"  # where caller and daemon run (--placement); set per instance
 
-    def __init__(self, ctx):
+    def __init__(self, ctx, placement="free"):
         self.ctx = ctx
+        self.base = self.key  # the system's key; `key` names this placement's column
+        self.placement = placement
+        if ctx.args.placement == "check":
+            self.key = f"{self.base}@{placement}"
+        if ctx.args.placement != "free":
+            self.label = f"{self.label} [{placement}]"
 
     def unavailable(self):
         """None when the system can run, else why not."""
@@ -244,6 +300,14 @@ class System:
     def mount_native(self, phase, mnt, src):
         """For native systems: prepares mnt; returns the directory the workloads use."""
         return mnt
+
+    def env(self):
+        """Extra environment of the daemon."""
+        return {}
+
+    def check_started(self, log_text):
+        """After INIT: None when the daemon runs as intended, else why not (from its log)."""
+        return None
 
 
 def need_file(path, what):
@@ -269,9 +333,9 @@ class Tmpfs(System):
 class BackingDir(System):
     key, label, native = "ext4dir", "backing dir (native)", True
 
-    def __init__(self, ctx):
-        super().__init__(ctx)
+    def __init__(self, ctx, placement="free"):
         self.label = f"{ctx.backing_fs} dir (native)"
+        super().__init__(ctx, placement)
 
     def options(self, phase):
         return f"a fresh directory on the backing {self.ctx.backing_fs} ({self.ctx.backing_dev})"
@@ -302,6 +366,56 @@ class PassthroughLL(System):
     def command(self, phase, mnt, src):
         return [self.ctx.args.passthrough_ll, "-f", "-o", f"source={src},{self.opts(phase)}",
                 mnt]
+
+
+class PassthroughHP(System):
+    """libfuse master's C++ `passthrough_hp`, built by hand outside the repository and given
+    by LIBFUSE_PASSTHROUGH_HP (see docs/benchmarks.md)."""
+    key, label, backing, counterpart = "php", "libfuse master passthrough_hp", True, "ext4dir"
+
+    def unavailable(self):
+        if not self.ctx.args.passthrough_hp:
+            return ("LIBFUSE_PASSTHROUGH_HP is not set (the path of a passthrough_hp built by "
+                    "hand from libfuse master; see docs/benchmarks.md)")
+        if self.transport == "io_uring" and not os.path.exists(ENABLE_URING):
+            return "this kernel has no FUSE-over-io_uring (no fuse parameter enable_uring)"
+        return need_file(self.ctx.args.passthrough_hp, "passthrough_hp")
+
+    def flags(self, phase):
+        # --nopassthrough: the daemon serves every read and write (as fgpt and pll do), not
+        # the kernel's FUSE passthrough. Data phase: its own caching defaults (timeouts of
+        # 86,400 s, keep_cache, and the writeback cache it turns on without passthrough);
+        # metadata phase: --nocache, timeouts of 0.
+        f = ["--nopassthrough"] + ([] if phase == "data" else ["--nocache"])
+        if self.transport == "io_uring":
+            f += ["-o", "io_uring"]
+        return f
+
+    def options(self, phase):
+        why = ("(entry/attr timeout 86,400 s, keep_cache, writeback cache)" if phase == "data"
+               else "(entry/attr timeout 0)")
+        return (f"`{' '.join(self.flags(phase))}` {why}; libfuse "
+                f"{self.ctx.libfuse_master_version} multi-threaded loop")
+
+    def command(self, phase, mnt, src):
+        return [self.ctx.args.passthrough_hp, "--foreground"] + self.flags(phase) + [src, mnt]
+
+    def env(self):
+        # libfuse master logs the outcome of INIT, io_uring's included, with this set.
+        return {"FUSE_INIT_STATUS": "1"}
+
+    def check_started(self, log_text):
+        if self.transport != "io_uring":
+            return None
+        for line in log_text.splitlines():
+            if "io_uring=" in line:
+                return None if "io_uring=on" in line else f"not on io_uring: {line.strip()}"
+        return "its log does not say whether io_uring is on (no FUSE_INIT status line)"
+
+
+class PassthroughHPUring(PassthroughHP):
+    key, label = "phpu", "libfuse master passthrough_hp, io_uring"
+    transport = "io_uring"
 
 
 class Pyfuse3(System):
@@ -359,7 +473,6 @@ ENABLE_URING = "/sys/module/fuse/parameters/enable_uring"
 
 class Fusegen(System):
     """A fusegen example, on the transport `transport` (`-o transport=...`)."""
-    transport = "dev"
     twin = None  # for io_uring systems: the same example on /dev/fuse, compared side by side
 
     def unavailable(self):
@@ -426,8 +539,24 @@ class FusegenMemfsUring(FusegenMemfs):
     transport, twin = "io_uring", "fgmem"
 
 
-SYSTEMS = [Tmpfs, BackingDir, PassthroughLL, PyPassthrough, PyTmpfs, FusegenPassthrough,
-           FusegenPassthroughKernel, FusegenPassthroughUring, FusegenMemfs, FusegenMemfsUring]
+SYSTEMS = [Tmpfs, BackingDir, PassthroughLL, PassthroughHP, PassthroughHPUring, PyPassthrough,
+           PyTmpfs, FusegenPassthrough, FusegenPassthroughKernel, FusegenPassthroughUring,
+           FusegenMemfs, FusegenMemfsUring]
+PLACEMENTS = ["same", "split", "free"]
+
+
+def libfuse_build_version(path):
+    """The libfuse version of a hand-built passthrough_hp: from the meson build directory it
+    sits in (BUILD/example/passthrough_hp), else "master"."""
+    if not path:
+        return "?"
+    info = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(path))),
+                        "meson-info", "intro-projectinfo.json")
+    try:
+        with open(info) as f:
+            return f"master ({json.load(f)['version']})"
+    except (OSError, ValueError, KeyError):
+        return "master"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -458,7 +587,15 @@ class Context:
         if args.backing == "fresh":
             self.backing_dev = f"a fresh loop image per phase, on {self.backing_dev}"
             self.backing_fs = "ext4"
+        elif args.backing == "tmpfs":
+            self.backing_dev = "a fresh mount per phase, sized for the phase"
+            self.backing_fs = "tmpfs"
         self.libfuse_version = run(["pkg-config", "--modversion", "fuse3"], 10)[1].strip() or "?"
+        self.libfuse_master_version = libfuse_build_version(args.passthrough_hp)
+        # --placement: the caller's CPU and the other one.
+        self.cpus = self.placement_cpus(args.placement_cpus)
+        self.uring_notes = []  # enable_uring changed by someone else during our mounts
+        self.uring_mount = None  # the Mounted that turned enable_uring on, until it restores it
         self.pyfuse3_version = "?"
         if args.python:
             rc, out, _ = run([args.python, "-c",
@@ -466,6 +603,28 @@ class Context:
                              30)
             if rc == 0:
                 self.pyfuse3_version = "{} (trio {})".format(*out.split())
+
+    @staticmethod
+    def placement_cpus(spec):
+        allowed = sorted(os.sched_getaffinity(0))
+        if spec:
+            cpus = [int(c) for c in spec.split(",")]
+        else:
+            cpus = allowed[:2]
+        if len(cpus) != 2 or cpus[0] == cpus[1] or any(c not in allowed for c in cpus):
+            if spec:
+                raise SystemExit(f"harness: --placement-cpus {spec}: two different CPUs of "
+                                 f"{allowed} are needed")
+            cpus = (allowed * 2)[:2]
+        return cpus
+
+    def caller_cpu(self, system):
+        """The CPU the workload program is pinned to, or None (free)."""
+        return None if system.placement == "free" else self.cpus[0]
+
+    def daemon_cpu(self, system):
+        """The CPU every thread of the daemon is pinned to, or None (free)."""
+        return {"same": self.cpus[0], "split": self.cpus[1]}.get(system.placement)
 
     def files(self, system, kind):
         """How many files `system` gets in the metadata ("meta") or small-file workloads."""
@@ -478,7 +637,7 @@ class Context:
                 note = f"{cap} files only: {system.max_files[1]}"
                 if note not in notes:
                     notes.append(note)
-        if system.backing or system.key == "ext4dir":
+        if system.backing or system.base == "ext4dir":
             # One descriptor per inode the kernel knows (per file here), plus headroom.
             cap = (self.nofile - 2000) // 1000 * 1000
             if cap < n:
@@ -511,6 +670,8 @@ class Context:
                 force_unmount(point)
         if not any(p.startswith(self.work + "/") for p, _, _ in mounts()):
             run(["rm", "-rf", "--one-file-system", self.work], 600)
+        if self.uring_mount is not None:  # interrupted between its enable and its restore
+            self.uring_mount.restore_uring()
 
     def time_left(self):
         return self.deadline - time.monotonic()
@@ -527,26 +688,41 @@ class Mounted:
         os.makedirs(self.mnt)
         os.makedirs(self.src)
         self.image = None
-        if ctx.args.backing == "fresh":
-            self.image = fresh_backing_fs(ctx, name, self.src)
+        self.backing_tmpfs = False
+        self.uring_before = None
         self.proc = None
         self.pid = None
         self.logfile = os.path.join(ctx.work, f"{name}.log")
+        uses_src = system.backing or system.base == "ext4dir"
+        if not uses_src:
+            pass  # memfs, tmpfs: no backing directory to prepare
+        elif ctx.args.backing == "fresh":
+            self.image = fresh_backing_fs(ctx, name, self.src)
+        elif ctx.args.backing == "tmpfs":
+            self.backing_tmpfs = True
+            fresh_backing_tmpfs(ctx, phase, self.src)
 
     def start(self):
         s = self.system
         # Phases are named data0, data1, ..., meta0, ..., scale; options depend on the kind.
         phase = "data" if self.phase.startswith("data") else "meta"
-        self.ctx.notes.setdefault(s.key, {})[phase] = s.options(phase)
+        self.ctx.notes.setdefault(s.base, {})[phase] = s.options(phase)
         if s.native:
             self.dir = s.mount_native(phase, self.mnt, self.src)
             return
         argv = s.command(phase, self.mnt, self.src)
+        cpu = self.ctx.daemon_cpu(s)
+        if cpu is not None:
+            # Every thread it makes inherits this; pin() catches threads that set their own.
+            argv = ["taskset", "-c", str(cpu)] + argv
+        if s.transport == "io_uring":
+            self.enable_uring()
         log(f"  start: {shlex.join(argv)}")
         self.ctx.register_mount(self.mnt)
         with open(self.logfile, "w") as logf:
             self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=logf,
-                                         stderr=subprocess.STDOUT, start_new_session=True)
+                                         stderr=subprocess.STDOUT, start_new_session=True,
+                                         env=dict(os.environ, **s.env()))
         self.ctx.daemons.append(self.proc)
         self.pid = self.proc.pid
         deadline = time.monotonic() + 30
@@ -563,11 +739,70 @@ class Mounted:
         if run(["stat", self.mnt], 20)[0] != 0:
             raise RuntimeError(f"mountpoint does not answer: {self.log_tail()}")
         self.dir = self.mnt
+        try:
+            with open(self.logfile) as f:
+                why = s.check_started(f.read())
+        except OSError as e:
+            why = f"cannot read its log: {e}"
+        if why:
+            raise RuntimeError(why)
+        self.pin()
         # Memory of a mounted daemon that has served nothing yet but INIT and one stat.
         idle = status_mib(self.pid, "VmRSS")
         if idle is not None:
             k = s.key
             self.ctx.idle_rss[k] = min(self.ctx.idle_rss.get(k, idle), idle)
+
+    def enable_uring(self):
+        """Turns the fuse module's enable_uring on for this mount only (stop() restores it):
+        other users of the machine flip it too, so it is on no longer than needed."""
+        try:
+            with open(ENABLE_URING) as f:
+                self.uring_before = f.read().strip()
+            with open(ENABLE_URING, "w") as f:
+                f.write("Y")
+            self.ctx.uring_mount = self
+        except OSError as e:
+            raise RuntimeError(f"cannot enable FUSE-over-io_uring: {e}")
+
+    def restore_uring(self):
+        if self.uring_before is None:
+            return
+        try:
+            with open(ENABLE_URING) as f:
+                now = f.read().strip()
+            if now != "Y":
+                # Someone else changed it during the mount: leave theirs, say so.
+                note = (f"{self.system.label}, {self.phase}: enable_uring was {now} at the end "
+                        f"of the mount (set to Y at its start): changed by another user")
+                self.ctx.uring_notes.append(note)
+                log(f"  WARNING: {note}")
+            else:
+                with open(ENABLE_URING, "w") as f:
+                    f.write(self.uring_before)
+        except OSError as e:
+            log(f"  WARNING: could not restore enable_uring: {e}")
+        self.uring_before = None
+        self.ctx.uring_mount = None
+
+    def pin(self):
+        """With a daemon placement, (re)pins every thread of the daemon to its CPU: a daemon
+        may set its threads' affinity itself (per-CPU io_uring queues). Logs any that had."""
+        cpu = self.ctx.daemon_cpu(self.system)
+        if cpu is None or not self.pid:
+            return
+        stray = {t: c for t, c in thread_cpus(self.pid).items() if c != str(cpu)}
+        if stray:
+            rc, _, err = run(["taskset", "-a", "-p", "-c", str(cpu), str(self.pid)], 10)
+            if rc != 0:
+                raise RuntimeError(f"taskset -a -p {self.pid}: {err.strip()}")
+            log(f"  {self.system.key}: pinned {len(stray)} thread(s) to CPU {cpu} that had "
+                f"CPUs {sorted(set(stray.values()))} (set by the daemon itself)")
+
+    def caller(self, argv):
+        """argv of a workload program, pinned to the caller's CPU under a placement."""
+        cpu = self.ctx.caller_cpu(self.system)
+        return argv if cpu is None else ["taskset", "-c", str(cpu)] + argv
 
     def log_tail(self):
         try:
@@ -586,6 +821,9 @@ class Mounted:
     def cpu(self):
         return cpu_seconds(self.pid) if self.pid else None
 
+    def sched(self):
+        return sched_counts(self.pid) if self.pid else None
+
     def alive(self):
         return self.proc is None or self.proc.poll() is None
 
@@ -594,6 +832,9 @@ class Mounted:
         if s.native:
             if mount_of(self.mnt):
                 force_unmount(self.mnt)
+            return
+        if self.proc is None:  # it never started
+            self.restore_uring()
             return
         self.sample_rss()
         if self.proc.poll() is None:
@@ -608,9 +849,15 @@ class Mounted:
                 self.proc.wait(timeout=10)
         if mount_of(self.mnt) is not None:
             force_unmount(self.mnt)
+        self.restore_uring()
 
     def release_backing(self):
-        """Unmounts and deletes this phase's backing file system (`--backing fresh`)."""
+        """Unmounts this phase's backing file system and deletes its image (`--backing fresh`
+        and `tmpfs`)."""
+        if self.backing_tmpfs:
+            if mount_of(self.src) is not None:
+                force_unmount(self.src)
+            return
         if self.image is None:
             return
         if mount_of(self.src) is not None:
@@ -644,6 +891,22 @@ def fresh_backing_fs(ctx, name, src):
     return image
 
 
+def fresh_backing_tmpfs(ctx, phase, src):
+    """Mounts an empty tmpfs at `src`, sized for the phase: the data phase's sequential file
+    and small files with room to spare, or the metadata phase's files (inodes)."""
+    if phase.startswith("data"):
+        size = ctx.mode["seq_mib"] * MiB + ctx.mode["small_files"] * 8192 + (256 << 20)
+        inodes = ctx.mode["small_files"] * 2 + 10_000
+    else:
+        size = 64 << 20
+        inodes = ctx.mode["meta_files"] * 2 + 10_000
+    ctx.register_mount(src)
+    rc, _, err = run(["mount", "-t", "tmpfs", "-o",
+                      f"size={size},nr_inodes={inodes},mode=0755", "tmpfs", src], 30)
+    if rc != 0:
+        raise RuntimeError(f"mount tmpfs at {src}: {err.strip()}")
+
+
 def record(ctx, system, workload, sample):
     ctx.results.setdefault(system.key, {}).setdefault(workload, []).append(sample)
 
@@ -660,10 +923,11 @@ def fio(ctx, m, workload, extra, timeout):
             "--filename=bench.dat", "--ioengine=psync", "--fallocate=none",
             "--group_reporting", "--randrepeat=0", "--norandommap",
             f"--size={ctx.mode['seq_mib']}M"] + extra
-    cpu0 = m.cpu()
+    m.pin()
+    cpu0, sched0 = m.cpu(), m.sched()
     t0 = time.monotonic()
-    rc, out, err = run(argv, timeout)
-    cpu1 = m.cpu()
+    rc, out, err = run(m.caller(argv), timeout)
+    cpu1, sched1 = m.cpu(), m.sched()
     log(f"  {m.system.key} {workload}: fio took {time.monotonic() - t0:.1f} s")
     m.sample_rss()
     if rc is None and not m.system.native:
@@ -686,6 +950,9 @@ def fio(ctx, m, workload, extra, timeout):
     secs = rw["runtime"] / 1000 or 1e-9
     sample = dict(ops=rw["total_ios"], secs=secs, bw=rw["bw_bytes"] / MiB, iops=rw["iops"],
                   cpu=(cpu1 - cpu0) if cpu0 is not None and cpu1 is not None else None)
+    if sched0 is not None and sched1 is not None:
+        sample.update(vcsw=sched1[0] - sched0[0], nvcsw=sched1[1] - sched0[1],
+                      migr=sched1[2] - sched0[2])
     record(ctx, m.system, workload, sample)
     return True
 
@@ -697,8 +964,9 @@ def metabench(ctx, m, mode, rep, timeout, files=None, scaling=False):
             "--files", str(files), "--readdir-passes", str(ctx.mode["readdir_passes"])]
     if m.pid:
         argv += ["--daemon-pid", str(m.pid)]
+    m.pin()
     t0 = time.monotonic()
-    rc, out, err = run(argv, timeout)
+    rc, out, err = run(m.caller(argv), timeout)
     log(f"  {m.system.key} {mode}: metabench took {time.monotonic() - t0:.1f} s")
     m.sample_rss()
     if rc is None and not m.system.native:
@@ -712,6 +980,9 @@ def metabench(ctx, m, mode, rep, timeout, files=None, scaling=False):
         done.add(p["phase"])
         sample = dict(ops=p["ops"], secs=p["secs"], ops_s=p["ops"] / max(p["secs"], 1e-9),
                       cpu=p["cpu"])
+        for k in ("vcsw", "nvcsw", "migr"):
+            if p.get(k) is not None:
+                sample[k] = p[k]
         if scaling:
             ctx.scaling.setdefault(m.system.key, {})[p["phase"]] = sample
         else:
@@ -823,8 +1094,9 @@ def run_step(ctx, system, step):
         ctx.skipped.setdefault(system.key, "the run's time limit was reached")
         return False
     started = time.monotonic()
-    m = Mounted(ctx, system, phase)
+    m = None
     try:
+        m = Mounted(ctx, system, phase)
         m.start()
         body(ctx, m, todo)
         if not m.alive():
@@ -832,9 +1104,13 @@ def run_step(ctx, system, step):
     except RuntimeError as e:
         fail(ctx, system, todo[0], str(e))
     finally:
-        m.stop()
-        m.release_backing()
-    run(["rm", "-rf", "--one-file-system", m.src], 600)
+        if m is not None:
+            m.stop()
+            m.release_backing()
+    src = os.path.join(ctx.work, "src", f"{system.key}-{phase}")
+    if mount_of(src) is not None:  # a backing mount made before Mounted() failed
+        force_unmount(src)
+    run(["rm", "-rf", "--one-file-system", src], 600)
     log(f"{system.label}: {phase} took {time.monotonic() - started:.1f} s")
     # A failing metadata run fails the same way again.
     return not (system.key in ctx.errors and phase.startswith("meta") and
@@ -894,6 +1170,55 @@ def figure(ctx, sys_key, wl):
     return statistics.median(vals), (statistics.median(cpus) if cpus else None), len(vals)
 
 
+def sched_figure(ctx, sys_key, wl):
+    """Median daemon (voluntary, involuntary context switches, CPU migrations) per operation,
+    or None."""
+    samples = [s for s in ctx.results.get(sys_key, {}).get(wl, []) if "vcsw" in s and s["ops"]]
+    if not samples:
+        return None
+    return tuple(statistics.median(s[k] / s["ops"] for s in samples)
+                 for k in ("vcsw", "nvcsw", "migr"))
+
+
+def cost_table(ctx, shown, wanted):
+    """Daemon CPU and scheduling per operation, one row per workload."""
+    daemons = [s for s in shown if not s.native]
+    if not daemons:
+        return ""
+    out = ["\n#### Cost per operation\n\nPer operation of the workload (fio I/O, file or "
+           "directory entry), medians over the runs: daemon CPU in µs (user + system, all "
+           "threads) / voluntary context switches / involuntary ones / CPU migrations, of the "
+           "daemon's threads (`/proc/PID/task/*/status` and `sched` before and after the "
+           "workload; threads that exit during it are not counted).\n\n",
+           "| workload | " + " | ".join(s.label for s in daemons) + " |\n",
+           "|---|" + "---:|" * len(daemons) + "\n"]
+    for key, label, _, _ in WORKLOADS:
+        if key not in wanted:
+            continue
+        cells = []
+        for s in daemons:
+            f, c = figure(ctx, s.key, key), sched_figure(ctx, s.key, key)
+            if f is None:
+                cells.append("–")
+                continue
+            cpu = "–" if f[1] is None else f"{f[1] * 1000:.1f}"
+            sched = "– / – / –" if c is None else f"{c[0]:.2f} / {c[1]:.2f} / {c[2]:.3f}"
+            cells.append(f"{cpu} / {sched}")
+        out.append(f"| {label} | " + " | ".join(cells) + " |\n")
+    return "".join(out)
+
+
+def placement_info(ctx):
+    a, b = ctx.cpus
+    what = {"same": f"caller (fio, metabench) and every daemon thread pinned to CPU {a}",
+            "split": f"caller pinned to CPU {a}, every daemon thread to CPU {b}",
+            "free": "neither pinned (the scheduler places both)"}
+    if ctx.args.placement == "check":
+        return ("- placement: every system three times, the column's [tag] says how: "
+                + "; ".join(f"[{p}] {what[p]}" for p in PLACEMENTS) + "\n")
+    return f"- placement [{ctx.args.placement}]: {what[ctx.args.placement]}\n"
+
+
 def machine_info(ctx):
     cpu = "?"
     try:
@@ -911,7 +1236,10 @@ def machine_info(ctx):
             f"- backing filesystem: {ctx.backing_fs} on {ctx.backing_dev} "
             f"(work directory {ctx.args.workdir})\n"
             f"- tools: {fio_v}, libfuse {ctx.libfuse_version}, pyfuse3 {ctx.pyfuse3_version}, "
-            f"{rustc}, fusegen {git or '?'}\n")
+            f"{rustc}, fusegen {git or '?'}"
+            + (f", passthrough_hp of libfuse {ctx.libfuse_master_version}"
+               if ctx.args.passthrough_hp else "") + "\n"
+            + placement_info(ctx))
 
 
 def scaling_table(ctx, shown):
@@ -950,6 +1278,11 @@ def report(ctx, systems, wanted, started, load0):
                f"files {mode['small_files']} × 4 KiB; every figure is the median of "
                f"{mode['reps']} runs\n")
     out.append(f"- every daemon runs with a descriptor limit (RLIMIT_NOFILE) of {ctx.nofile}\n")
+    if ctx.args.backing == "tmpfs":
+        out.append("- backing on tmpfs: \"cold\" reads start with the FUSE side's page cache "
+                   "dropped; the backing files stay in memory\n")
+    for note in ctx.uring_notes:
+        out.append(f"- **{note}**\n")
     if ctx.args.perf:
         out.append("- **perf was recording the daemons: figures are slowed by profiling**\n")
     out.append("\n")
@@ -992,19 +1325,28 @@ def report(ctx, systems, wanted, started, load0):
 
     # Ratios
     pairs = []
-    by_key = {s.key: s for s in shown}
+    # Systems are compared within one placement.
+    by_key = {(s.base, s.placement): s for s in shown}
+
+    def pair(s, base):
+        if (base, s.placement) in by_key:
+            pairs.append((s, by_key[(base, s.placement)]))
+            return True
+        return False
+
     for s in shown:
-        if not s.key.startswith("fg"):
+        if not s.base.startswith("fg"):
             continue
         if s.twin:
-            # An io_uring system: against the same example on /dev/fuse.
-            if s.twin in by_key:
-                pairs.append((s, by_key[s.twin]))
+            # An io_uring system: against the same example on /dev/fuse, and against
+            # libfuse master's passthrough_hp on io_uring.
+            pair(s, s.twin)
+            pair(s, "phpu")
             continue
-        if "pll" in by_key:
-            pairs.append((s, by_key["pll"]))
-        if s.counterpart in by_key:
-            pairs.append((s, by_key[s.counterpart]))
+        pair(s, "pll")
+        pair(s, "php")
+        if not pair(s, s.counterpart) and ctx.args.backing == "tmpfs" and s.backing:
+            pair(s, "tmpfs")  # the backing is tmpfs: the tmpfs row is the native reference
     if pairs:
         out.append("\n#### Ratios\n\nThroughput of fusegen ÷ throughput of the reference "
                    "(above 1: fusegen is faster); for daemons, \"cpu\" is fusegen's CPU per "
@@ -1027,18 +1369,22 @@ def report(ctx, systems, wanted, started, load0):
                 cells.append(cell)
             out.append(f"| {label} | " + " | ".join(cells) + " |\n")
 
+    out.append(cost_table(ctx, shown, wanted))
     out.append(scaling_table(ctx, shown))
     out.append("\n#### Mount options\n\nData workloads (sequential, random, small files) run "
                "on one mount; each metadata run has a fresh mount of its own.\n\n")
     for s in systems:
-        n = ctx.notes.get(s.key)
-        if n:
+        n = ctx.notes.get(s.base)
+        if n and s.placement == systems[0].placement:  # once per system, not per placement
             phases = "; ".join(f"{p}: {o}" for p, o in n.items())
-            out.append(f"- {s.label}: {phases}\n")
-    if ctx.skipped:
+            label = type(s).label if s.base != "ext4dir" else f"{ctx.backing_fs} dir (native)"
+            out.append(f"- {label}: {phases}\n")
+    selected = {s.base for s in systems}
+    skipped = {k: why for k, why in ctx.skipped.items() if k in selected}
+    if skipped:
         out.append("\n#### Not run\n\n")
-        for k, why in ctx.skipped.items():
-            label = next((s.label for s in systems if s.key == k), k)
+        for k, why in skipped.items():
+            label = next((s.label for s in systems if s.base == k), k)
             out.append(f"- {label}: {why}\n")
     not_run = [s for s in systems if (s.not_run or ctx.fewer_files.get(s.key))
                and s.key in ctx.results]
@@ -1068,10 +1414,16 @@ def main():
     p.add_argument("--workdir", default="/var/tmp",
                    help="where mountpoints and backing directories are made (its filesystem "
                         "is the backing filesystem)")
-    p.add_argument("--backing", choices=["fresh", "workdir"], default="fresh",
+    p.add_argument("--backing", choices=["fresh", "workdir", "tmpfs"], default="fresh",
                    help="fresh: each phase's backing directory is a new ext4 on a loop image in "
                         "the work directory (the same start for every system); workdir: a "
-                        "directory of the work directory's own file system")
+                        "directory of the work directory's own file system; tmpfs: a new tmpfs "
+                        "mount per phase (the backing filesystem's cost out of the figures)")
+    p.add_argument("--placement", choices=PLACEMENTS + ["check"], default="free",
+                   help="same: caller and daemon pinned to one CPU; split: to two different "
+                        "CPUs; free: neither pinned; check: every system in all three")
+    p.add_argument("--placement-cpus", default="", metavar="A,B",
+                   help="the caller's CPU and the other one (default: the first two allowed)")
     p.add_argument("--only", default="", help="comma-separated system keys: "
                    + ",".join(cls.key for cls in SYSTEMS))
     p.add_argument("--workloads", default="", help="comma-separated: " + ",".join(WORKLOAD_KEYS))
@@ -1079,6 +1431,7 @@ def main():
                    help="seconds; systems not started by then are skipped")
     p.add_argument("--metabench", required=True)
     p.add_argument("--passthrough-ll")
+    p.add_argument("--passthrough-hp", help="a hand-built libfuse master passthrough_hp")
     p.add_argument("--fusegen-memfs")
     p.add_argument("--fusegen-passthrough")
     p.add_argument("--python", help="python with pyfuse3 and trio")
@@ -1100,32 +1453,27 @@ def main():
     load0 = os.getloadavg()
     wanted = [w for w in WORKLOAD_KEYS if not args.workloads or w in args.workloads.split(",")]
     classes = [c for c in SYSTEMS if not args.only or c.key in args.only.split(",")]
-    systems = [c(ctx) for c in classes]
+    placements = PLACEMENTS if args.placement == "check" else [args.placement]
+    systems = [c(ctx, p) for c in classes for p in placements]
     for item in args.skip:
         k, _, why = item.partition("=")
         ctx.skipped[k] = why
     perf_procs = []
     code = 0
-    # io_uring systems need the fuse module's enable_uring; the others name their transport
-    # explicitly (`transport=dev`), so turning it on changes nothing for them.
-    uring_before = None
-    if any(getattr(s, "transport", "dev") == "io_uring" for s in systems) \
-            and os.path.exists(ENABLE_URING):
-        with open(ENABLE_URING) as f:
-            uring_before = f.read().strip()
-        with open(ENABLE_URING, "w") as f:
-            f.write("Y")
+    # io_uring systems need the fuse module's enable_uring: each of their mounts turns it on
+    # and restores it when it ends (Mounted.enable_uring), since other users flip it too.
     try:
         log(f"work directory {ctx.work} ({ctx.backing_fs} on {ctx.backing_dev}); "
             f"mode {args.mode}: {ctx.mode}")
+        log(placement_info(ctx).strip("- \n"))
         runnable = []
         for s in systems:
-            if s.key in ctx.skipped:
-                log(f"{s.label}: skipped: {ctx.skipped[s.key]}")
+            if s.base in ctx.skipped:
+                log(f"{s.label}: skipped: {ctx.skipped[s.base]}")
                 continue
             why = s.unavailable()
             if why:
-                ctx.skipped[s.key] = why
+                ctx.skipped[s.base] = why
                 log(f"{s.label}: skipped: {why}")
                 continue
             runnable.append(s)
@@ -1140,9 +1488,6 @@ def main():
         code = 130
     finally:
         ctx.cleanup()
-        if uring_before is not None:
-            with open(ENABLE_URING, "w") as f:
-                f.write(uring_before)
     text = report(ctx, systems, wanted, started, load0)
     print(text)
     if args.output:
@@ -1150,7 +1495,8 @@ def main():
         with open(args.output, "w") as f:
             f.write(text)
         with open(os.path.splitext(args.output)[0] + ".json", "w") as f:
-            json.dump(dict(mode=args.mode, config=ctx.mode, results=ctx.results,
+            json.dump(dict(mode=args.mode, config=ctx.mode, backing=args.backing,
+                           placement=args.placement, cpus=ctx.cpus, results=ctx.results,
                            errors=ctx.errors, skipped=ctx.skipped, rss=ctx.rss), f, indent=1)
         log(f"report written to {args.output}")
     sys.exit(code)

@@ -2,25 +2,33 @@
 # fusegen benchmarks: one command, one machine, every system in the same run.
 #
 #   bench/run.sh [--quick|--full] [--only KEYS] [--workloads KEYS] [--workdir DIR]
-#                [--backing fresh|workdir] [--perf] [--output FILE]
+#                [--backing fresh|workdir|tmpfs] [--placement same|split|free|check]
+#                [--placement-cpus A,B] [--perf] [--output FILE]
 #
 #   --quick      (default) small sizes, 2 runs per figure; a few minutes, for development
 #   --full       the sizes of docs/benchmarks.md (1 GiB files, 100k files, 3 runs per figure)
-#   --only       systems, comma-separated: tmpfs,ext4dir,pll,pypt,pytmpfs,fgpt,fgkpt,fgptu,
-#                fgmem,fgmemu (the last of each: fusegen on the io_uring transport)
+#   --only       systems, comma-separated: tmpfs,ext4dir,pll,php,phpu,pypt,pytmpfs,fgpt,fgkpt,
+#                fgptu,fgmem,fgmemu (php, phpu: libfuse master's passthrough_hp on /dev/fuse
+#                and io_uring, when LIBFUSE_PASSTHROUGH_HP names a hand-built one; fgptu,
+#                fgmemu: fusegen on the io_uring transport)
 #   --workloads  seqwrite,seqread,rand1,rand2,rand1d,rand2d,smallwrite,smallread,
 #                create,stat,readdir,unlink
 #   --workdir    where mountpoints and backing directories go (default /var/tmp)
 #   --backing    fresh (default): every phase's backing directory is a new ext4 on a loop
 #                image in the work directory, so no system inherits the deletes of another;
-#                workdir: a plain directory of the work directory's file system
+#                workdir: a plain directory of the work directory's file system;
+#                tmpfs: a fresh tmpfs mount per phase (the server's own cost, no disk's)
+#   --placement  same: caller (fio, metabench) and daemon pinned to one CPU; split: to two
+#                different CPUs; free (default): neither pinned; check: all three
+#   --placement-cpus A,B   the caller's CPU and the other one (default: the first two)
 #   --perf       record every daemon with `perf record -g` into bench/target/perf/ (slows them)
 #   --output     where to write the report (default bench/target/results/MODE-DATE.md)
 #
 # Needs root (mounts, drop_caches), /dev/fuse, fio, a C compiler with libfuse3-dev (for
 # libfuse's passthrough_ll, compiled here from Debian's example source on every run, never
-# kept in the repository), python3 with venv (pyfuse3 and trio are installed into
-# bench/target/venv; pyfuse3's examples come from its sdist), and cargo.
+# kept in the repository), taskset (util-linux) for --placement, python3 with venv (pyfuse3
+# and trio are installed into bench/target/venv; pyfuse3's examples come from its sdist),
+# and cargo.
 #
 # Everything built or downloaded goes to bench/target/ (ignored by git). Every step is
 # bounded in time; every mount made by the run is undone on exit, also on failure or Ctrl-C.
@@ -33,6 +41,7 @@ OUT="$BENCH/target"
 MODE=quick
 WORKDIR=/var/tmp
 HARNESS_ARGS=()
+ONLY=""
 OUTPUT=""
 PERF=0
 
@@ -40,11 +49,13 @@ while [[ $# -gt 0 ]]; do
     case "$1" in
         --quick) MODE=quick ;;
         --full) MODE=full ;;
-        --only|--workloads|--backing) HARNESS_ARGS+=("$1" "$2"); shift ;;
+        --only) ONLY=$2; HARNESS_ARGS+=("$1" "$2"); shift ;;
+        --workloads|--backing|--placement|--placement-cpus)
+            HARNESS_ARGS+=("$1" "$2"); shift ;;
         --workdir) WORKDIR=$2; shift ;;
         --output) OUTPUT=$2; shift ;;
         --perf) PERF=1 ;;
-        -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "run.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
     shift
@@ -89,6 +100,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
+# Whether a system is selected (--only); setup steps for systems not selected are skipped.
+wants() { local k; [[ -z "$ONLY" ]] && return 0; for k; do [[ ",$ONLY," == *",$k,"* ]] && return 0; done; return 1; }
+
 SKIP=()
 skip() { SKIP+=(--skip "$1=$2"); say "$1 will not run: $2"; }
 SETUP_START=$SECONDS
@@ -122,8 +136,12 @@ build_example() { # name key
     fi
 }
 FG_MEMFS="" FG_PASSTHROUGH=""
-build_example memfs fgmem && FG_MEMFS="$TARGET/release/examples/memfs"
-if build_example passthrough fgpt; then
+if wants fgmem fgmemu; then
+    build_example memfs fgmem && FG_MEMFS="$TARGET/release/examples/memfs"
+fi
+if ! wants fgpt fgkpt fgptu; then
+    :
+elif build_example passthrough fgpt; then
     FG_PASSTHROUGH="$TARGET/release/examples/passthrough"
 else
     SKIP+=(--skip "fgkpt=see fusegen passthrough")
@@ -132,7 +150,9 @@ fi
 # --- libfuse's passthrough_ll, compiled from Debian's example source into bench/target -----
 PLL=""
 PLL_SRC=$(dpkg -L libfuse3-dev 2>/dev/null | grep -E '/passthrough_ll\.c(\.gz)?$' | head -n1 || true)
-if [[ -z "$PLL_SRC" ]]; then
+if ! wants pll; then
+    :
+elif [[ -z "$PLL_SRC" ]]; then
     skip pll "passthrough_ll.c not found (apt-get install libfuse3-dev)"
 else
     say "compiling libfuse's passthrough_ll from $PLL_SRC"
@@ -157,7 +177,9 @@ fi
 # --- pyfuse3 and its examples ----------------------------------------------------------------
 PY="" PYEX="$OUT/pyfuse3/examples"
 VENV="$OUT/venv"
-if ! command -v python3 >/dev/null; then
+if ! wants pypt pytmpfs; then
+    :
+elif ! command -v python3 >/dev/null; then
     skip pypt "python3 is missing"; skip pytmpfs "python3 is missing"
 else
     if ! "$VENV/bin/python" -c 'import pyfuse3, trio' 2>/dev/null; then
@@ -188,6 +210,19 @@ else
         fi
     fi
 fi
+# --- libfuse master's passthrough_hp: only a hand-built one, given by its path ---------------
+# Never built here (see docs/benchmarks.md for the manual steps); skipped when not given.
+PHP=""
+if [[ -z "${LIBFUSE_PASSTHROUGH_HP:-}" ]]; then
+    why="LIBFUSE_PASSTHROUGH_HP is not set (path of a passthrough_hp built by hand from libfuse master; docs/benchmarks.md)"
+    skip php "$why"; skip phpu "$why"
+elif [[ ! -x "$LIBFUSE_PASSTHROUGH_HP" ]]; then
+    why="LIBFUSE_PASSTHROUGH_HP=$LIBFUSE_PASSTHROUGH_HP is not an executable file"
+    skip php "$why"; skip phpu "$why"
+else
+    PHP=$LIBFUSE_PASSTHROUGH_HP
+    say "libfuse master's passthrough_hp: $PHP"
+fi
 say "setup took $((SECONDS - SETUP_START)) s"
 
 # --- the run ---------------------------------------------------------------------------------
@@ -206,6 +241,7 @@ esac
 args=(--mode "$MODE" --workdir "$RUN_DIR" --deadline "$DEADLINE" --metabench "$METABENCH"
       --output "$OUTPUT")
 [[ -n "$PLL" ]] && args+=(--passthrough-ll "$PLL")
+[[ -n "$PHP" ]] && args+=(--passthrough-hp "$PHP")
 [[ -n "$FG_MEMFS" ]] && args+=(--fusegen-memfs "$FG_MEMFS")
 [[ -n "$FG_PASSTHROUGH" ]] && args+=(--fusegen-passthrough "$FG_PASSTHROUGH")
 [[ -n "$PY" ]] && args+=(--python "$PY" --pyfuse3-examples "$PYEX")

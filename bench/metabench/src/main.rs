@@ -13,8 +13,12 @@
 //! phase's writeback does not land in the next one's time.
 //!
 //! Prints one JSON object per phase on stdout:
-//! `{"phase":"create","ops":10000,"secs":0.41,"cpu":0.12}` where `cpu` is the user + system
-//! time the process `--daemon-pid` spent during the phase (from `/proc/PID/stat`), or `null`.
+//! `{"phase":"create","ops":10000,"secs":0.41,"cpu":0.12,"vcsw":10012,"nvcsw":40,"migr":3}`
+//! where `cpu` is the user + system time the process `--daemon-pid` spent during the phase
+//! (from `/proc/PID/stat`), `vcsw` and `nvcsw` its voluntary and involuntary context switches
+//! and `migr` its threads' moves between CPUs (summed over the threads alive at the end of
+//! the phase, from `/proc/PID/task/*/status` and `.../sched`: a thread that exits during the
+//! phase takes its counts with it), each `null` without `--daemon-pid`.
 
 use std::ffi::CString;
 use std::fs;
@@ -86,6 +90,36 @@ fn cpu_seconds(pid: u32) -> Option<f64> {
     Some((utime + stime) as f64 / ticks.max(1) as f64)
 }
 
+/// Voluntary and involuntary context switches and CPU migrations of a process, summed over
+/// its living threads. `None` when the process is gone; migrations are 0 when the kernel has
+/// no `/proc/PID/task/TID/sched` (no CONFIG_SCHED_DEBUG).
+fn sched_counts(pid: u32) -> Option<[u64; 3]> {
+    let mut sum = [0u64; 3];
+    for task in fs::read_dir(format!("/proc/{pid}/task")).ok()? {
+        let Ok(task) = task else { continue };
+        // A thread may exit between the listing and the read: skip it.
+        let Ok(status) = fs::read_to_string(task.path().join("status")) else { continue };
+        for line in status.lines() {
+            let (slot, rest) = if let Some(r) = line.strip_prefix("voluntary_ctxt_switches:") {
+                (0, r)
+            } else if let Some(r) = line.strip_prefix("nonvoluntary_ctxt_switches:") {
+                (1, r)
+            } else {
+                continue;
+            };
+            sum[slot] += rest.trim().parse::<u64>().unwrap_or(0);
+        }
+        if let Ok(sched) = fs::read_to_string(task.path().join("sched")) {
+            let migr = sched.lines().find_map(|l| {
+                let (k, v) = l.split_once(':')?;
+                (k.trim() == "se.nr_migrations").then(|| v.trim().parse::<u64>().ok())?
+            });
+            sum[2] += migr.unwrap_or(0);
+        }
+    }
+    Some(sum)
+}
+
 fn cstr(name: &str) -> CString {
     CString::new(name).expect("file names have no NUL")
 }
@@ -118,15 +152,25 @@ impl Phase<'_> {
         // SAFETY: sync(2) has no preconditions.
         unsafe { libc::sync() };
         let cpu0 = self.args.daemon_pid.and_then(cpu_seconds);
+        let sched0 = self.args.daemon_pid.and_then(sched_counts);
         let t0 = Instant::now();
         let ops = body()?;
         let secs = t0.elapsed().as_secs_f64();
         let cpu1 = self.args.daemon_pid.and_then(cpu_seconds);
+        let sched1 = self.args.daemon_pid.and_then(sched_counts);
         let cpu = match (cpu0, cpu1) {
             (Some(a), Some(b)) => format!("{:.3}", b - a),
             _ => "null".to_string(),
         };
-        println!(r#"{{"phase":"{name}","ops":{ops},"secs":{secs:.6},"cpu":{cpu}}}"#);
+        // Differences as signed numbers: an exited thread can make one negative.
+        let count = |i: usize| match (sched0, sched1) {
+            (Some(a), Some(b)) => (b[i] as i64 - a[i] as i64).to_string(),
+            _ => "null".to_string(),
+        };
+        let (vcsw, nvcsw, migr) = (count(0), count(1), count(2));
+        println!(
+            r#"{{"phase":"{name}","ops":{ops},"secs":{secs:.6},"cpu":{cpu},"vcsw":{vcsw},"nvcsw":{nvcsw},"migr":{migr}}}"#
+        );
         Ok(())
     }
 }
