@@ -39,6 +39,7 @@ mod inflight;
 mod init;
 pub mod inodes;
 mod killpriv;
+pub mod locks;
 pub mod mount;
 mod notify;
 mod operations;
