@@ -64,3 +64,50 @@ pub fn signal_a_reader_in_its_handler(
     nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
     reader
 }
+
+/// The FUSE connection number of the mount at `path`: its device minor, the `0:N` in the
+/// third field of `/proc/self/mountinfo`. `None` when it is not mounted.
+#[allow(
+    dead_code,
+    reason = "not every test binary including this module aborts connections"
+)]
+pub fn connection_number(path: &std::path::Path) -> Option<u32> {
+    let info = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
+    let target = path.to_string_lossy();
+    let line = info
+        .lines()
+        .find(|l| l.split(' ').nth(4) == Some(target.as_ref()))?;
+    let (major, minor) = line.split(' ').nth(2)?.split_once(':')?;
+    (major == "0").then_some(())?;
+    minor.parse().ok()
+}
+
+/// Aborts FUSE connection `n` through `/sys/fs/fuse/connections/N/abort`, so that every call
+/// stuck on it ends. When fusectl is not mounted there, mounts it in a private mount namespace
+/// first, leaving this process's mounts as they are.
+#[allow(
+    dead_code,
+    reason = "not every test binary including this module aborts connections"
+)]
+pub fn abort_connection(n: u32) -> Result<(), String> {
+    let abort = format!("/sys/fs/fuse/connections/{n}/abort");
+    if std::path::Path::new(&abort).exists() {
+        return std::fs::write(&abort, "1").map_err(|e| format!("write {abort}: {e}"));
+    }
+    let script = format!("mount -t fusectl fusectl /sys/fs/fuse/connections && echo 1 > {abort}");
+    let out = within(CALL_TIMEOUT, "abort through fusectl", move || {
+        Command::new("unshare")
+            .args(["--mount", "--propagation", "private", "/bin/sh", "-c"])
+            .arg(script)
+            .output()
+    })
+    .map_err(|e| format!("run unshare: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "aborting connection {n} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    }
+}
