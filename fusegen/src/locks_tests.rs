@@ -452,3 +452,54 @@ async fn many_tasks_contending_all_finish_and_leave_nothing() {
     }
     assert!(t.is_empty());
 }
+
+/// Counts its wakes.
+#[derive(Default)]
+struct Counter(std::sync::atomic::AtomicUsize);
+
+impl std::task::Wake for Counter {
+    fn wake(self: std::sync::Arc<Self>) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Counter {
+    fn count(&self) -> usize {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+#[test]
+fn waiters_are_woken_only_when_granted_or_failed() {
+    use std::sync::Arc;
+    let t = LockTable::new();
+    set(&t, 1, lk(0, 0, libc::F_WRLCK)).unwrap();
+    set(&t, 1, lk(5, 5, libc::F_WRLCK)).unwrap();
+    let (wb, wc) = (Arc::new(Counter::default()), Arc::new(Counter::default()));
+    let (wakerb, wakerc) = (Waker::from(wb.clone()), Waker::from(wc.clone()));
+    let mut b = pin!(t.setlk(F1, fh(2), 2, lk(0, 0, libc::F_WRLCK), true));
+    assert!(
+        b.as_mut()
+            .poll(&mut Context::from_waker(&wakerb))
+            .is_pending()
+    );
+    {
+        let mut c = pin!(t.setlk(F1, fh(3), 3, lk(0, 0, libc::F_WRLCK), true));
+        assert!(
+            c.as_mut()
+                .poll(&mut Context::from_waker(&wakerc))
+                .is_pending()
+        );
+        // Changes that do not let b in wake nobody: an unlock elsewhere, another owner's
+        // lock, a flock, c giving up.
+        set(&t, 1, lk(5, 5, libc::F_UNLCK)).unwrap();
+        set(&t, 4, lk(9, 9, libc::F_RDLCK)).unwrap();
+        now(t.flock(F1, fh(4), 4, libc::LOCK_EX)).unwrap();
+    }
+    assert_eq!((wb.count(), wc.count()), (0, 0));
+    // The holder's unlock wakes b, once.
+    set(&t, 1, lk(0, 0, libc::F_UNLCK)).unwrap();
+    assert_eq!(wb.count(), 1);
+    assert_eq!(poll_once(b.as_mut()), Poll::Ready(Ok(())));
+    assert_eq!(wc.count(), 0, "c was dropped: nothing wakes it");
+}
