@@ -33,6 +33,8 @@ mod jsonfs;
 mod killpriv;
 #[path = "mount/lifecycle.rs"]
 mod lifecycle;
+#[path = "mount/locks.rs"]
+mod locks;
 #[path = "mount/macros.rs"]
 mod macros;
 #[path = "mount/memfs.rs"]

@@ -164,14 +164,14 @@ impl Core {
         Ok((self.new_handle(node, flags), attrs))
     }
 
-    /// The last close of an open file: its flock lock goes, and the node may be freed.
+    /// The last close of an open file: its flock and OFD locks go, and the node may be freed.
     pub fn release(&self, ino: Inode, fh: FileHandle) -> Result<()> {
         let handle = self.handles.shard(fh.0).lock().remove(&fh.0);
         let node = match handle {
             Some(h) => h.node,
             None => self.node(ino)?,
         };
-        node.locks.release_flock(fh.0);
+        self.locks.release(ino, fh);
         let mut st = node.state.write();
         st.opens = st.opens.saturating_sub(1);
         let freed = unpin_if_unused(&self.table, &node, &mut st);

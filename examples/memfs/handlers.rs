@@ -166,12 +166,10 @@ impl MemFs {
         self.core.write(ino, fh, offset, data)
     }
 
-    /// Each `close(2)`: POSIX locks of the closing process go (as libfuse does; the kernel
-    /// sends no unlock of its own for filesystems that manage locks).
+    /// Each `close(2)`: POSIX locks of the closing process go (the kernel sends no unlock of
+    /// its own for filesystems that manage locks).
     async fn flush(&self, ino: Inode, _fh: FileHandle, lock_owner: u64) -> Result<()> {
-        if let Some(node) = self.core.table.get(ino) {
-            node.locks.release_owner(lock_owner);
-        }
+        self.core.locks.flush(ino, lock_owner);
         Ok(())
     }
 
@@ -228,7 +226,8 @@ impl MemFs {
         owner: u64,
         lock: FileLock,
     ) -> Result<FileLock> {
-        self.core.open_node(ino, fh)?.0.locks.test(owner, lock)
+        self.core.open_node(ino, fh)?;
+        self.core.locks.getlk(ino, owner, lock)
     }
 
     async fn setlk(
@@ -239,13 +238,13 @@ impl MemFs {
         lock: FileLock,
         sleep: bool,
     ) -> Result<()> {
-        let node = self.core.open_node(ino, fh)?.0;
-        node.locks.set(owner, lock, sleep).await
+        self.core.open_node(ino, fh)?;
+        self.core.locks.setlk(ino, fh, owner, lock, sleep).await
     }
 
-    async fn flock(&self, ino: Inode, fh: FileHandle, _owner: u64, op: i32) -> Result<()> {
-        let node = self.core.open_node(ino, fh)?.0;
-        node.locks.flock(fh.0, op).await
+    async fn flock(&self, ino: Inode, fh: FileHandle, owner: u64, op: i32) -> Result<()> {
+        self.core.open_node(ino, fh)?;
+        self.core.locks.flock(ino, fh, owner, op).await
     }
 
     async fn fallocate(

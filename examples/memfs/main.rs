@@ -15,12 +15,11 @@
 //!
 //! Modules: `handlers` (the `#[fusegen::handlers]` block), `namespace` (the tree), `file`
 //! (contents, attributes, xattrs), `data` (sparse pages and the space budget), `node`
-//! (inodes, their table and lock order), `locks` (POSIX and flock locks).
+//! (inodes, their table and lock order). POSIX and `flock` locks are `fusegen::locks`.
 
 mod data;
 mod file;
 mod handlers;
-mod locks;
 mod namespace;
 mod node;
 
@@ -28,6 +27,7 @@ use std::process::ExitCode;
 use std::sync::atomic::AtomicU64;
 
 use clap::Parser;
+use fusegen::locks::LockTable;
 use fusegen::prelude::*;
 use parking_lot::Mutex;
 
@@ -60,6 +60,8 @@ pub struct Core {
     /// Serializes renames between two directories (as the kernel's `s_vfs_rename_mutex`), so
     /// that the tree's shape cannot change while one orders its locks.
     rename_lock: Mutex<()>,
+    /// POSIX and flock locks of every file.
+    locks: LockTable,
 }
 
 impl MemFs {
@@ -72,6 +74,7 @@ impl MemFs {
             handles: Handles::new(),
             next_fh: AtomicU64::new(1),
             rename_lock: Mutex::new(()),
+            locks: LockTable::new(),
         };
         let root = fresh_state(
             libc::S_IFDIR | 0o755,

@@ -22,7 +22,6 @@ use fusegen::prelude::*;
 use parking_lot::RwLock;
 
 use crate::data::{FileData, PAGE};
-use crate::locks::LockTable;
 
 /// A directory entry: the inode it names and that inode's type (so that checks such as
 /// "is it a directory" need no lock on the child).
@@ -144,8 +143,6 @@ pub struct Node {
     /// mutex, so walks up the tree need no node locks).
     pub parent: AtomicU64,
     pub state: RwLock<State>,
-    /// POSIX and flock locks (regular files).
-    pub locks: LockTable,
 }
 
 impl Node {
@@ -221,7 +218,6 @@ pub fn new_node(ino: u64, parent: u64, st: State) -> Node {
         kind,
         parent: AtomicU64::new(parent),
         state: RwLock::new(st),
-        locks: LockTable::default(),
     }
 }
 

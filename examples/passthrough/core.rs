@@ -17,7 +17,6 @@ use nix::unistd::{Gid, Uid};
 use crate::files::{DirEntry, Handles, OpenDir, OpenFile};
 use crate::handlers::to_off;
 use crate::inodes::{InodeData, Inodes};
-use crate::locks::Locks;
 use crate::sys::{self, proc_path, reopen, stat_fd};
 
 /// Choices made at startup.
@@ -38,7 +37,6 @@ pub struct Core {
     pub inodes: Inodes,
     pub files: Handles<OpenFile>,
     pub dirs: Handles<OpenDir>,
-    pub locks: Locks,
     pub config: Config,
     /// Granted at INIT: the kernel caches writes (`-o writeback_cache`).
     pub writeback: AtomicBool,
@@ -53,7 +51,6 @@ impl Core {
             inodes: Inodes::new(root, st),
             files: Handles::new(),
             dirs: Handles::new(),
-            locks: Locks::default(),
             config,
             writeback: AtomicBool::new(false),
             kernel_passthrough: AtomicBool::new(false),
@@ -93,9 +90,8 @@ impl Core {
 
     /// A handle for a new open of `inode`, and the open reply.
     pub fn opened(&self, inode: Arc<InodeData>, file: File) -> FileInfo {
-        inode.opens.fetch_add(1, Ordering::AcqRel);
         let backing = self.backing(&inode);
-        let fh = self.files.insert(OpenFile::new(inode, file));
+        let fh = self.files.insert(OpenFile::new(file));
         let mut info = FileInfo::new(fh).keep_cache(self.config.keep_cache);
         info.flags |= OpenFlags::PARALLEL_DIRECT_WRITES;
         match backing {

@@ -64,32 +64,12 @@ impl<T> Handles<T> {
 /// One open of a regular file.
 #[derive(Debug)]
 pub struct OpenFile {
-    pub inode: Arc<InodeData>,
     pub file: File,
-    /// POSIX lock owners that used this handle. Open-file-description locks (`F_OFD_*` by
-    /// the caller) are owned by the open file itself and only go when it is released.
-    pub lock_owners: Mutex<Vec<u64>>,
 }
 
 impl OpenFile {
-    pub fn new(inode: Arc<InodeData>, file: File) -> OpenFile {
-        OpenFile {
-            inode,
-            file,
-            lock_owners: Mutex::new(Vec::new()),
-        }
-    }
-
-    /// Notes that `owner` locked through this handle.
-    pub fn note_lock_owner(&self, owner: u64) {
-        let mut owners = self.lock_owners.lock().unwrap_or_else(|e| e.into_inner());
-        if !owners.contains(&owner) {
-            owners.push(owner);
-        }
-    }
-
-    pub fn take_lock_owners(&self) -> Vec<u64> {
-        std::mem::take(&mut *self.lock_owners.lock().unwrap_or_else(|e| e.into_inner()))
+    pub fn new(file: File) -> OpenFile {
+        OpenFile { file }
     }
 }
 

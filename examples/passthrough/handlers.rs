@@ -46,7 +46,6 @@ impl Passthrough {
             inodes = c.inodes.len(),
             files = c.files.len(),
             dirs = c.dirs.len(),
-            lock_owners = c.locks.len(),
             "unmounted"
         );
         // The kernel's references end with the mount (it sends no FORGET for them).
@@ -320,26 +319,16 @@ impl Passthrough {
         Ok(u32::try_from(n).unwrap_or(u32::MAX))
     }
 
-    async fn flush(&self, ino: Inode, fh: FileHandle, lock_owner: u64) -> Result<()> {
-        self.core.locks.release_owner(ino, lock_owner).await;
+    async fn flush(&self, _ino: Inode, fh: FileHandle, _lock_owner: u64) -> Result<()> {
         let f = self.core.files.get(fh)?;
         // A close of a duplicate tells the source a descriptor was closed, which network
         // filesystems use to write back (close-to-open consistency).
         self.run(move |_| f.file.try_clone().map(drop)).await
     }
 
-    async fn release(&self, ino: Inode, fh: FileHandle, _flags: i32) -> Result<()> {
-        let Some(f) = self.core.files.remove(fh) else {
-            return Ok(());
-        };
-        // Owners that locked through this open: for POSIX owners `flush` already released
-        // them; open-file-description locks (owned by this open) end here.
-        for owner in f.take_lock_owners() {
-            self.core.locks.release_owner(ino, owner).await;
-        }
-        if f.inode.opens.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.core.locks.forget_inode(ino);
-        }
+    async fn release(&self, _ino: Inode, fh: FileHandle, _flags: i32) -> Result<()> {
+        // Dropping the handle closes its descriptor of the source.
+        self.core.files.remove(fh);
         Ok(())
     }
 
@@ -494,35 +483,6 @@ impl Passthrough {
             Ok(rustix::fs::removexattr(path.as_c_str(), name.as_os_str())?)
         })
         .await
-    }
-
-    async fn getlk(
-        &self,
-        ino: Inode,
-        fh: FileHandle,
-        owner: u64,
-        lock: FileLock,
-    ) -> Result<FileLock> {
-        self.core.files.get(fh)?.note_lock_owner(owner);
-        let inode = self.core.inodes.get(ino)?;
-        self.core.locks.getlk(ino, inode, owner, lock).await
-    }
-
-    async fn setlk(
-        &self,
-        ino: Inode,
-        fh: FileHandle,
-        owner: u64,
-        lock: FileLock,
-        sleep: bool,
-    ) -> Result<()> {
-        self.core.files.get(fh)?.note_lock_owner(owner);
-        let inode = self.core.inodes.get(ino)?;
-        self.core.locks.setlk(ino, inode, owner, lock, sleep).await
-    }
-
-    async fn flock(&self, _ino: Inode, fh: FileHandle, _owner: u64, op: i32) -> Result<()> {
-        crate::locks::flock(self.core.files.get(fh)?, op).await
     }
 
     async fn fallocate(

@@ -15,7 +15,6 @@
 
 use std::collections::HashMap;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
-use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use fusegen::inodes::{InodeTable, Refs};
@@ -34,8 +33,6 @@ pub struct InodeData {
     pub kind: FileType,
     /// (device, inode) in the source.
     pub key: (u64, u64),
-    /// Open file handles of this inode.
-    pub opens: AtomicUsize,
 }
 
 impl InodeData {
@@ -48,7 +45,6 @@ impl InodeData {
             fd,
             kind: FileType::from_mode(st.st_mode).unwrap_or(FileType::RegularFile),
             key: (st.st_dev, st.st_ino),
-            opens: AtomicUsize::new(0),
         }
     }
 }

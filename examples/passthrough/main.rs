@@ -19,14 +19,12 @@
 //! blocking, ownership, locks, kernel passthrough) and the measurements behind them.
 //!
 //! Modules: `handlers` (the `#[fusegen::handlers]` block), `core` (the shared state and the
-//! system-call sequences of the handlers), `inodes` (the inode table and lookup counts), `files` (open files and directory streams), `locks` (POSIX and `flock`
-//! locks), `sys` (system-call helpers: blocking, caller identity, `stat` conversion).
+//! system-call sequences of the handlers), `inodes` (the inode table and lookup counts), `files` (open files and directory streams), `sys` (system-call helpers: blocking, caller identity, `stat` conversion).
 
 mod core;
 mod files;
 mod handlers;
 mod inodes;
-mod locks;
 mod sys;
 
 use std::os::fd::OwnedFd;

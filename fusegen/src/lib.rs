@@ -40,6 +40,7 @@ mod init;
 pub mod inodes;
 mod interrupt;
 mod killpriv;
+pub mod locks;
 pub mod mount;
 mod notify;
 mod operations;

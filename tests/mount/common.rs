@@ -76,39 +76,48 @@ pub fn start_a_reader_in_its_handler(
 }
 
 /// The FUSE connection number of the mount at `path`: its device minor, the `0:N` in the
-/// third field of `/proc/self/mountinfo` (what `docs/operations.md` tells users to look up).
-pub fn connection_number(path: &Path) -> u32 {
-    let info = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+/// third field of `/proc/self/mountinfo`. `None` when it is not mounted.
+#[allow(
+    dead_code,
+    reason = "not every test binary including this module aborts connections"
+)]
+pub fn connection_number(path: &Path) -> Option<u32> {
+    let info = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
     let target = path.to_string_lossy();
     let line = info
         .lines()
-        .find(|l| l.split(' ').nth(4) == Some(target.as_ref()))
-        .expect("the mount is in mountinfo");
-    let device = line.split(' ').nth(2).unwrap();
-    let (major, minor) = device.split_once(':').unwrap();
-    assert_eq!(major, "0", "FUSE mounts have anonymous devices: {line}");
-    minor.parse().unwrap()
+        .find(|l| l.split(' ').nth(4) == Some(target.as_ref()))?;
+    let (major, minor) = line.split(' ').nth(2)?.split_once(':')?;
+    (major == "0").then_some(())?;
+    minor.parse().ok()
 }
 
-/// Writes to `/sys/fs/fuse/connections/N/abort`. When fusectl is not mounted there, mounts it
-/// in a private mount namespace first, so this process's mounts are left as they are.
-pub fn abort_connection(n: u32) {
+/// Aborts FUSE connection `n` through `/sys/fs/fuse/connections/N/abort`, so that every call
+/// stuck on it ends. When fusectl is not mounted there, mounts it in a private mount namespace
+/// first, leaving this process's mounts as they are.
+#[allow(
+    dead_code,
+    reason = "not every test binary including this module aborts connections"
+)]
+pub fn abort_connection(n: u32) -> Result<(), String> {
     let abort = format!("/sys/fs/fuse/connections/{n}/abort");
     if Path::new(&abort).exists() {
-        std::fs::write(&abort, "1").expect("write to abort");
-        return;
+        return std::fs::write(&abort, "1").map_err(|e| format!("write {abort}: {e}"));
     }
     let script = format!("mount -t fusectl fusectl /sys/fs/fuse/connections && echo 1 > {abort}");
     let out = within(CALL_TIMEOUT, "abort through fusectl", move || {
-        Command::new("/usr/bin/unshare")
+        Command::new("unshare")
             .args(["--mount", "--propagation", "private", "/bin/sh", "-c"])
             .arg(script)
             .output()
     })
-    .expect("run unshare");
-    assert!(
-        out.status.success(),
-        "aborting connection {n} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    .map_err(|e| format!("run unshare: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "aborting connection {n} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    }
 }

@@ -224,13 +224,13 @@ fn with_auto_unmount_a_killed_filesystem_leaves_no_mount() {
         return;
     }
     let mut fs = Daemon::start("auto_unmount");
-    let n = connection_number(fs.path());
+    let n = connection_number(fs.path()).expect("the daemon's mount is in mountinfo");
     let killed = Instant::now();
     fs.kill9();
     let gone = wait_unmounted(fs.path(), AUTO_UNMOUNT_DEADLINE);
     if !gone {
         // Daemon's drop detaches the mount; end whatever waits on the connection too.
-        abort_connection(n);
+        let _ = abort_connection(n);
     }
     assert!(
         gone,
@@ -344,7 +344,8 @@ fn a_hung_filesystem_is_released_by_aborting_its_connection() {
         "stat of a stopped filesystem waits, but returned {early:?}"
     );
 
-    abort_connection(connection_number(fs.path()));
+    let n = connection_number(fs.path()).expect("the mount is in mountinfo");
+    abort_connection(n).expect("abort through fusectl");
     let waiting = rx
         .recv_timeout(CALL_TIMEOUT)
         .expect("the abort ended the waiting stat");

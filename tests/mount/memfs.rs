@@ -65,6 +65,10 @@ impl Memfs {
         Some(m)
     }
 
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
     pub(crate) fn join(&self, rel: &str) -> PathBuf {
         self.path.join(rel)
     }

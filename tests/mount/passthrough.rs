@@ -67,7 +67,7 @@ impl Mirror {
         Some(m)
     }
 
-    fn mnt(&self) -> &Path {
+    pub(crate) fn mnt(&self) -> &Path {
         self.mnt.as_ref().expect("mounted").path()
     }
 
@@ -881,8 +881,10 @@ fn passthrough_fallocate_holes_and_copy_file_range() {
     );
 }
 
+/// passthrough declares no lock handlers: the kernel's own lock manager serves the mount's
+/// locks (docs/passthrough.md), with its semantics, and the source does not see them.
 #[test]
-fn passthrough_posix_locks_and_flock_are_held_in_the_source() {
+fn passthrough_locks_are_the_kernels_own() {
     let Some(m) = Mirror::start("passthrough_locks", HANDLERS) else {
         return;
     };
@@ -897,17 +899,9 @@ fn passthrough_posix_locks_and_flock_are_held_in_the_source() {
             fcntl(&b, FcntlArg::F_OFD_SETLK(&lock(libc::F_RDLCK, 10, 1))),
             Err(Errno::EAGAIN)
         );
-        // The lock is real in the source: a process using the source directly sees it.
+        // Local to the mount: a process using the source directly does not see them.
         let direct = rw(&sf);
-        assert_eq!(
-            fcntl(&direct, FcntlArg::F_OFD_SETLK(&lock(libc::F_WRLCK, 0, 1))),
-            Err(Errno::EAGAIN)
-        );
-        fcntl(&direct, FcntlArg::F_OFD_SETLK(&lock(libc::F_WRLCK, 60, 5))).unwrap();
-        assert_eq!(
-            fcntl(&b, FcntlArg::F_OFD_SETLK(&lock(libc::F_WRLCK, 62, 1))),
-            Err(Errno::EAGAIN)
-        );
+        fcntl(&direct, FcntlArg::F_OFD_SETLK(&lock(libc::F_WRLCK, 0, 1))).unwrap();
         drop(direct);
         let mut probe = lock(libc::F_WRLCK, 0, 0);
         fcntl(&b, FcntlArg::F_OFD_GETLK(&mut probe)).unwrap();
@@ -926,17 +920,10 @@ fn passthrough_posix_locks_and_flock_are_held_in_the_source() {
         assert!(!waiter.is_finished(), "the lock is held by `a`");
         fcntl(&a, FcntlArg::F_OFD_SETLK(&lock(libc::F_UNLCK, 0, 0))).unwrap();
         waiter.join().unwrap().unwrap();
-        // Closing the holder's open file releases its locks, also while other opens remain.
-        // FUSE releases them with the RELEASE request, which the kernel sends after close(2)
-        // has returned: wait for it.
+        // Closing the holder's open file releases its locks at once.
         let c = rw(&mf);
         drop(b);
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while let Err(e) = fcntl(&c, FcntlArg::F_OFD_SETLK(&lock(libc::F_WRLCK, 0, 0))) {
-            assert_eq!(e, Errno::EAGAIN);
-            assert!(Instant::now() < deadline, "the closed file's lock stays");
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        fcntl(&c, FcntlArg::F_OFD_SETLK(&lock(libc::F_WRLCK, 0, 0))).unwrap();
         drop((a, c));
 
         let x = Flock::lock(File::open(&mf).unwrap(), FlockArg::LockExclusiveNonblock)
@@ -945,9 +932,6 @@ fn passthrough_posix_locks_and_flock_are_held_in_the_source() {
         let (y, e) =
             Flock::lock(File::open(&mf).unwrap(), FlockArg::LockSharedNonblock).unwrap_err();
         assert_eq!(e, Errno::EWOULDBLOCK);
-        let (_, e) =
-            Flock::lock(File::open(&sf).unwrap(), FlockArg::LockSharedNonblock).unwrap_err();
-        assert_eq!(e, Errno::EWOULDBLOCK, "flock is held in the source");
         drop(x); // closing the descriptor releases its flock
         let _shared = Flock::lock(y, FlockArg::LockSharedNonblock)
             .map_err(|(_, e)| e)

@@ -479,7 +479,7 @@ impl Drop for KilledDaemon {
         if is_mounted(self.dir.path()) {
             let _ = nix::mount::umount2(self.dir.path(), nix::mount::MntFlags::MNT_DETACH);
             if let Some(n) = self.connection {
-                abort_connection(n);
+                let _ = abort_connection(n);
             }
         }
     }
@@ -539,7 +539,11 @@ fn auto_unmount_removes_the_mount_after_kill_9() {
         },
     );
     assert!(ready, "the child exited before serving over the ring");
-    daemon.connection = Some(connection_number(daemon.dir.path()));
+    daemon.connection = connection_number(daemon.dir.path());
+    assert!(
+        daemon.connection.is_some(),
+        "the ring mount is in mountinfo"
+    );
     let f = daemon.dir.path().join("f0");
     assert_eq!(
         within(CALL_TIMEOUT, "a read over the ring", move || std::fs::read(
