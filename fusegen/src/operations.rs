@@ -140,8 +140,6 @@ pub struct IoctlReply {
     pub data: Bytes,
 }
 
-/// One trait method with its default body (shared by [`Operations`] and
-/// [`PathOperations`](crate::paths::PathOperations)).
 macro_rules! handler {
     ($(#[$m:meta])* fn $name:ident(&self $(, $arg:ident : $ty:ty)* $(,)?) -> $ret:ty = $default:expr;) => {
         $(#[$m])*
@@ -151,7 +149,6 @@ macro_rules! handler {
         }
     };
 }
-pub(crate) use handler;
 
 /// A filesystem: one async method per FUSE operation, each with a kernel-appropriate default.
 ///

@@ -5,8 +5,9 @@ use std::fs;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
+use std::sync::{Arc, Condvar, Mutex};
 
-use fusegen::paths::{DirEntry, PathFs, PathOperations};
+use fusegen::paths::{Blocking, BlockingPathOperations, DirEntry, PathFs, PathOperations};
 use fusegen::{
     EntryAttributes, Errno, FileHandle, FileType, Handlers, Inode, RequestContext, Result,
 };
@@ -247,4 +248,77 @@ fn path_fs_drops_the_inodes_the_kernel_forgets() {
     eventually("the forgotten inodes to be dropped", || {
         m.with_fs(|fs: &PathFs<Flat>| fs.inodes()) < 10
     });
+}
+
+/// A synchronous path filesystem: `getattr` of a name starting with `slow` blocks its thread
+/// until the test opens the gate.
+struct Gated {
+    gate: Arc<(Mutex<bool>, Condvar)>,
+}
+
+impl BlockingPathOperations for Gated {
+    const HANDLERS: Handlers = Handlers::GETATTR;
+
+    fn getattr(
+        &self,
+        path: &Path,
+        _fh: Option<FileHandle>,
+        _ctx: &RequestContext,
+    ) -> Result<EntryAttributes> {
+        let name = path.to_str().ok_or(Errno::ENOENT)?;
+        if name == "/" {
+            return Ok(EntryAttributes::new(Inode(0), FileType::Directory, 0o755));
+        }
+        if name.starts_with("/slow") {
+            let (open, changed) = &*self.gate;
+            let mut open = open.lock().unwrap_or_else(|e| e.into_inner());
+            while !*open {
+                open = changed.wait(open).unwrap_or_else(|e| e.into_inner());
+            }
+        }
+        if name == "/panic" {
+            panic!("deliberate panic in a blocking handler");
+        }
+        Ok(EntryAttributes::new(Inode(0), FileType::RegularFile, 0o644))
+    }
+}
+
+#[test]
+fn blocking_handlers_run_off_the_workers() {
+    let Some(()) = fuse_available("blocking_handlers_run_off_the_workers") else {
+        return;
+    };
+    let gate = Arc::new((Mutex::new(false), Condvar::new()));
+    let m = TestMount::new(PathFs::new(Blocking::new(Gated { gate: gate.clone() })));
+    // More blocked calls than the runtime has worker threads: an async handler blocking its
+    // thread like this would leave none to answer anything else.
+    let blocked: Vec<_> = (0..8)
+        .map(|i| {
+            let p = m.join(&format!("slow{i}"));
+            std::thread::spawn(move || fs::metadata(p).is_ok())
+        })
+        .collect();
+    eventually("the slow lookups to be in their handlers", || {
+        m.handle()
+            .in_flight()
+            .iter()
+            .filter(|r| r.opcode == "LOOKUP")
+            .count()
+            == 8
+    });
+    let fast = m.join("fast");
+    assert!(on("stat while 8 handlers block", move || fs::metadata(
+        fast
+    )
+    .is_ok()));
+    let p = m.join("panic");
+    let err = on("stat of a panicking handler", move || {
+        fs::metadata(p).unwrap_err()
+    });
+    assert_eq!(err.raw_os_error(), Some(libc::EIO));
+    *gate.0.lock().unwrap() = true;
+    gate.1.notify_all();
+    for t in blocked {
+        assert!(t.join().unwrap(), "a released slow lookup succeeds");
+    }
 }
