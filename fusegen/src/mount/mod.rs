@@ -25,7 +25,7 @@ use nix::errno::Errno;
 use nix::unistd::AccessFlags;
 
 pub use error::MountError;
-pub use options::{MountMethod, MountOptions, Transport};
+pub use options::{Atime, MountMethod, MountOptions, Transport};
 
 use error::from_path_io;
 

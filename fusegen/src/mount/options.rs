@@ -33,6 +33,19 @@ impl fmt::Display for MountMethod {
     }
 }
 
+/// When the kernel updates access times: the `noatime` / `relatime` / `strictatime` mount
+/// options.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Atime {
+    /// `relatime` (the kernel's default): only when older than the modification time or a day.
+    #[default]
+    Relatime,
+    /// `noatime` (`MS_NOATIME`): never.
+    Noatime,
+    /// `strictatime` (`MS_STRICTATIME`): on every access.
+    Strictatime,
+}
+
 /// Mount options, libfuse-compatible.
 ///
 /// Build them with [`MountOptions::parse`] from `-o` style text, or start from
@@ -85,6 +98,28 @@ pub struct MountOptions {
     pub blksize: Option<u32>,
     /// `debug`: the runtime logs every request and reply at `debug` level.
     pub debug: bool,
+
+    // ---- generic mount flags (`mount(8)`), visible in /proc/mounts ----
+    /// `suid` / `nosuid`: honour set-user-ID and set-group-ID bits. Default off (`nosuid`),
+    /// as libfuse and fusermount3 mount; `mount.fuse3` passes `suid` when root mounts.
+    /// fusermount3 ignores it for unprivileged users.
+    pub suid: bool,
+    /// `dev` / `nodev`: allow device files. Default off (`nodev`); `mount.fuse3` passes `dev`
+    /// when root mounts. fusermount3 ignores it for unprivileged users.
+    pub dev: bool,
+    /// `noexec` / `exec`: forbid executing programs from the mount (`MS_NOEXEC`).
+    pub noexec: bool,
+    /// `sync` / `async`: writes are synchronous (`MS_SYNCHRONOUS`).
+    pub sync: bool,
+    /// `dirsync`: directory changes are synchronous (`MS_DIRSYNC`).
+    pub dirsync: bool,
+    /// `noatime`, `relatime`, `strictatime` (and `atime`, which undoes `noatime`): when the
+    /// kernel updates access times.
+    pub atime: Atime,
+    /// `nodiratime` / `diratime`: no access-time updates on directories (`MS_NODIRATIME`).
+    pub nodiratime: bool,
+    /// `lazytime` / `nolazytime`: keep timestamp updates in memory (`MS_LAZYTIME`).
+    pub lazytime: bool,
 
     // ---- runtime: applied by the session ----
     /// `use_ino` (runtime): accepted for compatibility. fusegen always reports the
@@ -187,6 +222,14 @@ impl Default for MountOptions {
             max_read: None,
             blksize: None,
             debug: false,
+            suid: false,
+            dev: false,
+            noexec: false,
+            sync: false,
+            dirsync: false,
+            atime: Atime::Relatime,
+            nodiratime: false,
+            lazytime: false,
             use_ino: false,
             readdir_ino: false,
             direct_io: false,
