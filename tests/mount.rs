@@ -47,5 +47,7 @@ mod options;
 mod passthrough;
 #[path = "mount/readdir.rs"]
 mod readdir;
+#[path = "mount/service.rs"]
+mod service;
 #[path = "mount/stress.rs"]
 mod stress;

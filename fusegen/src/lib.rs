@@ -48,6 +48,7 @@ mod reply;
 mod request;
 mod session;
 mod sys;
+pub mod systemd;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod transport;

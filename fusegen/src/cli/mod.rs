@@ -155,10 +155,16 @@ impl MountArgs {
     }
 
     /// Logs to stderr through `tracing`: the `RUST_LOG` filter if set, else `debug` with `-d`
-    /// and `warn` without. Does nothing if the program already installed a subscriber.
+    /// and `warn` without, plus the one `info` line that says the filesystem is mounted
+    /// (`NAME: mounted on MOUNTPOINT`, target `fusegen::mounted`). Does nothing if the
+    /// program already installed a subscriber.
     pub fn init_logging(&self) {
         use tracing_subscriber::EnvFilter;
-        let default = if self.debug { "debug" } else { "warn" };
+        let default = if self.debug {
+            "debug".to_string()
+        } else {
+            format!("warn,{}=info", crate::session::MOUNTED_TARGET)
+        };
         let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
         let _ = tracing_subscriber::fmt()
             .with_env_filter(filter)
@@ -198,11 +204,7 @@ fn exit_on_error<T>(parsed: Result<T, clap::Error>) -> T {
 
 /// The running binary's file name, for messages (`hello: ...`).
 pub(crate) fn program_name() -> String {
-    std::env::args_os()
-        .next()
-        .map(PathBuf::from)
-        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-        .unwrap_or_else(|| "fusegen".to_string())
+    crate::session::process_name()
 }
 
 /// A complete `main` for a filesystem without flags of its own: parses

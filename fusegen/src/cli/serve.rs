@@ -124,7 +124,14 @@ impl<FS: Operations> Serve<FS> {
             Ok(runtime) => runtime,
             Err(e) => return daemon.failed(&format!("starting the tokio runtime: {e}")),
         };
-        let served = runtime.block_on(serve(self.fs, args, options, self.workers, &mut daemon));
+        let served = runtime.block_on(serve(
+            self.fs,
+            &self.name,
+            args,
+            options,
+            self.workers,
+            &mut daemon,
+        ));
         match served {
             Ok(()) => ExitCode::SUCCESS,
             Err(Failure::Mount(e)) => daemon.failed(&e.to_string()),
@@ -147,6 +154,7 @@ enum Failure {
 
 async fn serve<FS: Operations>(
     fs: FS,
+    name: &str,
     args: &MountArgs,
     options: MountOptions,
     workers: Workers,
@@ -163,6 +171,11 @@ async fn serve<FS: Operations>(
     let mut session = crate::mount(fs, &mountpoint, options).map_err(Failure::Mount)?;
     daemon.mounted();
     let handle = session.handle();
+    let announce = tokio::spawn(crate::session::announce_ready(
+        handle.clone(),
+        name.to_string(),
+        mountpoint.clone(),
+    ));
     let watcher = tokio::spawn(async move {
         loop {
             tokio::select! {
@@ -179,6 +192,8 @@ async fn serve<FS: Operations>(
     });
     let result = session.main(workers).await;
     watcher.abort();
+    announce.abort();
+    crate::systemd::notify_or_warn("STOPPING=1");
     session.close(true);
     result.map_err(Failure::Serve)
 }
