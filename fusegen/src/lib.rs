@@ -80,8 +80,8 @@ pub use types::*;
 pub mod prelude {
     pub use crate::{
         BackingFile, Bytes, DirEntries, EntryAttributes, Errno, FileHandle, FileInfo, FileLock,
-        FileType, Filesystem, Forget, Inode, MountOptions, Operations, ReaddirReply, RenameFlags,
-        RequestContext, Result, SetAttr, StatvfsData, Workers,
+        FileType, Filesystem, Forget, Inode, MountOptions, Operations, Owner, ReaddirReply,
+        RenameFlags, RequestContext, Result, SetAttr, StatvfsData, Workers,
     };
     pub use std::ffi::{OsStr, OsString};
 }

@@ -155,8 +155,8 @@ pub struct MountOptions {
     pub noforget: bool,
     /// `intr` (runtime): interrupt a handler when the kernel sends `FUSE_INTERRUPT`.
     pub intr: bool,
-    /// `intr_signal=N` (runtime): the signal (1..=64) used to interrupt; libfuse's default is
-    /// `SIGUSR1`.
+    /// `intr_signal=N` (runtime): accepted for compatibility with libfuse (1..=64) and unused:
+    /// libfuse signals the thread serving an interrupted request, fusegen sends no signal.
     pub intr_signal: Option<i32>,
     /// `writeback_cache` (runtime): ask for the kernel's write-back cache at INIT.
     pub writeback_cache: bool,
