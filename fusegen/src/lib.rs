@@ -39,6 +39,7 @@ mod inflight;
 mod init;
 pub mod inodes;
 mod killpriv;
+mod metrics;
 pub mod mount;
 mod notify;
 mod operations;
@@ -69,6 +70,7 @@ pub use fusegen_macros::Filesystem;
 /// handlers (`docs/handlers.md`).
 pub use fusegen_macros::handlers;
 pub use inflight::InFlightRequest;
+pub use metrics::{BUCKETS, MetricsSnapshot, OpMetrics, bucket_upper_micros};
 pub use mount::{MountError, MountMethod, MountOptions};
 pub use notify::Notifier;
 pub use operations::{ConnectionInfo, Handlers, IoctlReply, Operations};

@@ -69,9 +69,18 @@ pub struct SessionHandle {
     connection: Arc<OnceLock<ConnectionInfo>>,
     stats: Arc<TransportStats>,
     ready: Arc<watch::Sender<bool>>,
+    metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl SessionHandle {
+    /// Per-operation request counts, errors and latency histograms so far (requests the
+    /// filesystem's handlers answered; INIT, and requests refused before a handler, such as
+    /// `allow_root`'s, are not counted). Cheap enough to poll, e.g. for an exporter:
+    /// [`MetricsSnapshot::prometheus`](crate::MetricsSnapshot::prometheus).
+    pub fn metrics(&self) -> crate::MetricsSnapshot {
+        self.metrics.snapshot()
+    }
+
     /// Waits until the session serves requests: `main` has answered the kernel's INIT and
     /// started its workers, so the mount is usable. Returns at once if that already happened;
     /// never returns for a session that never gets there, so race it against `main`.
@@ -136,6 +145,7 @@ pub struct Session<FS: Operations> {
     stats: Arc<TransportStats>,
     /// Set once `main` serves (see [`SessionHandle::ready`]).
     ready: Arc<watch::Sender<bool>>,
+    metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl<FS: Operations> std::fmt::Debug for Session<FS> {
@@ -232,6 +242,7 @@ impl<FS: Operations> Session<FS> {
             connection: Arc::default(),
             stats: Arc::default(),
             ready: Arc::new(watch::channel(false).0),
+            metrics: Arc::default(),
         })
     }
 }
@@ -245,6 +256,7 @@ impl<FS: Operations> Session<FS> {
             connection: self.connection.clone(),
             stats: self.stats.clone(),
             ready: self.ready.clone(),
+            metrics: self.metrics.clone(),
         }
     }
 
@@ -338,6 +350,7 @@ impl<FS: Operations> Session<FS> {
             notify: self.notify.clone(),
             stats: self.stats.clone(),
             ring_permits: Arc::new(tokio::sync::Semaphore::new(workers.max)),
+            metrics: self.metrics.clone(),
         });
         let mut tasks = JoinSet::new();
         for queue in self.start_transport(plan, &rt, &init_out, no_uring)? {

@@ -611,3 +611,62 @@ fn an_unprivileged_user_mounts_through_fusermount3_with_auto_unmount() {
         }
     }
 }
+
+#[test]
+fn stats_prints_per_operation_metrics_at_exit() {
+    let Some(()) = fuse_available("stats_prints_per_operation_metrics_at_exit") else {
+        return;
+    };
+    let (dir, _cleanup) = workdir("svc-stats-");
+    let mnt = dir.path().join("mnt");
+    let child = Command::new(example_binary("memfs"))
+        .args(["-f", "-o", "stats"])
+        .arg(&mnt)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + CALL_TIMEOUT;
+    while !is_mounted(&mnt) {
+        assert!(Instant::now() < deadline, "memfs -o stats did not mount");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let m = mnt.clone();
+    within(CALL_TIMEOUT, "I/O", move || {
+        for i in 0..3 {
+            std::fs::write(m.join(format!("f{i}")), b"data").unwrap();
+        }
+        assert!(std::fs::metadata(m.join("missing")).is_err());
+        assert!(std::fs::metadata(m.join("missing2")).is_err());
+    });
+    kill(child.id() as i32, nix::sys::signal::Signal::SIGTERM);
+    let out = wait_exit(child, "memfs to exit");
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(wait_unmounted(&mnt, Duration::from_secs(5)));
+    let table = stderr
+        .split_once("memfs: requests served\n")
+        .unwrap_or_else(|| panic!("no metrics table:\n{stderr}"))
+        .1;
+    let row = |name: &str| -> Vec<String> {
+        let line = table
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(name))
+            .unwrap_or_else(|| panic!("no {name} row:\n{table}"));
+        line.split_whitespace().map(String::from).collect()
+    };
+    assert!(table.starts_with("operation"), "{table}");
+    let create = row("CREATE");
+    assert_eq!(
+        (create[1].as_str(), create[2].as_str()),
+        ("3", "0"),
+        "{table}"
+    );
+    // f0..f2 before their creation, and the two missing names (memfs answers those with
+    // negative entries, which are not errors).
+    assert!(row("LOOKUP")[1].parse::<u64>().unwrap() >= 5, "{table}");
+    // The kernel's security.capability probe before writes: ENODATA, counted as errors.
+    let getxattr = row("GETXATTR");
+    assert!(getxattr[1] != "0" && getxattr[1] == getxattr[2], "{table}");
+    assert!(row("WRITE")[1].parse::<u64>().unwrap() >= 3, "{table}");
+}

@@ -12,8 +12,9 @@ use crate::{Error, Filesystem, MountOptions, Operations, Workers};
 /// In order, `run`: installs logging on stderr ([`MountArgs::init_logging`], unless the
 /// program installed its own), applies `-o` to the mount options (an error exits with status
 /// 1), detaches unless `-f`/`-d` ([`Daemon`]), starts a tokio runtime, mounts, serves until
-/// Ctrl-C, SIGTERM or an external unmount (SIGUSR1 logs the requests in flight), and
-/// unmounts.
+/// Ctrl-C, SIGTERM or an external unmount (SIGUSR1 logs the requests in flight and the
+/// request metrics), and unmounts; with `-o stats` it then prints the request metrics on
+/// stderr.
 ///
 /// ```no_run
 /// # use fusegen::prelude::*;
@@ -168,6 +169,7 @@ async fn serve<FS: Operations>(
     let mut sigusr1 = listen(SignalKind::user_defined1())?;
     // Absolute: a detached process moves to `/` once mounted, and unmounts by this path.
     let mountpoint = std::path::absolute(&args.mountpoint).unwrap_or(args.mountpoint.clone());
+    let stats = options.stats;
     let mut session = crate::mount(fs, &mountpoint, options).map_err(Failure::Mount)?;
     daemon.mounted();
     let handle = session.handle();
@@ -185,6 +187,7 @@ async fn serve<FS: Operations>(
                     for r in handle.in_flight() {
                         tracing::info!(unique = r.unique, opcode = r.opcode, nodeid = r.nodeid, age = ?r.age, "in flight (SIGUSR1)");
                     }
+                    tracing::info!("requests served so far (SIGUSR1):\n{}", handle.metrics());
                 }
             }
         }
@@ -195,5 +198,8 @@ async fn serve<FS: Operations>(
     announce.abort();
     crate::systemd::notify_or_warn("STOPPING=1");
     session.close(true);
+    if stats {
+        eprint!("{name}: requests served\n{}", session.handle().metrics());
+    }
     result.map_err(Failure::Serve)
 }

@@ -197,6 +197,10 @@ pub struct MountOptions {
     /// `transport=auto|io_uring|dev` (runtime): how requests travel, see [`Transport`].
     /// Unset means the `FUSEGEN_TRANSPORT` environment variable, else `auto`.
     pub transport: Option<Transport>,
+    /// `stats` (runtime): programs built on `fusegen::cli` print the per-operation request
+    /// metrics ([`SessionHandle::metrics`](crate::SessionHandle::metrics)) on stderr when they
+    /// exit. The metrics are collected either way.
+    pub stats: bool,
     /// `uring_queue_depth=N` (runtime): io_uring entries per queue (one queue per possible
     /// CPU); 16 when unset. Handlers running at once stay bounded by `max_tasks` as well.
     pub uring_queue_depth: Option<u16>,
@@ -258,6 +262,7 @@ impl Default for MountOptions {
             max_background: None,
             congestion_threshold: None,
             transport: None,
+            stats: false,
             uring_queue_depth: None,
             method: MountMethod::Auto,
         }

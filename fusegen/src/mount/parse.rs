@@ -151,6 +151,7 @@ static SPECS: &[Spec] = &[
         o.transport = Some(t);
         Ok(())
     }),
+    flag("stats", |o| o.stats = true),
     valued("uring_queue_depth", "N", |o, v| {
         let depth = small_number(v)?;
         if depth == 0 {
@@ -542,6 +543,7 @@ mod tests {
             "{far}"
         );
         assert!(!far.contains("did you mean"));
+        assert!(parse("stats").stats);
         assert!(error("-oro").contains("without the leading `-o`"));
         assert!(error("big_writes").contains("FUSE 3 always allows big writes"));
     }
