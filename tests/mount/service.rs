@@ -670,3 +670,88 @@ fn stats_prints_per_operation_metrics_at_exit() {
     assert!(getxattr[1] != "0" && getxattr[1] == getxattr[2], "{table}");
     assert!(row("WRITE")[1].parse::<u64>().unwrap() >= 3, "{table}");
 }
+
+/// The library side of a hand-over: `Session::from_fd` on a descriptor this process mounted,
+/// `SessionHandle::ready` once it serves, its metrics, and `main` ending when the mounter
+/// unmounts.
+#[test]
+fn session_from_fd_serves_a_mounted_descriptor_and_counts_its_requests() {
+    let Some(()) =
+        fuse_available("session_from_fd_serves_a_mounted_descriptor_and_counts_its_requests")
+    else {
+        return;
+    };
+    let (dir, _cleanup) = workdir("svc-fromfd-");
+    let mnt = dir.path().join("mnt");
+    let device = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/fuse")
+        .unwrap();
+    let data = format!(
+        "fd={},rootmode=40000,user_id=0,group_id=0",
+        std::os::fd::AsRawFd::as_raw_fd(&device)
+    );
+    nix::mount::mount(
+        Some("from-fd"),
+        &mnt,
+        Some("fuse"),
+        nix::mount::MsFlags::MS_NOSUID | nix::mount::MsFlags::MS_NODEV,
+        Some(data.as_str()),
+    )
+    .expect("mount(2)");
+    let fs = crate::mount::fixture::TestFs::new(&[("hello", b"handed over")]);
+    let mut session = fusegen::Session::from_fd(
+        fs,
+        std::os::fd::OwnedFd::from(device),
+        fusegen::MountOptions::default(),
+    )
+    .expect("from_fd");
+    assert_eq!(session.mount_method(), None);
+    assert!(session.mountpoint().starts_with("/dev/fd/"));
+    let handle = session.handle();
+    let server = std::thread::spawn(move || {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let result = rt.block_on(session.main(fusegen::Workers::default()));
+        session.close(true);
+        result.map_err(|e| e.to_string())
+    });
+    let ready = handle.clone();
+    within(CALL_TIMEOUT, "the session to be ready", move || {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(ready.ready())
+    });
+    let file = mnt.join("hello");
+    let text = within(CALL_TIMEOUT, "read", move || std::fs::read_to_string(file));
+    assert_eq!(text.unwrap(), "handed over");
+    let metrics = handle.metrics();
+    let count = |name: &str| {
+        metrics
+            .ops
+            .iter()
+            .find(|o| o.name == name)
+            .map_or(0, |o| o.count)
+    };
+    assert!(count("LOOKUP") >= 1 && count("READ") >= 1, "{metrics}");
+    nix::mount::umount2(&mnt, nix::mount::MntFlags::empty()).expect("umount by the mounter");
+    let served = within(
+        CALL_TIMEOUT,
+        "main to return after the unmount",
+        move || server.join().unwrap(),
+    );
+    assert_eq!(served, Ok(()));
+    // A descriptor that is not /dev/fuse is refused.
+    let file = tempfile::tempfile().unwrap();
+    let err = fusegen::Session::from_fd(
+        crate::mount::fixture::TestFs::new(&[]),
+        std::os::fd::OwnedFd::from(file),
+        fusegen::MountOptions::default(),
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("not a /dev/fuse descriptor"),
+        "{err}"
+    );
+}
