@@ -28,14 +28,19 @@ pub(crate) fn fd_number(mountpoint: &Path) -> Option<RawFd> {
 /// `None` for an ordinary path.
 pub(crate) fn inherited_device(mountpoint: &Path) -> Option<Result<OwnedFd, MountError>> {
     let n = fd_number(mountpoint)?;
-    let adopted = crate::sys::adopt_inherited_fd(n).map_err(|e| {
+    let not_open = |e: std::io::Error| {
         let detail = format!(
             "descriptor {n}: {e}; the parent process must leave the mounted /dev/fuse \
              descriptor open for this one (without close-on-exec)"
         );
         MountError::io(CONTEXT, std::io::Error::new(e.kind(), detail))
-    });
-    Some(adopted.and_then(|fd| check_device(&fd, n).map(|()| fd)))
+    };
+    // Looked at before it is taken over: a descriptor that is not /dev/fuse stays untouched.
+    let adopted = crate::sys::with_inherited_fd(n, |fd| check_device(&fd, n))
+        .map_err(not_open)
+        .and_then(|checked| checked)
+        .and_then(|()| crate::sys::adopt_inherited_fd(n).map_err(not_open));
+    Some(adopted)
 }
 
 /// Fails unless `fd` is the FUSE character device.
