@@ -506,6 +506,10 @@ fn as_nobody(args: &[&str]) -> Command {
     ]);
     c.args(args);
     c.env_remove("RUST_LOG");
+    // As in crash.rs: over io_uring the kernel tears the ring down asynchronously after a
+    // SIGKILL, and fusermount3's check then gets ECONNABORTED and leaves the mount; this test
+    // is about the user's mount and fusermount3, so it pins the /dev/fuse transport.
+    c.env(fusegen::TRANSPORT_ENV, "dev");
     c
 }
 
