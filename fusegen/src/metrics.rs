@@ -127,7 +127,8 @@ pub struct OpMetrics {
     pub count: u64,
     /// Requests answered with an error (`ENOENT` from `lookup` counts).
     pub errors: u64,
-    /// Time spent from parsing the request to having the reply, summed.
+    /// Time from the parsed request to its reply (the handler and the runtime around it),
+    /// summed.
     pub total: Duration,
     /// Latency histogram; bucket `i` counts requests that took under
     /// [`bucket_upper_micros(i)`](bucket_upper_micros) µs (and at least the previous bound).
