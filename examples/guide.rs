@@ -28,8 +28,7 @@ struct State {
 
 impl Notes {
     fn new() -> Notes {
-        use std::os::unix::fs::MetadataExt;
-        let me = std::fs::metadata("/proc/self").ok();
+        let me = Owner::of_process(); // who runs (and so mounted) the filesystem
         let mut state = State {
             files: BTreeMap::new(),
             names: HashMap::new(),
@@ -41,8 +40,8 @@ impl Notes {
         );
         Notes {
             state: Mutex::new(state),
-            uid: me.as_ref().map_or(0, |m| m.uid()),
-            gid: me.as_ref().map_or(0, |m| m.gid()),
+            uid: me.uid,
+            gid: me.gid,
         }
     }
 

@@ -36,8 +36,7 @@ struct Notes {
 
 impl Notes {
     fn new() -> Notes {
-        use std::os::unix::fs::MetadataExt;
-        let me = std::fs::metadata("/proc/self").ok();
+        let me = Owner::of_process(); // who runs (and so mounted) the filesystem
         let mut state = State {
             files: BTreeMap::new(),
             names: HashMap::new(),
@@ -49,8 +48,8 @@ impl Notes {
         );
         Notes {
             state: Mutex::new(state),
-            uid: me.as_ref().map_or(0, |m| m.uid()),
-            gid: me.as_ref().map_or(0, |m| m.gid()),
+            uid: me.uid,
+            gid: me.gid,
         }
     }
 

@@ -203,3 +203,69 @@ fn guide_code_blocks_are_the_guide_examples() {
         );
     }
 }
+
+/// The README's `toml` block after `<!-- readme: dependencies` and its first `rust` block.
+fn readme_crate(readme: &str) -> (String, String) {
+    let after = readme
+        .split_once("<!-- readme: dependencies")
+        .expect("the README's dependencies marker")
+        .1;
+    let block = |text: &str, fence: &str| -> String {
+        let start = text.find(fence).expect(fence) + fence.len();
+        let body = &text[start..];
+        let body = &body[body.find('\n').unwrap() + 1..];
+        body[..body.find("\n```").expect("closing fence")].to_string()
+    };
+    (block(after, "```toml"), block(after, "```rust"))
+}
+
+/// The README's example, built as the new crate a user would make from the README alone:
+/// its `[dependencies]` block (fusegen pointed at this checkout) and its code as `main.rs`.
+/// The doctest of the same code runs with this workspace's dependencies, so it could not
+/// see a dependency the README forgot to mention.
+#[test]
+fn readme_example_builds_as_a_new_crate() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let (dependencies, code) = readme_crate(&readme);
+    let fusegen = root.join("fusegen").canonicalize().unwrap();
+    let mut manifest = String::from(
+        "[package]\nname = \"readme-example\"\nversion = \"0.0.0\"\nedition = \"2024\"\n\n[workspace]\n\n",
+    );
+    let mut replaced = false;
+    for line in dependencies.lines() {
+        if line.starts_with("fusegen = ") {
+            manifest.push_str(&format!("fusegen = {{ path = {:?} }}\n", fusegen));
+            replaced = true;
+        } else {
+            manifest.push_str(line);
+            manifest.push('\n');
+        }
+    }
+    assert!(
+        replaced,
+        "no `fusegen = ` line in the README's dependencies:\n{dependencies}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("Cargo.toml"), manifest).unwrap();
+    std::fs::create_dir(dir.path().join("src")).unwrap();
+    std::fs::write(dir.path().join("src/main.rs"), code).unwrap();
+    // The workspace's lock file and target directory: the same versions, already built.
+    std::fs::copy(root.join("Cargo.lock"), dir.path().join("Cargo.lock")).unwrap();
+    let exe = std::env::current_exe().unwrap();
+    let target = exe
+        .ancestors()
+        .nth(3)
+        .expect("target/<profile>/deps/<test>");
+    let out = std::process::Command::new(env!("CARGO"))
+        .args(["build", "--offline", "--quiet"])
+        .current_dir(dir.path())
+        .env("CARGO_TARGET_DIR", target.join("readme-example"))
+        .output()
+        .expect("run cargo build");
+    assert!(
+        out.status.success(),
+        "the README's example does not build as a new crate:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

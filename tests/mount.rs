@@ -51,5 +51,7 @@ mod passthrough;
 mod paths;
 #[path = "mount/readdir.rs"]
 mod readdir;
+#[path = "mount/service.rs"]
+mod service;
 #[path = "mount/stress.rs"]
 mod stress;

@@ -116,12 +116,8 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let owner = std::fs::metadata("/proc/self")
-        .map(|m| {
-            use std::os::unix::fs::MetadataExt;
-            (m.uid(), m.gid())
-        })
-        .unwrap_or((0, 0));
+    let me = fusegen::Owner::of_process();
+    let owner = (me.uid, me.gid);
     match JsonFs::load(path, owner) {
         Ok(fs) => fusegen::cli::Serve::new(fs).run(&args.mount),
         Err(e) => {

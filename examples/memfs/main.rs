@@ -147,14 +147,9 @@ fn main() -> ExitCode {
     let memory = total_memory();
     let size = args.size.unwrap_or(memory / 2);
     let inodes = args.inodes.unwrap_or(memory / PAGE / 2);
-    // The root belongs to whoever runs memfs (the owner of this process's /proc entry).
-    let (uid, gid) = std::fs::metadata("/proc/self")
-        .map(|m| {
-            use std::os::unix::fs::MetadataExt;
-            (m.uid(), m.gid())
-        })
-        .unwrap_or((0, 0));
-    let fs = MemFs::new(size, inodes, uid, gid);
+    // The root belongs to whoever runs memfs, as tmpfs's to whoever mounts it.
+    let me = Owner::of_process();
+    let fs = MemFs::new(size, inodes, me.uid, me.gid);
     fusegen::cli::Serve::new(fs).run(&args.mount)
 }
 

@@ -499,7 +499,7 @@ pub const OPS: &[Op] = &[
         returns: result("u64", "u64"),
         requests: "BMAP",
         default: "ENOSYS",
-        doc: "Map a file block to a device block (block-device filesystems).",
+        doc: "Map a file block to a device block. The kernel sends BMAP only to block-device (`fuseblk`) mounts, which fusegen does not make: never called today.",
     },
     Op {
         name: "ioctl",
@@ -585,7 +585,7 @@ pub const OPS: &[Op] = &[
         returns: UNIT,
         requests: "SYNCFS",
         default: "ENOSYS",
-        doc: "Sync the whole filesystem (sent for block-backed mounts only).",
+        doc: "Sync the whole filesystem. The kernel (6.18) sends SYNCFS only to `fuseblk` and virtiofs mounts, not to a plain FUSE mount: never called today.",
     },
     Op {
         name: "tmpfile",

@@ -359,8 +359,8 @@ pub const OPTIONS: &[OptionDef] = &[
         Int { min: 1, max: 64 },
         Mount("intr_signal"),
         "intr_signal=N",
-        "SIGUSR1",
-        "Signal used to interrupt handlers."
+        "none",
+        "Accepted for compatibility with libfuse and unused: fusegen sends no signal, it drops the handler's future (with `intr`)."
     ),
     opt!(
         "debug",

@@ -123,7 +123,22 @@ pub(crate) async fn remove_capability<FS: Operations>(
     match fs.removexattr(ino, OsStr::new(CAPABILITY_XATTR), ctx).await {
         Ok(()) => Ok(()),
         Err(e) if ignorable(e) => Ok(()),
+        // Removing a `security.*` xattr needs CAP_SETFCAP even when there is none, so a
+        // filesystem that stores files with an unprivileged daemon's rights (passthrough run
+        // by a user) refuses it: nothing to remove is success, which getxattr can tell.
+        Err(Errno::EPERM) if !has_capability(fs, ino, ctx).await => Ok(()),
         Err(e) => Err(e),
+    }
+}
+
+/// Whether `ino` carries `security.capability`; "cannot tell" counts as yes.
+async fn has_capability<FS: Operations>(fs: &FS, ino: Inode, ctx: &RequestContext) -> bool {
+    if !FS::HANDLERS.contains(Handlers::GETXATTR) {
+        return true;
+    }
+    match fs.getxattr(ino, OsStr::new(CAPABILITY_XATTR), ctx).await {
+        Err(e) => !ignorable(e),
+        Ok(_) => true,
     }
 }
 

@@ -41,6 +41,7 @@ pub mod inodes;
 mod interrupt;
 mod killpriv;
 pub mod locks;
+mod metrics;
 pub mod mount;
 mod notify;
 mod operations;
@@ -51,6 +52,7 @@ mod reply;
 mod request;
 mod session;
 mod sys;
+pub mod systemd;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod transport;
@@ -72,6 +74,7 @@ pub use fusegen_macros::Filesystem;
 pub use fusegen_macros::handlers;
 pub use inflight::InFlightRequest;
 pub use interrupt::Interruption;
+pub use metrics::{BUCKETS, MetricsSnapshot, OpMetrics, bucket_upper_micros};
 pub use mount::{MountError, MountMethod, MountOptions};
 pub use notify::Notifier;
 pub use operations::{ConnectionInfo, Handlers, IoctlReply, Operations};
@@ -83,8 +86,8 @@ pub use types::*;
 pub mod prelude {
     pub use crate::{
         BackingFile, Bytes, DirEntries, EntryAttributes, Errno, FileHandle, FileInfo, FileLock,
-        FileType, Filesystem, Forget, Inode, MountOptions, Operations, ReaddirReply, RenameFlags,
-        RequestContext, Result, SetAttr, StatvfsData, Workers,
+        FileType, Filesystem, Forget, Inode, MountOptions, Operations, Owner, ReaddirReply,
+        RenameFlags, RequestContext, Result, SetAttr, StatvfsData, Workers,
     };
     pub use std::ffi::{OsStr, OsString};
 }

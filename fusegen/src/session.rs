@@ -68,9 +68,28 @@ pub struct SessionHandle {
     in_flight: Arc<InFlight>,
     connection: Arc<OnceLock<ConnectionInfo>>,
     stats: Arc<TransportStats>,
+    ready: Arc<watch::Sender<bool>>,
+    metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl SessionHandle {
+    /// Per-operation request counts, errors and latency histograms so far (requests the
+    /// filesystem's handlers answered; INIT, and requests refused before a handler, such as
+    /// `allow_root`'s, are not counted). Cheap enough to poll, e.g. for an exporter:
+    /// [`MetricsSnapshot::prometheus`](crate::MetricsSnapshot::prometheus).
+    pub fn metrics(&self) -> crate::MetricsSnapshot {
+        self.metrics.snapshot()
+    }
+
+    /// Waits until the session serves requests: `main` has answered the kernel's INIT and
+    /// started its workers, so the mount is usable. Returns at once if that already happened;
+    /// never returns for a session that never gets there, so race it against `main`.
+    pub async fn ready(&self) {
+        let mut ready = self.ready.subscribe();
+        // The sender lives as long as `self`, so the wait cannot fail.
+        let _ = ready.wait_for(|ready| *ready).await;
+    }
+
     /// Makes `main` return (after in-flight requests finish, bounded by the grace period).
     /// The mount stays in the mount table until [`Session::close`] removes it, but once `main`
     /// has returned nothing serves it: accesses fail with `ENOTCONN`. Idempotent.
@@ -124,6 +143,9 @@ pub struct Session<FS: Operations> {
     in_flight: Arc<InFlight>,
     connection: Arc<OnceLock<ConnectionInfo>>,
     stats: Arc<TransportStats>,
+    /// Set once `main` serves (see [`SessionHandle::ready`]).
+    ready: Arc<watch::Sender<bool>>,
+    metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl<FS: Operations> std::fmt::Debug for Session<FS> {
@@ -137,6 +159,10 @@ impl<FS: Operations> std::fmt::Debug for Session<FS> {
 
 /// Mounts `fs` at `mountpoint` (pyfuse3's `init`). Requests are served once
 /// [`Session::main`] runs; until then, access to the mountpoint waits.
+///
+/// A mountpoint of the form `/dev/fd/N` names a `/dev/fuse` descriptor that the parent
+/// process already mounted and passed down (libfuse 3.3+'s convention); the session serves
+/// it as [`Session::from_fd`] does.
 ///
 /// ```no_run
 /// # async fn demo(fs: impl fusegen::Operations) -> Result<(), fusegen::Error> {
@@ -152,28 +178,73 @@ pub fn mount<FS: Operations>(
     options: MountOptions,
 ) -> Result<Session<FS>, Error> {
     let mountpoint = mountpoint.as_ref().to_path_buf();
-    let efd = EventFd::from_value_and_flags(0, EfdFlags::EFD_CLOEXEC | EfdFlags::EFD_NONBLOCK)
-        .map_err(|e| Error::Device(e.into()))?;
-    let (device, mount) = mount::mount(&mountpoint, &options)?;
-    let in_flight = Arc::new(InFlight::new(options.intr));
-    let notify = NotifyChannel::new(device.try_clone().map_err(Error::Device)?);
+    let (device, mount) = match mount::inherited_device(&mountpoint) {
+        Some(device) => {
+            options.validate()?;
+            (device?, None)
+        }
+        None => {
+            let (device, mount) = mount::mount(&mountpoint, &options)?;
+            (device, Some(mount))
+        }
+    };
     tracing::debug!(mountpoint = %mountpoint.display(), "mounted");
-    Ok(Session {
-        fs: Arc::new(fs),
-        options,
-        device: Some(device),
-        mount: Some(mount),
-        mountpoint,
-        shutdown: Arc::new(Shutdown {
-            requested: AtomicBool::new(false),
-            efd,
-        }),
-        destroyed: Arc::new(AtomicBool::new(false)),
-        notify,
-        in_flight,
-        connection: Arc::default(),
-        stats: Arc::default(),
-    })
+    Session::new(fs, device, mount, mountpoint, options)
+}
+
+impl<FS: Operations> Session<FS> {
+    /// A session on `device`, a `/dev/fuse` descriptor that someone else opened and mounted
+    /// (a privileged helper, a container runtime, a CSI driver). `options` apply as far as
+    /// they concern the session (caching, timeouts, transport...); the mount-time ones were
+    /// the mounter's choice. Unmounting is the mounter's job too: [`close`](Session::close)
+    /// only releases the descriptor, and [`mountpoint`](Session::mountpoint) is
+    /// `/dev/fd/N`. `main` returns when the mount goes away.
+    ///
+    /// ```no_run
+    /// # async fn demo(fs: impl fusegen::Operations, fd: std::os::fd::OwnedFd) -> Result<(), fusegen::Error> {
+    /// let mut session = fusegen::Session::from_fd(fs, fd, fusegen::MountOptions::default())?;
+    /// session.main(fusegen::Workers::default()).await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn from_fd(fs: FS, device: OwnedFd, options: MountOptions) -> Result<Session<FS>, Error> {
+        use std::os::fd::AsRawFd;
+        let n = device.as_raw_fd();
+        mount::check_device(&device, n)?;
+        options.validate()?;
+        let mountpoint = PathBuf::from(format!("/dev/fd/{n}"));
+        Session::new(fs, device, None, mountpoint, options)
+    }
+
+    fn new(
+        fs: FS,
+        device: OwnedFd,
+        mount: Option<Mount>,
+        mountpoint: PathBuf,
+        options: MountOptions,
+    ) -> Result<Session<FS>, Error> {
+        let efd = EventFd::from_value_and_flags(0, EfdFlags::EFD_CLOEXEC | EfdFlags::EFD_NONBLOCK)
+            .map_err(|e| Error::Device(e.into()))?;
+        let in_flight = Arc::new(InFlight::new(options.intr));
+        let notify = NotifyChannel::new(device.try_clone().map_err(Error::Device)?);
+        Ok(Session {
+            fs: Arc::new(fs),
+            options,
+            device: Some(device),
+            mount,
+            mountpoint,
+            shutdown: Arc::new(Shutdown {
+                requested: AtomicBool::new(false),
+                efd,
+            }),
+            destroyed: Arc::new(AtomicBool::new(false)),
+            notify,
+            in_flight,
+            connection: Arc::default(),
+            stats: Arc::default(),
+            ready: Arc::new(watch::channel(false).0),
+            metrics: Arc::default(),
+        })
+    }
 }
 
 impl<FS: Operations> Session<FS> {
@@ -184,6 +255,8 @@ impl<FS: Operations> Session<FS> {
             in_flight: self.in_flight.clone(),
             connection: self.connection.clone(),
             stats: self.stats.clone(),
+            ready: self.ready.clone(),
+            metrics: self.metrics.clone(),
         }
     }
 
@@ -198,7 +271,8 @@ impl<FS: Operations> Session<FS> {
         &self.mountpoint
     }
 
-    /// How the filesystem was mounted (`Direct` or `Fusermount`); `None` once closed.
+    /// How the filesystem was mounted (`Direct` or `Fusermount`); `None` once closed, and for
+    /// a session on a descriptor someone else mounted ([`Session::from_fd`]).
     pub fn mount_method(&self) -> Option<crate::MountMethod> {
         self.mount.as_ref().map(Mount::method)
     }
@@ -276,6 +350,7 @@ impl<FS: Operations> Session<FS> {
             notify: self.notify.clone(),
             stats: self.stats.clone(),
             ring_permits: Arc::new(tokio::sync::Semaphore::new(workers.max)),
+            metrics: self.metrics.clone(),
         });
         let mut tasks = JoinSet::new();
         for queue in self.start_transport(plan, &rt, &init_out, no_uring)? {
@@ -285,6 +360,7 @@ impl<FS: Operations> Session<FS> {
         for _ in 0..workers.min {
             tasks.spawn(worker(rt.clone()));
         }
+        self.ready.send_replace(true);
         let end = loop {
             tokio::select! {
                 r = wakeup.readable() => {
@@ -529,6 +605,29 @@ pub async fn run<FS: Filesystem>(fs: FS, mountpoint: impl AsRef<Path>) -> Result
     run_with(fs, mountpoint, FS::mount_options(), FS::workers()).await
 }
 
+/// The `tracing` target of the one line that says a filesystem is mounted and serving.
+pub(crate) const MOUNTED_TARGET: &str = "fusegen::mounted";
+
+/// Once `handle`'s session serves: logs `NAME: mounted on MOUNTPOINT` at `info` (target
+/// `fusegen::mounted`) and tells systemd `READY=1` if `$NOTIFY_SOCKET` is set.
+pub(crate) async fn announce_ready(handle: SessionHandle, name: String, mountpoint: PathBuf) {
+    handle.ready().await;
+    tracing::info!(target: MOUNTED_TARGET, "{name}: mounted on {}", mountpoint.display());
+    crate::systemd::notify_or_warn(&format!(
+        "READY=1\nSTATUS=mounted on {}",
+        mountpoint.display()
+    ));
+}
+
+/// The file name of the running binary, for messages.
+pub(crate) fn process_name() -> String {
+    std::env::args_os()
+        .next()
+        .map(PathBuf::from)
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "fusegen".to_string())
+}
+
 fn log_in_flight(handle: &SessionHandle) {
     let requests = handle.in_flight();
     tracing::info!(count = requests.len(), "requests in flight (SIGUSR1)");
@@ -538,7 +637,9 @@ fn log_in_flight(handle: &SessionHandle) {
 }
 
 /// [`run`] with explicit mount options and worker limits. `SIGINT`/`SIGTERM` stop it;
-/// `SIGUSR1` logs the requests in flight.
+/// `SIGUSR1` logs the requests in flight. Once serving, it logs `NAME: mounted on PATH`
+/// (`info`, target `fusegen::mounted`) and, under systemd, sends `READY=1` to
+/// `$NOTIFY_SOCKET`; `STOPPING=1` when it unmounts ([`systemd`](crate::systemd)).
 pub async fn run_with<FS: Operations>(
     fs: FS,
     mountpoint: impl AsRef<Path>,
@@ -548,6 +649,11 @@ pub async fn run_with<FS: Operations>(
     use tokio::signal::unix::{SignalKind, signal};
     let mut session = mount(fs, mountpoint, options)?;
     let handle = session.handle();
+    let announce = tokio::spawn(announce_ready(
+        handle.clone(),
+        process_name(),
+        session.mountpoint().to_path_buf(),
+    ));
     let mut sigint = signal(SignalKind::interrupt()).map_err(Error::Device)?;
     let mut sigterm = signal(SignalKind::terminate()).map_err(Error::Device)?;
     let mut sigusr1 = signal(SignalKind::user_defined1()).map_err(Error::Device)?;
@@ -564,6 +670,8 @@ pub async fn run_with<FS: Operations>(
     });
     let result = session.main(workers).await;
     watcher.abort();
+    announce.abort();
+    crate::systemd::notify_or_warn("STOPPING=1");
     session.close(true);
     result
 }

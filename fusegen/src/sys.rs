@@ -224,3 +224,55 @@ pub(crate) fn push_sqe(
 
 /// A ring with 128-byte SQEs, as FUSE's io_uring commands need.
 pub(crate) type Ring = io_uring::IoUring<io_uring::squeue::Entry128, io_uring::cqueue::Entry>;
+
+/// Runs `f` on descriptor `n` (one the parent process left open, `/dev/fd/N`), borrowed,
+/// after checking that it is open: `EBADF` otherwise. Lets the caller look at a descriptor
+/// before [`adopt_inherited_fd`] takes it over.
+pub(crate) fn with_inherited_fd<T>(
+    n: RawFd,
+    f: impl FnOnce(BorrowedFd<'_>) -> T,
+) -> std::io::Result<T> {
+    if n < 0 {
+        return Err(nix::errno::Errno::EBADF.into());
+    }
+    // SAFETY: F_GETFD only reads the descriptor's flags; a number that is not open fails
+    // with EBADF and touches nothing.
+    if unsafe { libc::fcntl(n, libc::F_GETFD) } < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: `n` is open (checked above), and nothing in this function closes it while `f`
+    // holds the borrow, which cannot outlive the call.
+    Ok(f(unsafe { BorrowedFd::borrow_raw(n) }))
+}
+
+/// Takes descriptor `n`, which the parent process left open for us (the `/dev/fd/N`
+/// mountpoint convention of libfuse 3.3+), as an owned, close-on-exec descriptor.
+///
+/// Descriptors 0 to 2 belong to the standard streams, which detaching later replaces: those
+/// are duplicated to a new number instead (the original stays open). Any other `n` is taken
+/// over; only the command line's mountpoint may name one, and nothing else in the process
+/// owns a descriptor it inherited unasked. Fails with `EBADF` if `n` is not open.
+pub(crate) fn adopt_inherited_fd(n: RawFd) -> std::io::Result<OwnedFd> {
+    if n < 0 {
+        return Err(nix::errno::Errno::EBADF.into());
+    }
+    // SAFETY: F_GETFD only reads the descriptor's flags; a number that is not open fails
+    // with EBADF and touches nothing.
+    if unsafe { libc::fcntl(n, libc::F_GETFD) } < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    if n <= 2 {
+        // SAFETY: `n` is open (checked above) and stays open for the duration of the
+        // borrow: nothing in this function closes it.
+        let borrowed = unsafe { BorrowedFd::borrow_raw(n) };
+        return borrowed.try_clone_to_owned();
+    }
+    // SAFETY: `n` is open (checked above) and, per this function's contract, an inherited
+    // descriptor that no other owner in the process will close.
+    let fd = unsafe { OwnedFd::from_raw_fd(n) };
+    nix::fcntl::fcntl(
+        &fd,
+        nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC),
+    )?;
+    Ok(fd)
+}

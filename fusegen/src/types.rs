@@ -228,6 +228,47 @@ impl EntryAttributes {
     pub fn kind(&self) -> Option<FileType> {
         FileType::from_mode(self.mode)
     }
+
+    /// Sets the owner and group, e.g. to [`Owner::of_process`] for files that belong to
+    /// whoever runs the filesystem.
+    ///
+    /// ```
+    /// use fusegen::{EntryAttributes, FileType, Inode, Owner};
+    /// let me = Owner::of_process();
+    /// let attr = EntryAttributes::new(Inode::ROOT, FileType::Directory, 0o755).owned_by(me);
+    /// assert_eq!((attr.uid, attr.gid), (me.uid, me.gid));
+    /// ```
+    pub fn owned_by(mut self, owner: Owner) -> EntryAttributes {
+        self.uid = owner.uid;
+        self.gid = owner.gid;
+        self
+    }
+}
+
+/// A file's owner: user and group ids.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Owner {
+    /// User id.
+    pub uid: u32,
+    /// Group id.
+    pub gid: u32,
+}
+
+impl Owner {
+    /// The user and group this process runs as (its effective ids): the user who mounted the
+    /// filesystem, whether as root or through `fusermount3`. Files a filesystem makes for
+    /// itself (its root directory, fixed content) usually belong to them, as on tmpfs.
+    ///
+    /// ```
+    /// let me = fusegen::Owner::of_process();
+    /// assert_eq!(me.uid, nix::unistd::geteuid().as_raw());
+    /// ```
+    pub fn of_process() -> Owner {
+        Owner {
+            uid: nix::unistd::geteuid().as_raw(),
+            gid: nix::unistd::getegid().as_raw(),
+        }
+    }
 }
 
 bitflags! {

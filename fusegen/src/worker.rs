@@ -93,6 +93,8 @@ pub(crate) struct Runtime<FS> {
     pub(crate) handoff_left: std::sync::atomic::AtomicU32,
     /// `max_tasks` for handlers run from io_uring entries (the device workers count themselves).
     pub(crate) ring_permits: Arc<tokio::sync::Semaphore>,
+    /// Per-operation counts and latencies (`SessionHandle::metrics`).
+    pub(crate) metrics: Arc<crate::metrics::Metrics>,
 }
 
 pub(crate) fn send(dev: &Device, unique: u64, reply: &Reply) {
@@ -252,6 +254,7 @@ pub(crate) async fn respond<FS: Operations>(
             return malformed_reply(bytes);
         }
     };
+    let started = std::time::Instant::now();
     let h = req.header;
     let (unique, opcode) = (h.unique, h.opcode);
     let no_reply = matches!(
@@ -342,6 +345,8 @@ pub(crate) async fn respond<FS: Operations>(
             }
         }
     };
+    let failed = matches!(reply, Reply::Error(_));
+    rt.metrics.record(opcode, failed, started.elapsed());
     Some((unique, reply))
 }
 

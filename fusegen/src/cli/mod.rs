@@ -1,8 +1,13 @@
 //! The command line FUSE filesystems share (feature `cli`):
 //!
 //! ```text
-//! PROG [-o OPT[,OPT...]]... [-f] [-d] [PROGRAM'S OWN ARGUMENTS] MOUNTPOINT
+//! PROG [-o OPT[,OPT...]]... [-f] [-d] [PROGRAM'S OWN ARGUMENTS] [SOURCE] MOUNTPOINT
 //! ```
+//!
+//! This is also the command line `mount(8)` uses through `mount.fuse3`, so every such program
+//! can be mounted with `mount -t fuse.PROG SOURCE MOUNTPOINT -o OPTS` or from an fstab line
+//! (`docs/operations.md`). A program without a source of its own accepts a `SOURCE` argument
+//! (`none`, say) and ignores it.
 //!
 //! - `-o`: mount options, as for libfuse filesystems (`docs/mount.md` lists them); unknown
 //!   names are errors with a "did you mean" suggestion.
@@ -104,7 +109,9 @@ use crate::{Filesystem, MountError, MountOptions};
 /// ```
 #[derive(Args, Debug, Clone, Default, PartialEq)]
 // This documentation is for Rust readers: it must not become the program's `--help` text.
-#[command(about = None, long_about = None)]
+// The optional SOURCE sits before the required MOUNTPOINT: `mount.fuse3` runs
+// `PROG SOURCE MOUNTPOINT -o ...` also for filesystems that take no source.
+#[command(about = None, long_about = None, allow_missing_positional = true)]
 pub struct MountArgs {
     /// Mount options, comma-separated (e.g. `-o ro,allow_other`); may be repeated
     #[arg(short = 'o', value_name = "OPT[,OPT...]")]
@@ -115,7 +122,14 @@ pub struct MountArgs {
     /// Debug: log every request on stderr (the `debug` mount option); implies -f
     #[arg(short = 'd', long)]
     pub debug: bool,
-    /// Directory to mount on
+    /// The source `mount(8)` passes first (`none` for a filesystem without one); ignored.
+    /// A program with a source of its own declares it before the flattened `MountArgs`,
+    /// and that one receives it instead (its clap id is private, so a `source` field of the
+    /// program does not clash).
+    #[arg(id = "__fusegen_mount_source", value_name = "SOURCE", hide = true)]
+    pub source: Option<std::ffi::OsString>,
+    /// Directory to mount on (or `/dev/fd/N`: a `/dev/fuse` descriptor already mounted by
+    /// the parent process)
     #[arg(value_name = "MOUNTPOINT")]
     pub mountpoint: PathBuf,
 }
@@ -141,10 +155,16 @@ impl MountArgs {
     }
 
     /// Logs to stderr through `tracing`: the `RUST_LOG` filter if set, else `debug` with `-d`
-    /// and `warn` without. Does nothing if the program already installed a subscriber.
+    /// and `warn` without, plus the one `info` line that says the filesystem is mounted
+    /// (`NAME: mounted on MOUNTPOINT`, target `fusegen::mounted`). Does nothing if the
+    /// program already installed a subscriber.
     pub fn init_logging(&self) {
         use tracing_subscriber::EnvFilter;
-        let default = if self.debug { "debug" } else { "warn" };
+        let default = if self.debug {
+            "debug".to_string()
+        } else {
+            format!("warn,{}=info", crate::session::MOUNTED_TARGET)
+        };
         let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
         let _ = tracing_subscriber::fmt()
             .with_env_filter(filter)
@@ -184,11 +204,7 @@ fn exit_on_error<T>(parsed: Result<T, clap::Error>) -> T {
 
 /// The running binary's file name, for messages (`hello: ...`).
 pub(crate) fn program_name() -> String {
-    std::env::args_os()
-        .next()
-        .map(PathBuf::from)
-        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-        .unwrap_or_else(|| "fusegen".to_string())
+    crate::session::process_name()
 }
 
 /// A complete `main` for a filesystem without flags of its own: parses
@@ -278,6 +294,37 @@ mod tests {
         assert_eq!(a.mount.mountpoint, PathBuf::from("/mnt"));
         assert_eq!(a.size, Some(5));
         assert!(WithSource::try_parse_from(["p", "/mnt"]).is_err());
+    }
+
+    #[test]
+    fn mount8_command_lines_parse() {
+        // What mount.fuse3 runs for `mount -t fuse.memfs none /mnt -o noatime,_netdev`.
+        let a = Alone::try_parse_from(["p", "none", "/mnt", "-o", "rw,noatime,dev,suid"]).unwrap();
+        assert_eq!(
+            a.mount.source.as_deref(),
+            Some(std::ffi::OsStr::new("none"))
+        );
+        assert_eq!(a.mount.mountpoint, PathBuf::from("/mnt"));
+        let o = a.mount.mount_options(MountOptions::default()).unwrap();
+        assert!(o.dev && o.suid);
+        let b = Alone::try_parse_from(["p", "/mnt"]).unwrap();
+        assert_eq!(
+            (b.mount.source, b.mount.mountpoint),
+            (None, PathBuf::from("/mnt"))
+        );
+        assert!(Alone::try_parse_from(["p", "a", "b", "c"]).is_err());
+        // A program with a source of its own gets it; nothing is left for MountArgs.
+        let c = WithSource::try_parse_from(["p", "/src", "/mnt", "-o", "rw,nosuid"]).unwrap();
+        assert_eq!(c.source, PathBuf::from("/src"));
+        assert_eq!(
+            (c.mount.source, c.mount.mountpoint),
+            (None, PathBuf::from("/mnt"))
+        );
+        let text = Alone::command().render_long_help().to_string();
+        assert!(
+            !text.contains("SOURCE"),
+            "the ignored source shows in --help:\n{text}"
+        );
     }
 
     #[test]

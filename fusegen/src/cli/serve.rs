@@ -12,8 +12,9 @@ use crate::{Error, Filesystem, MountOptions, Operations, Workers};
 /// In order, `run`: installs logging on stderr ([`MountArgs::init_logging`], unless the
 /// program installed its own), applies `-o` to the mount options (an error exits with status
 /// 1), detaches unless `-f`/`-d` ([`Daemon`]), starts a tokio runtime, mounts, serves until
-/// Ctrl-C, SIGTERM or an external unmount (SIGUSR1 logs the requests in flight), and
-/// unmounts.
+/// Ctrl-C, SIGTERM or an external unmount (SIGUSR1 logs the requests in flight and the
+/// request metrics), and unmounts; with `-o stats` it then prints the request metrics on
+/// stderr.
 ///
 /// ```no_run
 /// # use fusegen::prelude::*;
@@ -124,7 +125,14 @@ impl<FS: Operations> Serve<FS> {
             Ok(runtime) => runtime,
             Err(e) => return daemon.failed(&format!("starting the tokio runtime: {e}")),
         };
-        let served = runtime.block_on(serve(self.fs, args, options, self.workers, &mut daemon));
+        let served = runtime.block_on(serve(
+            self.fs,
+            &self.name,
+            args,
+            options,
+            self.workers,
+            &mut daemon,
+        ));
         match served {
             Ok(()) => ExitCode::SUCCESS,
             Err(Failure::Mount(e)) => daemon.failed(&e.to_string()),
@@ -147,6 +155,7 @@ enum Failure {
 
 async fn serve<FS: Operations>(
     fs: FS,
+    name: &str,
     args: &MountArgs,
     options: MountOptions,
     workers: Workers,
@@ -160,9 +169,15 @@ async fn serve<FS: Operations>(
     let mut sigusr1 = listen(SignalKind::user_defined1())?;
     // Absolute: a detached process moves to `/` once mounted, and unmounts by this path.
     let mountpoint = std::path::absolute(&args.mountpoint).unwrap_or(args.mountpoint.clone());
+    let stats = options.stats;
     let mut session = crate::mount(fs, &mountpoint, options).map_err(Failure::Mount)?;
     daemon.mounted();
     let handle = session.handle();
+    let announce = tokio::spawn(crate::session::announce_ready(
+        handle.clone(),
+        name.to_string(),
+        mountpoint.clone(),
+    ));
     let watcher = tokio::spawn(async move {
         loop {
             tokio::select! {
@@ -172,6 +187,7 @@ async fn serve<FS: Operations>(
                     for r in handle.in_flight() {
                         tracing::info!(unique = r.unique, opcode = r.opcode, nodeid = r.nodeid, age = ?r.age, "in flight (SIGUSR1)");
                     }
+                    tracing::info!("requests served so far (SIGUSR1):\n{}", handle.metrics());
                 }
             }
         }
@@ -179,6 +195,11 @@ async fn serve<FS: Operations>(
     });
     let result = session.main(workers).await;
     watcher.abort();
+    announce.abort();
+    crate::systemd::notify_or_warn("STOPPING=1");
     session.close(true);
+    if stats {
+        eprint!("{name}: requests served\n{}", session.handle().metrics());
+    }
     result.map_err(Failure::Serve)
 }

@@ -10,7 +10,7 @@ use nix::errno::Errno;
 use nix::mount::{MntFlags, MsFlags};
 
 use super::error::from_path_errno;
-use super::{MountError, MountOptions};
+use super::{Atime, MountError, MountOptions};
 
 /// The device every FUSE session talks through.
 pub(crate) const DEVICE: &str = "/dev/fuse";
@@ -110,11 +110,23 @@ pub(crate) fn fstype(opts: &MountOptions) -> String {
     }
 }
 
-/// `nosuid,nodev` always, as fusermount3 does, plus `ro` when asked.
+/// The generic mount flags: `nosuid,nodev` unless `suid`/`dev` are asked for (as libfuse
+/// mounts), plus `ro`, `noexec`, `sync`, `dirsync`, the atime mode, `nodiratime`, `lazytime`.
 pub(crate) fn flags(opts: &MountOptions) -> MsFlags {
-    let mut flags = MsFlags::MS_NOSUID | MsFlags::MS_NODEV;
-    if opts.read_only {
-        flags |= MsFlags::MS_RDONLY;
+    let mut flags = MsFlags::empty();
+    for (on, flag) in [
+        (!opts.suid, MsFlags::MS_NOSUID),
+        (!opts.dev, MsFlags::MS_NODEV),
+        (opts.read_only, MsFlags::MS_RDONLY),
+        (opts.noexec, MsFlags::MS_NOEXEC),
+        (opts.sync, MsFlags::MS_SYNCHRONOUS),
+        (opts.dirsync, MsFlags::MS_DIRSYNC),
+        (opts.atime == Atime::Noatime, MsFlags::MS_NOATIME),
+        (opts.atime == Atime::Strictatime, MsFlags::MS_STRICTATIME),
+        (opts.nodiratime, MsFlags::MS_NODIRATIME),
+        (opts.lazytime, MsFlags::MS_LAZYTIME),
+    ] {
+        flags.set(flag, on);
     }
     flags
 }
@@ -227,6 +239,26 @@ mod tests {
         assert_eq!(source(&o), "fusegen");
         assert_eq!(fstype(&o), "fuse");
         assert_eq!(flags(&o), MsFlags::MS_NOSUID | MsFlags::MS_NODEV);
+    }
+
+    #[test]
+    fn generic_options_become_mount_flags() {
+        let o = MountOptions::parse(["suid,dev,noexec,sync,dirsync,noatime,nodiratime,lazytime"])
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            flags(&o),
+            MsFlags::MS_NOEXEC
+                | MsFlags::MS_SYNCHRONOUS
+                | MsFlags::MS_DIRSYNC
+                | MsFlags::MS_NOATIME
+                | MsFlags::MS_NODIRATIME
+                | MsFlags::MS_LAZYTIME
+        );
+        let strict = MountOptions::parse(["strictatime,_netdev"]).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            flags(&strict),
+            MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_STRICTATIME
+        );
     }
 
     #[test]

@@ -19,7 +19,7 @@ use nix::poll::{PollFd, PollFlags, PollTimeout};
 use nix::sys::socket::{ControlMessageOwned, MsgFlags, recvmsg};
 
 use super::direct::{blksize_error, source};
-use super::{MountError, MountOptions};
+use super::{Atime, MountError, MountOptions};
 
 const PROGRAM: &str = "fusermount3";
 
@@ -65,6 +65,23 @@ pub(crate) fn option_string(opts: &MountOptions) -> String {
     }
     if opts.read_only {
         list.push("ro".into());
+    }
+    // fusermount3 mounts `nosuid,nodev` unless told otherwise, and ignores `suid`/`dev` for
+    // unprivileged users ("unsafe option ignored").
+    for (on, name) in [
+        (opts.suid, "suid"),
+        (opts.dev, "dev"),
+        (opts.noexec, "noexec"),
+        (opts.sync, "sync"),
+        (opts.dirsync, "dirsync"),
+        (opts.atime == Atime::Noatime, "noatime"),
+        (opts.atime == Atime::Strictatime, "strictatime"),
+        (opts.nodiratime, "nodiratime"),
+        (opts.lazytime, "lazytime"),
+    ] {
+        if on {
+            list.push(name.into());
+        }
     }
     if opts.default_permissions {
         list.push("default_permissions".into());
@@ -376,6 +393,20 @@ mod tests {
             option_string(&o),
             r"fsname=a\,b,subtype=t,ro,default_permissions,allow_other,auto_unmount,max_read=4096,blksize=512"
         );
+    }
+
+    #[test]
+    fn option_string_passes_generic_flags_and_drops_userspace_ones() {
+        let o = MountOptions::parse([
+            "suid,dev,noexec,sync,dirsync,strictatime,nodiratime,lazytime,_netdev,x-systemd.after=a",
+        ])
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            option_string(&o),
+            "fsname=fusegen,suid,dev,noexec,sync,dirsync,strictatime,nodiratime,lazytime,default_permissions"
+        );
+        let noatime = MountOptions::parse(["noatime"]).unwrap_or_else(|e| panic!("{e}"));
+        assert!(option_string(&noatime).contains(",noatime,"));
     }
 
     #[test]

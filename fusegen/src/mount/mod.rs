@@ -12,6 +12,7 @@ mod fusermount;
 mod mountinfo;
 mod options;
 mod parse;
+mod preopened;
 mod suggest;
 #[cfg(test)]
 mod tests;
@@ -26,9 +27,10 @@ use nix::errno::Errno;
 use nix::unistd::AccessFlags;
 
 pub use error::MountError;
-pub use options::{MountMethod, MountOptions, Transport};
+pub use options::{Atime, MountMethod, MountOptions, Transport};
 
 use error::from_path_io;
+pub(crate) use preopened::{check_device, inherited_device};
 
 /// Where `fusermount3` is, if installed (for `doctor`).
 pub(crate) fn fusermount_path() -> Option<PathBuf> {

@@ -33,6 +33,19 @@ impl fmt::Display for MountMethod {
     }
 }
 
+/// When the kernel updates access times: the `noatime` / `relatime` / `strictatime` mount
+/// options.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Atime {
+    /// `relatime` (the kernel's default): only when older than the modification time or a day.
+    #[default]
+    Relatime,
+    /// `noatime` (`MS_NOATIME`): never.
+    Noatime,
+    /// `strictatime` (`MS_STRICTATIME`): on every access.
+    Strictatime,
+}
+
 /// Mount options, libfuse-compatible.
 ///
 /// Build them with [`MountOptions::parse`] from `-o` style text, or start from
@@ -86,6 +99,28 @@ pub struct MountOptions {
     /// `debug`: the runtime logs every request and reply at `debug` level.
     pub debug: bool,
 
+    // ---- generic mount flags (`mount(8)`), visible in /proc/mounts ----
+    /// `suid` / `nosuid`: honour set-user-ID and set-group-ID bits. Default off (`nosuid`),
+    /// as libfuse and fusermount3 mount; `mount.fuse3` passes `suid` when root mounts.
+    /// fusermount3 ignores it for unprivileged users.
+    pub suid: bool,
+    /// `dev` / `nodev`: allow device files. Default off (`nodev`); `mount.fuse3` passes `dev`
+    /// when root mounts. fusermount3 ignores it for unprivileged users.
+    pub dev: bool,
+    /// `noexec` / `exec`: forbid executing programs from the mount (`MS_NOEXEC`).
+    pub noexec: bool,
+    /// `sync` / `async`: writes are synchronous (`MS_SYNCHRONOUS`).
+    pub sync: bool,
+    /// `dirsync`: directory changes are synchronous (`MS_DIRSYNC`).
+    pub dirsync: bool,
+    /// `noatime`, `relatime`, `strictatime` (and `atime`, which undoes `noatime`): when the
+    /// kernel updates access times.
+    pub atime: Atime,
+    /// `nodiratime` / `diratime`: no access-time updates on directories (`MS_NODIRATIME`).
+    pub nodiratime: bool,
+    /// `lazytime` / `nolazytime`: keep timestamp updates in memory (`MS_LAZYTIME`).
+    pub lazytime: bool,
+
     // ---- runtime: applied by the session ----
     /// `use_ino` (runtime): accepted for compatibility. fusegen always reports the
     /// filesystem's own inode numbers, so it changes nothing.
@@ -120,8 +155,8 @@ pub struct MountOptions {
     pub noforget: bool,
     /// `intr` (runtime): interrupt a handler when the kernel sends `FUSE_INTERRUPT`.
     pub intr: bool,
-    /// `intr_signal=N` (runtime): the signal (1..=64) used to interrupt; libfuse's default is
-    /// `SIGUSR1`.
+    /// `intr_signal=N` (runtime): accepted for compatibility with libfuse (1..=64) and unused:
+    /// libfuse signals the thread serving an interrupted request, fusegen sends no signal.
     pub intr_signal: Option<i32>,
     /// `writeback_cache` (runtime): ask for the kernel's write-back cache at INIT.
     pub writeback_cache: bool,
@@ -162,6 +197,10 @@ pub struct MountOptions {
     /// `transport=auto|io_uring|dev` (runtime): how requests travel, see [`Transport`].
     /// Unset means the `FUSEGEN_TRANSPORT` environment variable, else `auto`.
     pub transport: Option<Transport>,
+    /// `stats` (runtime): programs built on `fusegen::cli` print the per-operation request
+    /// metrics ([`SessionHandle::metrics`](crate::SessionHandle::metrics)) on stderr when they
+    /// exit. The metrics are collected either way.
+    pub stats: bool,
     /// `uring_queue_depth=N` (runtime): io_uring entries per queue (one queue per possible
     /// CPU); 16 when unset. Handlers running at once stay bounded by `max_tasks` as well.
     pub uring_queue_depth: Option<u16>,
@@ -187,6 +226,14 @@ impl Default for MountOptions {
             max_read: None,
             blksize: None,
             debug: false,
+            suid: false,
+            dev: false,
+            noexec: false,
+            sync: false,
+            dirsync: false,
+            atime: Atime::Relatime,
+            nodiratime: false,
+            lazytime: false,
             use_ino: false,
             readdir_ino: false,
             direct_io: false,
@@ -215,6 +262,7 @@ impl Default for MountOptions {
             max_background: None,
             congestion_threshold: None,
             transport: None,
+            stats: false,
             uring_queue_depth: None,
             method: MountMethod::Auto,
         }

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use super::options::{check_blksize, check_fsname, check_signal, check_subtype};
 use super::suggest::{closest, foreign_hint};
-use super::{MountError, MountMethod, MountOptions};
+use super::{Atime, MountError, MountMethod, MountOptions};
 use crate::transport::Transport;
 
 /// Sets a field from an option's value.
@@ -66,6 +66,27 @@ static SPECS: &[Spec] = &[
         check_blksize(size).map(|()| o.blksize = Some(size))
     }),
     flag("debug", |o| o.debug = true),
+    flag("suid", |o| o.suid = true),
+    flag("nosuid", |o| o.suid = false),
+    flag("dev", |o| o.dev = true),
+    flag("nodev", |o| o.dev = false),
+    flag("exec", |o| o.noexec = false),
+    flag("noexec", |o| o.noexec = true),
+    flag("sync", |o| o.sync = true),
+    flag("async", |o| o.sync = false),
+    flag("dirsync", |o| o.dirsync = true),
+    flag("noatime", |o| o.atime = Atime::Noatime),
+    flag("atime", |o| {
+        if o.atime == Atime::Noatime {
+            o.atime = Atime::Relatime;
+        }
+    }),
+    flag("relatime", |o| o.atime = Atime::Relatime),
+    flag("strictatime", |o| o.atime = Atime::Strictatime),
+    flag("nodiratime", |o| o.nodiratime = true),
+    flag("diratime", |o| o.nodiratime = false),
+    flag("lazytime", |o| o.lazytime = true),
+    flag("nolazytime", |o| o.lazytime = false),
     flag("use_ino", |o| o.use_ino = true),
     flag("readdir_ino", |o| o.readdir_ino = true),
     flag("direct_io", |o| o.direct_io = true),
@@ -130,6 +151,7 @@ static SPECS: &[Spec] = &[
         o.transport = Some(t);
         Ok(())
     }),
+    flag("stats", |o| o.stats = true),
     valued("uring_queue_depth", "N", |o, v| {
         let depth = small_number(v)?;
         if depth == 0 {
@@ -223,6 +245,13 @@ impl MountOptions {
             Some((name, value)) => (name, Some(value)),
             None => (item, None),
         };
+        if is_userspace_only(name, value) {
+            tracing::debug!(
+                option = item,
+                "ignoring an option meant for mount(8) or systemd"
+            );
+            return Ok(());
+        }
         let Some(spec) = SPECS.iter().find(|s| s.name == name) else {
             return Err(MountError::invalid(item, unknown_reason(name)));
         };
@@ -243,6 +272,21 @@ impl MountOptions {
                 .map_err(|reason| MountError::invalid(item, format!("`{name}` {reason}"))),
         }
     }
+}
+
+/// Options that `mount(8)`, `mount.fuse3`, fstab and systemd read and that mean nothing to the
+/// filesystem; `mount.fuse3` passes some of them on, so they are accepted and ignored, as
+/// libfuse's `mount.fuse3` expects of a FUSE program.
+const USERSPACE_ONLY: &[&str] = &[
+    "defaults", "_netdev", "nofail", "auto", "noauto", "user", "users", "nouser", "owner", "group",
+];
+
+/// Whether `name[=value]` is for `mount(8)` or systemd only: one of [`USERSPACE_ONLY`] (as a
+/// flag), `comment=...`, or any `x-...` (`x-systemd.automount`, `x-gvfs-show`, ...).
+fn is_userspace_only(name: &str, value: Option<&str>) -> bool {
+    (value.is_none() && USERSPACE_ONLY.contains(&name))
+        || (name == "comment" && value.is_some())
+        || name.starts_with("x-")
 }
 
 /// Splits at commas not escaped by a backslash, and removes the escapes (`\,` → `,`,
@@ -284,7 +328,8 @@ fn unknown_reason(name: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join(", ");
-    match closest(name, SPECS.iter().map(|s| s.name)) {
+    let known = SPECS.iter().map(|s| s.name);
+    match closest(name, known.chain(USERSPACE_ONLY.iter().copied())) {
         Some(near) => format!("unknown option, did you mean `{near}`? valid options: {valid}"),
         None => format!("unknown option; valid options: {valid}"),
     }
@@ -498,9 +543,44 @@ mod tests {
             "{far}"
         );
         assert!(!far.contains("did you mean"));
+        assert!(parse("stats").stats);
         assert!(error("-oro").contains("without the leading `-o`"));
         assert!(error("big_writes").contains("FUSE 3 always allows big writes"));
-        assert!(error("nosuid").contains("always mounts with `nosuid`"));
+    }
+
+    #[test]
+    fn generic_mount_flags_set_their_fields() {
+        let d = MountOptions::default();
+        assert!(!d.suid && !d.dev && !d.noexec && !d.sync && !d.dirsync);
+        assert!(!d.nodiratime && !d.lazytime && d.atime == Atime::Relatime);
+        let o = parse("suid,dev,noexec,sync,dirsync,noatime,nodiratime,lazytime");
+        assert!(o.suid && o.dev && o.noexec && o.sync && o.dirsync && o.nodiratime && o.lazytime);
+        assert_eq!(o.atime, Atime::Noatime);
+        let undone = parse(
+            "suid,dev,noexec,sync,nodiratime,lazytime,nosuid,nodev,exec,async,diratime,nolazytime",
+        );
+        assert_eq!(undone, MountOptions::default());
+        assert_eq!(parse("noatime,atime").atime, Atime::Relatime);
+        assert_eq!(parse("strictatime,atime").atime, Atime::Strictatime);
+        assert_eq!(parse("strictatime,relatime").atime, Atime::Relatime);
+        assert_eq!(parse("relatime,strictatime").atime, Atime::Strictatime);
+        assert_eq!(parse("noatime,strictatime").atime, Atime::Strictatime);
+    }
+
+    #[test]
+    fn options_for_mount8_and_systemd_are_accepted_and_ignored() {
+        let all = "defaults,_netdev,nofail,auto,noauto,user,users,nouser,owner,group,\
+                   x-systemd.automount,x-systemd.requires=a.service,x-systemd.mount-timeout=30,\
+                   x-gvfs-show,comment=systemd.automount,comment=";
+        assert_eq!(parse(all), MountOptions::default());
+        // Through `set` as well, mixed with real options.
+        let mut o = MountOptions::default();
+        o.set("rw,noatime,allow_other,_netdev,dev,suid").unwrap();
+        assert!(o.allow_other && o.dev && o.suid && o.atime == Atime::Noatime);
+        // Only the exact names: a value on a flag-like one, or a near miss, is still an error.
+        assert!(error("nofail=1").contains("unknown option"));
+        assert!(error("_netdevv").contains("did you mean `_netdev`?"));
+        assert!(error("comment").contains("unknown option"));
     }
 
     #[test]

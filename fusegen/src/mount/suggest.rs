@@ -9,11 +9,6 @@ const FOREIGN: &[(&str, &str)] = &[
         "a FUSE 2 option: FUSE 3 always allows big writes, so remove it",
     ),
     ("large_read", "obsolete since Linux 2.6, so remove it"),
-    (
-        "nosuid",
-        "fusegen always mounts with `nosuid`, so remove it",
-    ),
-    ("nodev", "fusegen always mounts with `nodev`, so remove it"),
 ];
 
 /// What to do about an option that comes from FUSE 2 or fstab, if `name` is one.
