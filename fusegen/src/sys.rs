@@ -7,17 +7,50 @@ use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 
 use crate::abi;
 
-/// Takes ownership of a descriptor that the kernel just created for this process
-/// (a fd received with `SCM_RIGHTS`, or returned by a syscall wrapper that yields a raw fd).
+/// Takes ownership of a raw descriptor.
 ///
-/// The caller must not use `raw` afterwards except through the returned `OwnedFd`.
-pub(crate) fn adopt_fd(raw: RawFd) -> Option<OwnedFd> {
+/// # Safety
+///
+/// `raw` must be an open descriptor of this process that nothing else owns or will close:
+/// one the kernel just installed for us (received with `SCM_RIGHTS`, returned by a system
+/// call) and that no other `OwnedFd`, `File` or raw-fd user refers to.
+unsafe fn adopt_fd(raw: RawFd) -> Option<OwnedFd> {
     if raw < 0 {
         return None;
     }
-    // SAFETY: `raw` is non-negative and, per this function's contract, a descriptor freshly
-    // installed in our table that nothing else owns, so wrapping it cannot double-close.
+    // SAFETY: `raw` is non-negative and, per this function's contract, an open descriptor
+    // nothing else owns, so wrapping it cannot double-close.
     Some(unsafe { OwnedFd::from_raw_fd(raw) })
+}
+
+/// Receives up to one byte from `socket` with the descriptors sent along (`SCM_RIGHTS`), marked
+/// close-on-exec as they arrive. Returns the number of bytes read (0 at EOF) and the
+/// descriptors, each owned once.
+pub(crate) fn recv_byte_with_fds(socket: BorrowedFd<'_>) -> std::io::Result<(usize, Vec<OwnedFd>)> {
+    use nix::sys::socket::{ControlMessageOwned, MsgFlags, recvmsg};
+    let mut byte = [0u8; 1];
+    let mut iov = [std::io::IoSliceMut::new(&mut byte)];
+    let mut space = nix::cmsg_space!([RawFd; 4]);
+    let msg = loop {
+        match recvmsg::<()>(
+            socket.as_raw_fd(),
+            &mut iov,
+            Some(&mut space),
+            MsgFlags::MSG_CMSG_CLOEXEC,
+        ) {
+            Err(nix::errno::Errno::EINTR) => continue,
+            other => break other?,
+        }
+    };
+    let mut received = Vec::new();
+    for cmsg in msg.cmsgs()? {
+        if let ControlMessageOwned::ScmRights(fds) = cmsg {
+            // SAFETY: the kernel installed these descriptors in our table while receiving
+            // this message; nothing else has seen their numbers, so each is owned once here.
+            received.extend(fds.into_iter().filter_map(|fd| unsafe { adopt_fd(fd) }));
+        }
+    }
+    Ok((msg.bytes, received))
 }
 
 /// Registers an owned descriptor with the current tokio reactor.
@@ -211,14 +244,17 @@ pub(crate) fn set_sqe_len(entry: &mut io_uring::squeue::Entry128, len: u32) {
 
 /// Queues `entry` on the ring's submission queue; `false` when the queue is full.
 ///
-/// Callers only push FUSE commands whose `addr` points into a [`RingMemory`] that the queue
-/// keeps alive until the ring is closed (see `uring/queue.rs`).
+/// Its soundness rests on the callers (`uring/queue.rs`): every entry pushed may name only
+/// memory that outlives the ring, which today is memory the `Queue` owns and drops after its
+/// `ring` field: the entries' [`RingMemory`] (FUSE commands), the wake eventfd's read buffer
+/// and the grace timeout's `Timespec`, both boxed.
 pub(crate) fn push_sqe(
     ring: &mut io_uring::IoUring<io_uring::squeue::Entry128, io_uring::cqueue::Entry>,
     entry: &io_uring::squeue::Entry128,
 ) -> bool {
-    // SAFETY: the only memory an entry names is an `iovec[2]` and the buffers it points to,
-    // all inside a `RingMemory` that outlives the ring (the queue drops the ring first).
+    // SAFETY: per the callers' contract above, the memory the entry names (an entry's
+    // `RingMemory`, the boxed wake buffer or grace timespec of the `Queue`) is dropped only
+    // after the ring, because `Queue` declares its `ring` first.
     unsafe { ring.submission().push(entry) }.is_ok()
 }
 

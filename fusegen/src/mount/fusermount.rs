@@ -7,8 +7,8 @@
 //! contain `auto_unmount`: then it stays, waits for EOF on the socket, and unmounts if the
 //! filesystem is still mounted and its connection is gone.
 
-use std::io::{self, IoSliceMut};
-use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
+use std::io;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
@@ -16,7 +16,6 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use nix::poll::{PollFd, PollFlags, PollTimeout};
-use nix::sys::socket::{ControlMessageOwned, MsgFlags, recvmsg};
 
 use super::direct::{blksize_error, source};
 use super::{Atime, MountError, MountOptions};
@@ -185,7 +184,7 @@ pub(crate) fn mount(
     })?;
 
     let received = match wait_readable(&ours, MOUNT_TIMEOUT) {
-        Ok(true) => receive_fd(ours.as_raw_fd()),
+        Ok(true) => receive_fd(ours.as_fd()),
         Ok(false) => Err(io::Error::new(
             io::ErrorKind::TimedOut,
             "fusermount3 did not answer within 30 s",
@@ -258,28 +257,9 @@ fn wait_readable(socket: &UnixStream, timeout: Duration) -> io::Result<bool> {
 
 /// Receives one byte and, with it, the device fd. `Ok(None)` on EOF (the helper exited
 /// without sending). `MSG_CMSG_CLOEXEC` marks the fd close-on-exec atomically.
-fn receive_fd(socket: RawFd) -> io::Result<Option<OwnedFd>> {
-    let mut byte = [0u8; 1];
-    let mut iov = [IoSliceMut::new(&mut byte)];
-    let mut space = nix::cmsg_space!([RawFd; 1]);
-    let msg = loop {
-        match recvmsg::<()>(
-            socket,
-            &mut iov,
-            Some(&mut space),
-            MsgFlags::MSG_CMSG_CLOEXEC,
-        ) {
-            Err(nix::errno::Errno::EINTR) => continue,
-            other => break other?,
-        }
-    };
-    let mut received = Vec::new();
-    for cmsg in msg.cmsgs()? {
-        if let ControlMessageOwned::ScmRights(fds) = cmsg {
-            received.extend(fds.into_iter().filter_map(crate::sys::adopt_fd));
-        }
-    }
-    if msg.bytes == 0 && received.is_empty() {
+fn receive_fd(socket: BorrowedFd<'_>) -> io::Result<Option<OwnedFd>> {
+    let (bytes, received) = crate::sys::recv_byte_with_fds(socket)?;
+    if bytes == 0 && received.is_empty() {
         return Ok(None);
     }
     // Extra descriptors, if any, are closed as `received` drops.
