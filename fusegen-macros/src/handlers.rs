@@ -5,9 +5,11 @@
 //! it is reported with a suggestion. Every other method is a helper and left alone. Each
 //! problem is recorded in the [`Ctxt`].
 
-use proc_macro2::Span;
+use proc_macro2::{Span, TokenStream};
+use quote::quote;
 use syn::spanned::Spanned;
-use syn::{FnArg, ImplItem, ImplItemFn, ItemImpl, ReturnType};
+use syn::punctuated::Punctuated;
+use syn::{FnArg, ImplItem, ImplItemFn, ItemImpl, Meta, ReturnType, Token};
 
 use crate::ctxt::Ctxt;
 use crate::ops::{self, Op, Returns};
@@ -23,14 +25,17 @@ pub struct Handler {
     pub has_ctx: bool,
     /// The span of the written return type (or of the name when there is none).
     pub ret_span: Span,
+    /// The `cfg` predicate under which the method exists (from `cfg` and `cfg_attr`), if any.
+    pub cfg: Option<TokenStream>,
 }
 
 /// What [`from_impl`] found in the block.
 pub struct Parsed {
     /// The well-formed handlers.
     pub handlers: Vec<Handler>,
-    /// Every method named after an operation (first occurrences), well-formed or not.
-    pub written: Vec<(&'static Op, syn::Ident)>,
+    /// Every method named after an operation (first occurrences, or every `cfg`-gated
+    /// version), well-formed or not, with its `cfg` predicate.
+    pub written: Vec<(&'static Op, syn::Ident, Option<TokenStream>)>,
     /// Indices of items to drop when re-emitting the block (second copies of a handler).
     pub duplicates: Vec<usize>,
 }
@@ -53,7 +58,15 @@ pub fn from_impl(cx: &Ctxt, item: &ItemImpl) -> Parsed {
             }
             continue;
         };
-        if parsed.written.iter().any(|(seen, _)| seen.name == op.name) {
+        let cfg = cfg_condition(&f.attrs);
+        // Versions of one handler under different `cfg`s are alternatives, not duplicates;
+        // if two of them are enabled at once, rustc reports the duplicate method itself.
+        let seen = parsed
+            .written
+            .iter()
+            .filter(|(seen, ..)| seen.name == op.name)
+            .collect::<Vec<_>>();
+        if !seen.is_empty() && (cfg.is_none() || seen.iter().any(|(_, _, c)| c.is_none())) {
             cx.error_spanned_by(
                 &f.sig.ident,
                 format!("duplicate handler `{name}`: an operation has only one handler"),
@@ -61,12 +74,43 @@ pub fn from_impl(cx: &Ctxt, item: &ItemImpl) -> Parsed {
             parsed.duplicates.push(index);
             continue;
         }
-        parsed.written.push((op, f.sig.ident.clone()));
-        if let Some(h) = check_handler(cx, op, f) {
+        parsed.written.push((op, f.sig.ident.clone(), cfg.clone()));
+        if let Some(h) = check_handler(cx, op, f, cfg) {
             parsed.handlers.push(h);
         }
     }
     parsed
+}
+
+/// The predicate under which an item with `attrs` exists: its `cfg`s, and the `cfg`s that its
+/// `cfg_attr`s add (`cfg_attr(p, cfg(q))` holds when `not(p)` or `q`). `None` when the item is
+/// unconditional. Generated code repeats the predicate so that it follows the user's method.
+pub fn cfg_condition(attrs: &[syn::Attribute]) -> Option<TokenStream> {
+    let conditions: Vec<TokenStream> = attrs.iter().filter_map(|a| meta_condition(&a.meta)).collect();
+    match conditions.len() {
+        0 => None,
+        1 => conditions.into_iter().next(),
+        _ => Some(quote!(all(#(#conditions),*))),
+    }
+}
+
+fn meta_condition(meta: &Meta) -> Option<TokenStream> {
+    let Meta::List(list) = meta else { return None };
+    if list.path.is_ident("cfg") {
+        let predicate = &list.tokens;
+        return Some(quote!(#predicate));
+    }
+    if !list.path.is_ident("cfg_attr") {
+        return None;
+    }
+    // A malformed `cfg_attr` is rustc's to report.
+    let args = list
+        .parse_args_with(Punctuated::<Meta, Token![,]>::parse_terminated)
+        .ok()?;
+    let mut args = args.into_iter();
+    let predicate = args.next()?;
+    let inner: Vec<TokenStream> = args.filter_map(|m| meta_condition(&m)).collect();
+    (!inner.is_empty()).then(|| quote!(any(not(#predicate), all(#(#inner),*))))
 }
 
 /// `#[fuse(...)]` options belong on the struct, next to the derive.
@@ -125,7 +169,12 @@ pub fn fits(op: &Op, sig: &syn::Signature) -> bool {
     receiver && (n == op.params.len() || (op.takes_ctx && n == op.params.len() + 1))
 }
 
-fn check_handler(cx: &Ctxt, op: &'static Op, f: &ImplItemFn) -> Option<Handler> {
+fn check_handler(
+    cx: &Ctxt,
+    op: &'static Op,
+    f: &ImplItemFn,
+    cfg: Option<TokenStream>,
+) -> Option<Handler> {
     let sig = &f.sig;
     let name = op.name;
     let expected = ops::signature(op);
@@ -229,6 +278,7 @@ fn check_handler(cx: &Ctxt, op: &'static Op, f: &ImplItemFn) -> Option<Handler> 
         ident: sig.ident.clone(),
         has_ctx,
         ret_span,
+        cfg,
     })
 }
 

@@ -36,11 +36,6 @@ use crate::session::Workers;
     note = "add `#[derive(fusegen::Filesystem)]` to the struct (with its `#[fuse(...)]` options)"
 )]
 pub trait Filesystem: Operations {
-    /// Options that the handlers must agree with; checked at compile time.
-    #[doc(hidden)]
-    const __FUSEGEN_OPTION_CHECKS: crate::private::OptionChecks =
-        crate::private::OptionChecks::NONE;
-
     /// The mount options from `#[fuse(...)]` (defaults otherwise). Programs may change them
     /// before mounting, e.g. from `-o` arguments with [`MountOptions::set`].
     fn mount_options() -> MountOptions {

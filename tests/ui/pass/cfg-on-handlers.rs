@@ -3,6 +3,7 @@
 //! the user's method.
 
 use fusegen::prelude::*;
+use fusegen::{Handlers, Operations};
 
 #[derive(Filesystem)]
 struct Fs;
