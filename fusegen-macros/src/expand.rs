@@ -239,7 +239,7 @@ pub fn handlers(
     let markers = markers(self_ty, written, krate);
     // Spanned entirely on the type, so that a missing derive points at `impl Fs`.
     let span = syn::spanned::Spanned::span(self_ty);
-    let filesystem = respan(quote!(#krate::Filesystem), span);
+    let filesystem = respan(quote!(#krate::__private::IsFilesystem), span);
     let derived = quote_spanned! {span=>
         #[allow(dead_code)]
         fn __fusegen_check() where #self_ty: #filesystem {}
@@ -377,13 +377,17 @@ fn method(h: &Handler, self_ty: &syn::Type, krate: &TokenStream) -> TokenStream 
         }
     };
     let cfg = h.cfg.as_ref().map(|c| quote!(#[cfg(#c)]));
+    // The future spanned on the handler's name: a handler whose future is not `Send` is
+    // reported there, with rustc's note on the value held across `.await`.
+    let future = quote_spanned! {h.ident.span()=>
+        impl ::core::future::Future<Output = #output> + ::core::marker::Send
+    };
+    let body = quote_spanned! {h.ident.span()=> async move { #body } };
     quote! {
         #cfg
-        fn #name(&self, #(#params: #types,)* #ctx_param)
-            -> impl ::core::future::Future<Output = #output> + ::core::marker::Send
-        {
+        fn #name(&self, #(#params: #types,)* #ctx_param) -> #future {
             #unused_ctx
-            async move { #body }
+            #body
         }
     }
 }

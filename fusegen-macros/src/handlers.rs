@@ -6,7 +6,7 @@
 //! problem is recorded in the [`Ctxt`].
 
 use proc_macro2::{Span, TokenStream};
-use quote::quote;
+use quote::{ToTokens, quote};
 use syn::spanned::Spanned;
 use syn::punctuated::Punctuated;
 use syn::{FnArg, ImplItem, ImplItemFn, ItemImpl, Meta, ReturnType, Token};
@@ -14,7 +14,7 @@ use syn::{FnArg, ImplItem, ImplItemFn, ItemImpl, Meta, ReturnType, Token};
 use crate::ctxt::Ctxt;
 use crate::ops::{self, Op, Returns};
 use crate::suggest::{closest, hint};
-use crate::types::{normalize, result_ok_type};
+use crate::types::{normalize, result_err_type, result_ok_type};
 
 /// A method recognised as the handler of `op`.
 pub struct Handler {
@@ -240,6 +240,12 @@ fn check_handler(
                 plural(n)
             ),
         );
+    } else if let Some(fix) = reordered(op, &params, has_ctx) {
+        // The right types in the wrong order: one error, not one per misplaced parameter.
+        fail(
+            &sig.inputs,
+            format!("the parameters of `{name}` are out of order: write `{fix}`"),
+        );
     } else {
         for (param, want) in params.iter().zip(op.params) {
             let got = normalize(&param.ty);
@@ -280,6 +286,38 @@ fn check_handler(
         ret_span,
         cfg,
     })
+}
+
+/// The signature with the user's own parameters put in the expected order, when the written
+/// types are exactly the expected ones in another order.
+fn reordered(op: &Op, params: &[&syn::PatType], has_ctx: bool) -> Option<String> {
+    let mut want: Vec<(String, &str)> = op
+        .params
+        .iter()
+        .map(|p| (strip_lifetimes(p.ty), p.ty))
+        .collect();
+    if has_ctx {
+        want.push(("&RequestContext".to_string(), "&RequestContext"));
+    }
+    let got: Vec<String> = params.iter().map(|p| normalize(&p.ty)).collect();
+    let in_order = got.iter().zip(&want).all(|(g, (w, _))| g == w);
+    let (mut a, mut b) = (got.clone(), want.iter().map(|(w, _)| w.clone()).collect::<Vec<_>>());
+    a.sort();
+    b.sort();
+    if in_order || a != b {
+        return None;
+    }
+    let mut used = vec![false; params.len()];
+    let mut list = vec!["&self".to_string()];
+    for (ty, shown) in &want {
+        let i = (0..params.len()).find(|&i| !used[i] && got[i] == *ty)?;
+        used[i] = true;
+        let pat = params[i].pat.to_token_stream().to_string();
+        list.push(format!("{pat}: {shown}"));
+    }
+    let signature = ops::signature(op);
+    let ret = signature.rsplit_once(')').map_or("", |(_, r)| r);
+    Some(format!("async fn {}({}){ret}", op.name, list.join(", ")))
 }
 
 /// What is wrong with a receiver other than `&self`.
@@ -337,6 +375,11 @@ pub fn type_hint(param: &str, want: &str, got: &str) -> Option<String> {
     Some(hint)
 }
 
+/// Error types people reach for that carry no errno (`?` on them cannot build a reply).
+fn carries_no_errno(ty: &str) -> bool {
+    matches!(ty, "String" | "&str") || ty.starts_with("Box<dyn")
+}
+
 fn check_return(
     op: &Op,
     sig: &syn::Signature,
@@ -374,6 +417,16 @@ fn check_return(
                 }
                 list
             };
+            if let Some(err) = result_err_type(ty).filter(|e| carries_no_errno(&normalize(e))) {
+                fail(
+                    err,
+                    format!(
+                        "handler `{name}` returns `{}` errors, but a FUSE reply carries an errno: return `Result<{want}>` (its error is `Errno`) and map failures to one, e.g. `.map_err(|_| Errno::EIO)?`",
+                        normalize(err)
+                    ),
+                );
+                return Some(ty.span());
+            }
             match result_ok_type(ty) {
                 Some(ok) if ok == want || also.contains(&ok.as_str()) => {}
                 Some(ok) => fail(

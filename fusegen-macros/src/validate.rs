@@ -37,7 +37,19 @@ pub fn check_derive_input(cx: &Ctxt, input: &DeriveInput) {
             "`#[derive(Filesystem)]` only supports structs, not unions",
         ),
     }
-    if !input.generics.params.is_empty() {
+    let only_lifetimes = input
+        .generics
+        .params
+        .iter()
+        .all(|p| matches!(p, syn::GenericParam::Lifetime(_)));
+    if !input.generics.params.is_empty() && only_lifetimes {
+        cx.error_spanned_by(
+            &input.generics,
+            "a filesystem cannot borrow: it is shared with handler tasks for as long as it is \
+             mounted, so it must own its data (`'static`); hold `Vec<u8>`, `Arc<[u8]>` or \
+             `&'static [u8]` instead of a reference with a lifetime parameter",
+        );
+    } else if !input.generics.params.is_empty() {
         cx.error_spanned_by(
             &input.generics,
             "`#[derive(Filesystem)]` does not support generic structs yet: use a concrete type \

@@ -97,3 +97,15 @@ pub trait ReadOnlyAlone {
 }
 
 impl<T> ReadOnlyAlone for &ReadOnlyProbe<T> {}
+
+/// `Filesystem` without its supertraits: what `#[fusegen::handlers]` requires of its type, so
+/// that a missing derive is one error and a type that is not `Send`/`Sync` is not reported
+/// again here.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a fusegen filesystem: it needs `#[derive(Filesystem)]`",
+    label = "`{Self}` has handlers but no `#[derive(Filesystem)]`",
+    note = "add `#[derive(fusegen::Filesystem)]` to the struct (with its `#[fuse(...)]` options)"
+)]
+pub trait IsFilesystem {}
+
+impl<T: crate::Filesystem + ?Sized> IsFilesystem for T {}
