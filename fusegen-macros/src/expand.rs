@@ -304,7 +304,7 @@ fn presence(op: &Op, written: &[Written]) -> Option<Option<TokenStream>> {
 /// The `HandlerSet` implementation: `Yes` or `No` for every operation, and for `WriteSide`
 /// (some handler changes the filesystem), following the handlers' `cfg`s. What the derive's
 /// option checks look at.
-fn markers(self_ty: &syn::Type, written: &[Written], krate: &TokenStream) -> TokenStream {
+pub fn markers(self_ty: &syn::Type, written: &[Written], krate: &TokenStream) -> TokenStream {
     let yes = quote!(#krate::__private::Yes);
     let no = quote!(#krate::__private::No);
     let assoc = |name: &syn::Ident, presence: Option<Option<TokenStream>>| match presence {

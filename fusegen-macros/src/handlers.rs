@@ -497,6 +497,51 @@ mod tests {
         assert!(!fits(op("flock"), &sig("async fn lock(&self)")));
     }
 
+    fn cfg_of(attrs: &str) -> Option<String> {
+        let f: syn::ImplItemFn =
+            syn::parse_str(&format!("{attrs} async fn f(&self) {{}}")).expect("method");
+        cfg_condition(&f.attrs).map(|c| c.to_string().replace(' ', ""))
+    }
+
+    #[test]
+    fn cfg_conditions_follow_cfg_and_cfg_attr() {
+        assert_eq!(cfg_of("#[doc = \"x\"] #[allow(unused)]"), None);
+        assert_eq!(cfg_of("#[cfg(unix)]").as_deref(), Some("unix"));
+        assert_eq!(
+            cfg_of("#[cfg(unix)] #[cfg(target_os = \"linux\")]").as_deref(),
+            Some("all(unix,target_os=\"linux\")")
+        );
+        assert_eq!(
+            cfg_of("#[cfg_attr(unix, cfg(test))]").as_deref(),
+            Some("any(not(unix),all(test))")
+        );
+        assert_eq!(cfg_of("#[cfg_attr(unix, allow(unused))]"), None);
+    }
+
+    fn typed(sig: &syn::Signature) -> Vec<&syn::PatType> {
+        sig.inputs
+            .iter()
+            .filter_map(|a| match a {
+                FnArg::Typed(t) => Some(t),
+                FnArg::Receiver(_) => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn reordering_keeps_the_users_names() {
+        let s = sig("async fn read(&self, h: FileHandle, i: Inode, at: u64, len: u32) -> Result<Bytes>");
+        assert_eq!(
+            reordered(op("read"), &typed(&s), false).as_deref(),
+            Some("async fn read(&self, i: Inode, h: FileHandle, at: u64, len: u32) -> Result<Bytes>")
+        );
+        let s = sig("async fn read(&self, i: Inode, h: FileHandle, at: u64, len: u32) -> Result<Bytes>");
+        assert_eq!(reordered(op("read"), &typed(&s), false), None);
+        // Two `u64`s swapped cannot be told apart: not a reordering.
+        let s = sig("async fn read(&self, i: Inode, h: u64, at: u64, len: u32) -> Result<Bytes>");
+        assert_eq!(reordered(op("read"), &typed(&s), false), None);
+    }
+
     #[test]
     fn type_hints_name_the_parameter() {
         assert_eq!(

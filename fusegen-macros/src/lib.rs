@@ -126,7 +126,9 @@ fn handlers_on_other(
     let mut fallback = proc_macro2::TokenStream::new();
     let type_fallback = |ident: &syn::Ident, generics: &syn::Generics| {
         if generics.params.is_empty() {
-            quote!(const _: () = { impl #krate::Operations for #ident {} };)
+            let ty: syn::Type = syn::parse_quote!(#ident);
+            let markers = expand::markers(&ty, &[], krate);
+            quote!(const _: () = { impl #krate::Operations for #ident {} #markers };)
         } else {
             proc_macro2::TokenStream::new()
         }

@@ -162,7 +162,7 @@ pub const OPTIONS: &[OptionDef] = &[
         Mount("writeback_cache"),
         "writeback_cache",
         "false",
-        "The kernel buffers writes and sends them later; needs `flush` and `fsync` handlers."
+        "The kernel buffers writes and sends them later; needs `write`, `flush` and `fsync` handlers."
     ),
     opt!(
         "direct_io",
@@ -304,7 +304,7 @@ pub const OPTIONS: &[OptionDef] = &[
         Mount("umask"),
         "umask=MASK",
         "none",
-        "Permission bits removed from every mode reported."
+        "Permission bits removed from every mode reported; write it in octal (`0o022`): `022` is refused, since Rust would read it as decimal while `-o umask=022` is octal."
     ),
     opt!(
         "uid",

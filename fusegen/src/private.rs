@@ -108,4 +108,6 @@ impl<T> ReadOnlyAlone for &ReadOnlyProbe<T> {}
 )]
 pub trait IsFilesystem {}
 
+// Hidden from the error, which then shows the message above once.
+#[diagnostic::do_not_recommend]
 impl<T: crate::Filesystem + ?Sized> IsFilesystem for T {}

@@ -5,8 +5,8 @@ struct Fs;
 
 #[fusegen::handlers]
 impl Fs {
-    async fn read(&self, fh: FileHandle, ino: Inode, offset: u64, size: u32) -> Result<Bytes> {
-        let _ = (fh, ino, offset, size);
+    async fn read(&self, handle: FileHandle, inode: Inode, at: u64, len: u32) -> Result<Bytes> {
+        let _ = (handle, inode, at, len);
         Ok(Bytes::new())
     }
 }
