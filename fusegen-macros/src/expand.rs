@@ -118,7 +118,10 @@ fn handler_checks(ident: &syn::Ident, options: &Options, krate: &TokenStream) ->
                     format!("`#[fuse({option})]` needs {list} handlers")
                 };
                 let label = if names.len() == 1 {
-                    format!("add `async fn {}` to `#[fusegen::handlers] impl {ident}`", names[0])
+                    format!(
+                        "add `async fn {}` to `#[fusegen::handlers] impl {ident}`",
+                        names[0]
+                    )
                 } else {
                     format!("add the ones missing from `#[fusegen::handlers] impl {ident}`")
                 };
@@ -164,7 +167,7 @@ fn handler_checks(ident: &syn::Ident, options: &Options, krate: &TokenStream) ->
                 #[allow(dead_code)]
                 fn __fusegen_check() {
                     use #krate::__private::{ReadOnlyAlone as _, ReadOnlyWithWriteSide as _};
-                    (&#krate::__private::ReadOnlyProbe::<#ident>::new()).#method();
+                    (&#krate::__private::ReadOnlyProbe::<#ident>(::core::marker::PhantomData)).#method();
                 }
             };
         });
@@ -180,8 +183,6 @@ fn english_list(names: &[&str]) -> String {
         _ => quoted.concat(),
     }
 }
-
-
 
 fn plain_value(value: &Value) -> TokenStream {
     match value {
@@ -360,8 +361,11 @@ fn method(h: &Handler, self_ty: &syn::Type, krate: &TokenStream) -> TokenStream 
             .then(|| quote!(__fusegen_ctx: &#krate::RequestContext));
     let ctx_arg = h.has_ctx.then(|| quote!(__fusegen_ctx));
     let unused_ctx = (h.op.takes_ctx && !h.has_ctx).then(|| quote!(let _ = __fusegen_ctx;));
+    // `self` keeps the call-site span of the generated `&self`: with the handler's span it
+    // would not resolve when the handler's name comes from another macro's input.
+    let this = quote!(self);
     let call = quote_spanned! {h.ident.span()=>
-        <#self_ty>::#name(self, #(#params,)* #ctx_arg).await
+        <#self_ty>::#name(#this, #(#params,)* #ctx_arg).await
     };
     let (output, body) = match h.op.returns {
         Returns::Unit => (quote!(()), call),

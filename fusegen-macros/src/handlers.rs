@@ -7,8 +7,8 @@
 
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, quote};
-use syn::spanned::Spanned;
 use syn::punctuated::Punctuated;
+use syn::spanned::Spanned;
 use syn::{FnArg, ImplItem, ImplItemFn, ItemImpl, Meta, ReturnType, Token};
 
 use crate::ctxt::Ctxt;
@@ -86,7 +86,10 @@ pub fn from_impl(cx: &Ctxt, item: &ItemImpl) -> Parsed {
 /// `cfg_attr`s add (`cfg_attr(p, cfg(q))` holds when `not(p)` or `q`). `None` when the item is
 /// unconditional. Generated code repeats the predicate so that it follows the user's method.
 pub fn cfg_condition(attrs: &[syn::Attribute]) -> Option<TokenStream> {
-    let conditions: Vec<TokenStream> = attrs.iter().filter_map(|a| meta_condition(&a.meta)).collect();
+    let conditions: Vec<TokenStream> = attrs
+        .iter()
+        .filter_map(|a| meta_condition(&a.meta))
+        .collect();
     match conditions.len() {
         0 => None,
         1 => conditions.into_iter().next(),
@@ -301,7 +304,10 @@ fn reordered(op: &Op, params: &[&syn::PatType], has_ctx: bool) -> Option<String>
     }
     let got: Vec<String> = params.iter().map(|p| normalize(&p.ty)).collect();
     let in_order = got.iter().zip(&want).all(|(g, (w, _))| g == w);
-    let (mut a, mut b) = (got.clone(), want.iter().map(|(w, _)| w.clone()).collect::<Vec<_>>());
+    let (mut a, mut b) = (
+        got.clone(),
+        want.iter().map(|(w, _)| w.clone()).collect::<Vec<_>>(),
+    );
     a.sort();
     b.sort();
     if in_order || a != b {
@@ -530,12 +536,18 @@ mod tests {
 
     #[test]
     fn reordering_keeps_the_users_names() {
-        let s = sig("async fn read(&self, h: FileHandle, i: Inode, at: u64, len: u32) -> Result<Bytes>");
+        let s = sig(
+            "async fn read(&self, h: FileHandle, i: Inode, at: u64, len: u32) -> Result<Bytes>",
+        );
         assert_eq!(
             reordered(op("read"), &typed(&s), false).as_deref(),
-            Some("async fn read(&self, i: Inode, h: FileHandle, at: u64, len: u32) -> Result<Bytes>")
+            Some(
+                "async fn read(&self, i: Inode, h: FileHandle, at: u64, len: u32) -> Result<Bytes>"
+            )
         );
-        let s = sig("async fn read(&self, i: Inode, h: FileHandle, at: u64, len: u32) -> Result<Bytes>");
+        let s = sig(
+            "async fn read(&self, i: Inode, h: FileHandle, at: u64, len: u32) -> Result<Bytes>",
+        );
         assert_eq!(reordered(op("read"), &typed(&s), false), None);
         // Two `u64`s swapped cannot be told apart: not a reordering.
         let s = sig("async fn read(&self, i: Inode, h: u64, at: u64, len: u32) -> Result<Bytes>");

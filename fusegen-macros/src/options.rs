@@ -461,11 +461,15 @@ mod tests {
         );
         assert_eq!(
             errors("#[fuse(umask = 022)]"),
-            ["`umask = 022` would be decimal 22 in Rust, not octal as in `-o umask=022`: write `umask = 0o022`"]
+            [
+                "`umask = 022` would be decimal 22 in Rust, not octal as in `-o umask=022`: write `umask = 0o022`"
+            ]
         );
         assert_eq!(
             errors("#[fuse(umask = 0_77u32)]"),
-            ["`umask = 077` would be decimal 77 in Rust, not octal as in `-o umask=077`: write `umask = 0o077`"]
+            [
+                "`umask = 077` would be decimal 77 in Rust, not octal as in `-o umask=077`: write `umask = 0o077`"
+            ]
         );
         assert!(errors("#[fuse(umask = 0o022, uid = 0)]").is_empty());
         assert!(errors("#[fuse(umask = 0)]").is_empty());

@@ -68,14 +68,7 @@ pub trait HandlerSet {
 /// handlers, else the silent [`ReadOnlyAlone`] method (method resolution prefers the impl on
 /// `ReadOnlyProbe<T>` over the one on `&ReadOnlyProbe<T>`). Stable Rust has no custom
 /// warnings; a deprecated method is the clean way to get one on the user's `read_only`.
-pub struct ReadOnlyProbe<T>(PhantomData<T>);
-
-impl<T> ReadOnlyProbe<T> {
-    /// A probe for `T`.
-    pub const fn new() -> Self {
-        ReadOnlyProbe(PhantomData)
-    }
-}
+pub struct ReadOnlyProbe<T>(pub PhantomData<T>);
 
 /// The probe's method when the filesystem has write-side handlers: warns.
 pub trait ReadOnlyWithWriteSide {
