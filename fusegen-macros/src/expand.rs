@@ -364,29 +364,24 @@ fn method(h: &Handler, self_ty: &syn::Type, krate: &TokenStream) -> TokenStream 
     // `self` keeps the call-site span of the generated `&self`: with the handler's span it
     // would not resolve when the handler's name comes from another macro's input.
     let this = quote!(self);
+    // The handler's own future, not an `async` block around it: rustc then reports a future
+    // that is not `Send` as "future returned by `<handler>`", on the handler's name.
     let call = quote_spanned! {h.ident.span()=>
-        <#self_ty>::#name(#this, #(#params,)* #ctx_arg).await
+        <#self_ty>::#name(#this, #(#params,)* #ctx_arg)
     };
     let (output, body) = match h.op.returns {
         Returns::Unit => (quote!(()), call),
         Returns::Result { path, .. } => {
             let ok = table_type(path, krate);
-            let convert = quote_spanned! {h.ret_span=>
-                match #call {
-                    ::core::result::Result::Ok(value) => ::core::result::Result::Ok(::core::convert::Into::into(value)),
-                    ::core::result::Result::Err(error) => ::core::result::Result::Err(::core::convert::Into::into(error)),
-                }
-            };
+            let convert = respan(quote!(#krate::__private::convert), h.ret_span);
+            let convert = quote_spanned! {h.ret_span=> #convert::<_, _, _, #ok>(#call) };
             (quote!(#krate::Result<#ok>), convert)
         }
     };
     let cfg = h.cfg.as_ref().map(|c| quote!(#[cfg(#c)]));
-    // The future spanned on the handler's name: a handler whose future is not `Send` is
-    // reported there, with rustc's note on the value held across `.await`.
     let future = quote_spanned! {h.ident.span()=>
         impl ::core::future::Future<Output = #output> + ::core::marker::Send
     };
-    let body = quote_spanned! {h.ident.span()=> async move { #body } };
     quote! {
         #cfg
         fn #name(&self, #(#params: #types,)* #ctx_param) -> #future {

@@ -104,3 +104,20 @@ pub trait IsFilesystem {}
 // Hidden from the error, which then shows the message above once.
 #[diagnostic::do_not_recommend]
 impl<T: crate::Filesystem + ?Sized> IsFilesystem for T {}
+
+/// A handler's future with its `Ok` and `Err` converted into what the runtime replies with.
+/// A combinator rather than an `async` block, so that rustc reports a handler future that is
+/// not `Send` as "future returned by `<handler>` is not `Send`".
+pub fn convert<F, T, E, U>(
+    future: F,
+) -> futures_util::future::Map<F, fn(Result<T, E>) -> crate::Result<U>>
+where
+    F: core::future::Future<Output = Result<T, E>>,
+    T: Into<U>,
+    E: Into<crate::Errno>,
+{
+    futures_util::FutureExt::map(future, |result| match result {
+        Ok(value) => Ok(value.into()),
+        Err(error) => Err(error.into()),
+    })
+}
