@@ -305,7 +305,7 @@ fn presence(op: &Op, written: &[Written]) -> Option<Option<TokenStream>> {
 /// The `HandlerSet` implementation: `Yes` or `No` for every operation, and for `WriteSide`
 /// (some handler changes the filesystem), following the handlers' `cfg`s. What the derive's
 /// option checks look at.
-pub fn markers(self_ty: &syn::Type, written: &[Written], krate: &TokenStream) -> TokenStream {
+fn markers(self_ty: &syn::Type, written: &[Written], krate: &TokenStream) -> TokenStream {
     let yes = quote!(#krate::__private::Yes);
     let no = quote!(#krate::__private::No);
     let assoc = |name: &syn::Ident, presence: Option<Option<TokenStream>>| match presence {
@@ -337,6 +337,25 @@ pub fn markers(self_ty: &syn::Type, written: &[Written], krate: &TokenStream) ->
     quote! {
         impl #krate::__private::HandlerSet for #self_ty {
             #types
+        }
+    }
+}
+
+/// A `HandlerSet` that satisfies every option rule (every handler but `forget`, no write
+/// side), for fallbacks where the handlers are unknown: the options add no errors then.
+pub fn permissive_markers(self_ty: &syn::Type, krate: &TokenStream) -> TokenStream {
+    let types = ops::OPS.iter().map(|op| {
+        let name = camel_ident(op.name);
+        if op.name == "forget" {
+            quote!(type #name = #krate::__private::No;)
+        } else {
+            quote!(type #name = #krate::__private::Yes;)
+        }
+    });
+    quote! {
+        impl #krate::__private::HandlerSet for #self_ty {
+            #(#types)*
+            type WriteSide = #krate::__private::No;
         }
     }
 }

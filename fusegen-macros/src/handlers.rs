@@ -35,7 +35,7 @@ pub struct Parsed {
     pub handlers: Vec<Handler>,
     /// Every method named after an operation (first occurrences, or every `cfg`-gated
     /// version), well-formed or not, with its `cfg` predicate.
-    pub written: Vec<(&'static Op, syn::Ident, Option<TokenStream>)>,
+    pub written: Vec<crate::expand::Written>,
     /// Indices of items to drop when re-emitting the block (second copies of a handler).
     pub duplicates: Vec<usize>,
 }

@@ -127,7 +127,7 @@ fn handlers_on_other(
     let type_fallback = |ident: &syn::Ident, generics: &syn::Generics| {
         if generics.params.is_empty() {
             let ty: syn::Type = syn::parse_quote!(#ident);
-            let markers = expand::markers(&ty, &[], krate);
+            let markers = expand::permissive_markers(&ty, krate);
             quote!(const _: () = { impl #krate::Operations for #ident {} #markers };)
         } else {
             proc_macro2::TokenStream::new()

@@ -6,11 +6,9 @@
 //! the generated code as trait bounds, because the two macros see different items: see
 //! `expand::handler_checks`.
 
-use proc_macro2::TokenStream;
 use syn::{Data, DeriveInput, ItemImpl};
 
 use crate::ctxt::Ctxt;
-use crate::ops::Op;
 use crate::options::{Options, Setting, Value};
 use crate::types::normalize;
 
@@ -234,7 +232,7 @@ pub fn check_impl(cx: &Ctxt, item: &ItemImpl) {
 /// Handlers that the kernel only uses together. `written` holds every method named after an
 /// operation, well-formed or not, so that a mistake in `getlk` does not also report a missing
 /// `getlk` for `setlk`.
-pub fn check_handler_set(cx: &Ctxt, written: &[(&'static Op, syn::Ident, Option<TokenStream>)]) {
+pub fn check_handler_set(cx: &Ctxt, written: &[crate::expand::Written]) {
     let find = |name: &str| written.iter().find(|(op, ..)| op.name == name);
     let why =
         "the kernel sends POSIX locks to the filesystem only when it can both test and set them";
