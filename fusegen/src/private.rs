@@ -105,12 +105,13 @@ pub trait IsFilesystem {}
 #[diagnostic::do_not_recommend]
 impl<T: crate::Filesystem + ?Sized> IsFilesystem for T {}
 
+/// What [`convert`] returns.
+pub type Converted<F, T, E, U> = futures_util::future::Map<F, fn(Result<T, E>) -> crate::Result<U>>;
+
 /// A handler's future with its `Ok` and `Err` converted into what the runtime replies with.
 /// A combinator rather than an `async` block, so that rustc reports a handler future that is
 /// not `Send` as "future returned by `<handler>` is not `Send`".
-pub fn convert<F, T, E, U>(
-    future: F,
-) -> futures_util::future::Map<F, fn(Result<T, E>) -> crate::Result<U>>
+pub fn convert<F, T, E, U>(future: F) -> Converted<F, T, E, U>
 where
     F: core::future::Future<Output = Result<T, E>>,
     T: Into<U>,
