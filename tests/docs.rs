@@ -84,7 +84,13 @@ fn options_section() -> String {
             }
             option_table::Demand::Excludes(name) => format!("excludes `{name}`"),
         };
-        out.push_str(&format!("| `{}` | {demand} | {} |\n", r.option, r.why));
+        let unless = r
+            .unless
+            .map_or(String::new(), |u| format!(" (not with `{u}`)"));
+        out.push_str(&format!(
+            "| `{}` | {demand}{unless} | {} |\n",
+            r.option, r.why
+        ));
     }
     out
 }

@@ -105,6 +105,9 @@ fn handler_checks(ident: &syn::Ident, options: &Options, krate: &TokenStream) ->
         let Some(setting) = options.get(rule.option).filter(|s| is_on(s)) else {
             continue;
         };
+        if rule.unless.is_some_and(|waiver| options.flag(waiver)) {
+            continue;
+        }
         let span = setting.span;
         let option = rule.option;
         let (message, label, bounds) = match rule.demand {

@@ -490,6 +490,9 @@ pub struct HandlerRule {
     pub demand: Demand,
     /// Why, in the user's terms (shown as a note).
     pub why: &'static str,
+    /// An option under which the rule does not apply (`passthrough`: the kernel reads and
+    /// writes the backing files, so `read` and `write` handlers are optional).
+    pub unless: Option<&'static str>,
 }
 
 /// Every option↔handler rule.
@@ -500,67 +503,80 @@ pub const HANDLER_RULES: &[HandlerRule] = &[
         why: "the kernel keeps written data in its cache and sends it later through `write`; \
               without it writes succeed and the data is lost at writeback, and `flush` and \
               `fsync` are how close(2) and fsync(2) reach the filesystem",
+        unless: None,
     },
     HandlerRule {
         option: "cache_symlinks",
         demand: Demand::Needs(&["readlink"]),
         why: "the kernel caches what `readlink` returns; there is nothing to cache without it",
+        unless: None,
     },
     HandlerRule {
         option: "supports_dot_lookup",
         demand: Demand::Needs(&["lookup"]),
         why: "the kernel (e.g. for NFS export) looks up `.` and `..` through `lookup`",
+        unless: None,
     },
     HandlerRule {
         option: "acl",
         demand: Demand::Needs(&["getxattr", "setxattr"]),
         why: "POSIX ACLs are stored as the extended attributes `system.posix_acl_*`",
+        unless: None,
     },
     HandlerRule {
         option: "atomic_o_trunc",
         demand: Demand::Needs(&["open"]),
         why: "the kernel leaves `O_TRUNC` to `open` instead of sending a truncating `setattr`; \
               without an `open` handler files opened with `O_TRUNC` are not truncated",
+        unless: None,
     },
     HandlerRule {
         option: "handle_killpriv",
         demand: Demand::Needs(&["getattr", "setattr"]),
         why: "the runtime reads the mode and clears setuid/setgid through them",
+        unless: None,
     },
     HandlerRule {
         option: "passthrough",
         demand: Demand::Needs(&["open"]),
         why: "a file is passed through when `open` returns a `BackingFile`",
+        unless: None,
     },
     HandlerRule {
         option: "kernel_cache",
         demand: Demand::Needs(&["read"]),
         why: "the page cache holds what `read` returns; there is no file data to keep without it",
+        unless: Some("passthrough"),
     },
     HandlerRule {
         option: "auto_cache",
         demand: Demand::Needs(&["read"]),
         why: "the page cache holds what `read` returns; there is no file data to keep without it",
+        unless: Some("passthrough"),
     },
     HandlerRule {
         option: "max_read",
         demand: Demand::Needs(&["read"]),
         why: "it limits READ requests, which only a `read` handler serves",
+        unless: Some("passthrough"),
     },
     HandlerRule {
         option: "max_readahead",
         demand: Demand::Needs(&["read"]),
         why: "readahead is served by `read`",
+        unless: Some("passthrough"),
     },
     HandlerRule {
         option: "max_write",
         demand: Demand::Needs(&["write"]),
         why: "it limits WRITE requests, which only a `write` handler serves",
+        unless: Some("passthrough"),
     },
     HandlerRule {
         option: "noforget",
         demand: Demand::Excludes("forget"),
         why: "with `noforget` the kernel never sends FORGET",
+        unless: None,
     },
 ];
 
