@@ -555,6 +555,18 @@ mod tests {
     }
 
     #[test]
+    fn errors_without_an_errno_are_recognised() {
+        let ty = |src: &str| normalize(&syn::parse_str(src).expect("type"));
+        assert!(carries_no_errno(&ty("String")));
+        assert!(carries_no_errno(&ty("&'static str")));
+        assert!(carries_no_errno(&ty(
+            "Box<dyn std::error::Error + Send + Sync>"
+        )));
+        assert!(!carries_no_errno(&ty("std::io::Error")));
+        assert!(!carries_no_errno(&ty("fusegen::Errno")));
+    }
+
+    #[test]
     fn type_hints_name_the_parameter() {
         assert_eq!(
             type_hint("ino", "Inode", "u64").as_deref(),
