@@ -71,6 +71,27 @@ fn options_section() -> String {
             o.doc
         ));
     }
+    out.push_str(
+        "\n### Options that depend on handlers\n\nEach is a compile error on the option when \
+         the handlers do not match (checked when the option is on: a flag set to true, or a \
+         value given).\n\n| option | handlers | why |\n|---|---|---|\n",
+    );
+    for r in option_table::HANDLER_RULES {
+        let demand = match r.demand {
+            option_table::Demand::Needs(names) => {
+                let names: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+                format!("needs {}", names.join(", "))
+            }
+            option_table::Demand::Excludes(name) => format!("excludes `{name}`"),
+        };
+        let unless = r
+            .unless
+            .map_or(String::new(), |u| format!(" (not with `{u}`)"));
+        out.push_str(&format!(
+            "| `{}` | {demand}{unless} | {} |\n",
+            r.option, r.why
+        ));
+    }
     out
 }
 

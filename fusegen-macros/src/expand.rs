@@ -10,8 +10,9 @@ use syn::{DeriveInput, ItemImpl};
 
 use crate::handlers::Handler;
 use crate::ops::Returns;
-use crate::option_table::{Kind, Target};
-use crate::options::{Options, Value};
+use crate::ops::{self, Op};
+use crate::option_table::{Demand, HANDLER_RULES, Kind, Target, WRITE_SIDE};
+use crate::options::{Options, Setting, Value};
 
 /// The path to the runtime crate.
 pub fn krate(custom: Option<&syn::Path>) -> TokenStream {
@@ -60,16 +61,7 @@ pub fn derive(input: &DeriveInput, options: &Options) -> TokenStream {
             Target::Macro => {}
         }
     }
-    let flag = |name: &str| options.flag(name);
-    let killpriv = flag("handle_killpriv");
-    let (wb, cs, dot, acl, trunc, noforget) = (
-        flag("writeback_cache"),
-        flag("cache_symlinks"),
-        flag("supports_dot_lookup"),
-        flag("acl"),
-        flag("atomic_o_trunc"),
-        flag("noforget"),
-    );
+    let checks = handler_checks(ident, options, &krate);
     let allows = allows();
     // Plain `quote!`: the locals below and the statements in `mount`/`workers` must share one
     // hygiene context, which a user span (e.g. from inside a `macro_rules!`) would break.
@@ -78,16 +70,6 @@ pub fn derive(input: &DeriveInput, options: &Options) -> TokenStream {
         const _: () = {
             #[automatically_derived]
             impl #krate::Filesystem for #ident {
-                #[doc(hidden)]
-                const __FUSEGEN_OPTION_CHECKS: #krate::__private::OptionChecks = #krate::__private::OptionChecks {
-                    writeback_cache: #wb,
-                    cache_symlinks: #cs,
-                    supports_dot_lookup: #dot,
-                    acl: #acl,
-                    atomic_o_trunc: #trunc,
-                    noforget: #noforget,
-                    handle_killpriv: #killpriv,
-                };
                 fn mount_options() -> #krate::MountOptions {
                     #[allow(unused_mut)]
                     let mut options = <#krate::MountOptions as ::core::default::Default>::default();
@@ -102,6 +84,106 @@ pub fn derive(input: &DeriveInput, options: &Options) -> TokenStream {
                 }
             }
         };
+        #checks
+    }
+}
+
+/// Whether `setting` turns its option on: a flag set to true, or any value given.
+fn is_on(setting: &Setting) -> bool {
+    match (&setting.def.kind, &setting.value) {
+        (Kind::Flag, Value::Bool(b)) => *b,
+        _ => true,
+    }
+}
+
+/// The option↔handler rules for the options that are on, each as a trait bound on the type
+/// that holds only if the handlers macro implemented the matching markers. Spanned on the
+/// option, so a broken rule is one plain error there; every broken rule is reported.
+fn handler_checks(ident: &syn::Ident, options: &Options, krate: &TokenStream) -> TokenStream {
+    let mut checks = TokenStream::new();
+    for rule in HANDLER_RULES {
+        let Some(setting) = options.get(rule.option).filter(|s| is_on(s)) else {
+            continue;
+        };
+        if rule.unless.is_some_and(|waiver| options.flag(waiver)) {
+            continue;
+        }
+        let span = setting.span;
+        let option = rule.option;
+        let (message, label, bounds) = match rule.demand {
+            Demand::Needs(names) => {
+                let list = english_list(names);
+                let message = if names.len() == 1 {
+                    let vowel = list[1..].starts_with(['a', 'e', 'i', 'o', 'u']);
+                    let article = if vowel { "an" } else { "a" };
+                    format!("`#[fuse({option})]` needs {article} {list} handler")
+                } else {
+                    format!("`#[fuse({option})]` needs {list} handlers")
+                };
+                let label = if names.len() == 1 {
+                    format!(
+                        "add `async fn {}` to `#[fusegen::handlers] impl {ident}`",
+                        names[0]
+                    )
+                } else {
+                    format!("add the ones missing from `#[fusegen::handlers] impl {ident}`")
+                };
+                let bounds = names.iter().map(|n| {
+                    let name = camel_ident(n);
+                    quote!(#name = #krate::__private::Yes)
+                });
+                (message, label, quote!(#(#bounds),*))
+            }
+            Demand::Excludes(name) => {
+                let message = format!(
+                    "`#[fuse({option})]` means `{name}` is never called, but `{ident}` has a `{name}` handler"
+                );
+                let label = format!("remove this option or the `{name}` handler");
+                let name = camel_ident(name);
+                (message, label, quote!(#name = #krate::__private::No))
+            }
+        };
+        let note = rule.why;
+        // Named in rustc's `help:` line ("the trait `WritebackCacheHandlers` is not
+        // implemented for `Fs`").
+        let tr = format_ident!("{}Handlers", camel_ident(option), span = span);
+        // The type's name respanned too: the error underlines the option alone.
+        let ty = syn::Ident::new(&ident.to_string(), span);
+        let bound = quote_spanned!(span=> #ty: #tr);
+        checks.extend(quote! {
+            const _: () = {
+                #[diagnostic::on_unimplemented(message = #message, label = #label, note = #note)]
+                trait #tr {}
+                // Hidden from the error, which then shows the message above instead of the
+                // marker traits it is made of.
+                #[diagnostic::do_not_recommend]
+                impl<T: ?::core::marker::Sized + #krate::__private::HandlerSet<#bounds>> #tr for T {}
+                #[allow(dead_code)]
+                fn __fusegen_check() where #bound {}
+            };
+        });
+    }
+    if let Some(setting) = options.get("read_only").filter(|s| is_on(s)) {
+        let method = syn::Ident::new("read_only_but_write_handlers", setting.span);
+        checks.extend(quote! {
+            const _: () = {
+                #[allow(dead_code)]
+                fn __fusegen_check() {
+                    use #krate::__private::{ReadOnlyAlone as _, ReadOnlyWithWriteSide as _};
+                    (&#krate::__private::ReadOnlyProbe::<#ident>(::core::marker::PhantomData)).#method();
+                }
+            };
+        });
+    }
+    checks
+}
+
+/// `a`, `a` and `b`, `a`, `b` and `c` (each in backticks).
+fn english_list(names: &[&str]) -> String {
+    let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+    match quoted.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+        _ => quoted.concat(),
     }
 }
 
@@ -144,31 +226,43 @@ fn setting_value(name: &str, kind: &Kind, value: &Value, krate: &TokenStream) ->
     }
 }
 
-/// `impl Operations` from the handlers, plus the compile-time cross-check with the options.
-pub fn handlers(item: &ItemImpl, handlers: &[Handler], krate: &TokenStream) -> TokenStream {
+/// `impl Operations` from the handlers, plus the markers the derive's option checks require.
+pub fn handlers(
+    item: &ItemImpl,
+    handlers: &[Handler],
+    written: &[Written],
+    krate: &TokenStream,
+) -> TokenStream {
     let self_ty = &item.self_ty;
     let methods = handlers.iter().map(|h| method(h, self_ty, krate));
     let bits = handlers.iter().map(|h| {
         let bit = format_ident!("{}", h.op.name.to_uppercase());
-        quote!(.union(#krate::Handlers::#bit))
+        let cfg = h.cfg.as_ref().map(|c| quote!(#[cfg(#c)]));
+        quote!(#cfg let handlers = handlers.union(#krate::Handlers::#bit);)
     });
-    let allows = allows();
-    // Entirely spanned on the type, so that a failed check (a const panic) and a missing
-    // derive (the `Filesystem` bound) point at `impl Fs`, not at the attribute.
+    let markers = markers(self_ty, written, krate);
+    // Spanned entirely on the type, so that a missing derive points at `impl Fs`.
     let span = syn::spanned::Spanned::span(self_ty);
-    let check_fn = respan(quote!(#krate::__private::check_options), span);
-    let check = quote_spanned! {span=>
-        const _: () = #check_fn::<#self_ty>();
+    let filesystem = respan(quote!(#krate::__private::IsFilesystem), span);
+    let derived = quote_spanned! {span=>
+        #[allow(dead_code)]
+        fn __fusegen_check() where #self_ty: #filesystem {}
     };
+    let allows = allows();
     quote! {
         #allows
         const _: () = {
             #[automatically_derived]
             impl #krate::Operations for #self_ty {
-                const HANDLERS: #krate::Handlers = #krate::Handlers::empty() #(#bits)*;
+                const HANDLERS: #krate::Handlers = {
+                    let handlers = #krate::Handlers::empty();
+                    #(#bits)*
+                    handlers
+                };
                 #(#methods)*
             }
-            #check
+            #markers
+            #derived
         };
     }
 }
@@ -190,6 +284,94 @@ fn respan(tokens: TokenStream, span: proc_macro2::Span) -> TokenStream {
         .collect()
 }
 
+/// A method named after an operation, with its `cfg` predicate.
+pub type Written = (&'static Op, syn::Ident, Option<TokenStream>);
+
+/// The predicate under which `op` has a handler among `written`: `Some(None)` always,
+/// `Some(Some(p))` when `p` holds, `None` never.
+fn presence(op: &Op, written: &[Written]) -> Option<Option<TokenStream>> {
+    let cfgs: Vec<&Option<TokenStream>> = written
+        .iter()
+        .filter(|(o, ..)| o.name == op.name)
+        .map(|(.., cfg)| cfg)
+        .collect();
+    if cfgs.is_empty() {
+        None
+    } else if cfgs.iter().any(|c| c.is_none()) {
+        Some(None)
+    } else {
+        let cfgs = cfgs.iter().filter_map(|c| c.as_ref());
+        Some(Some(quote!(any(#(#cfgs),*))))
+    }
+}
+
+/// The `HandlerSet` implementation: `Yes` or `No` for every operation, and for `WriteSide`
+/// (some handler changes the filesystem), following the handlers' `cfg`s. What the derive's
+/// option checks look at.
+fn markers(self_ty: &syn::Type, written: &[Written], krate: &TokenStream) -> TokenStream {
+    let yes = quote!(#krate::__private::Yes);
+    let no = quote!(#krate::__private::No);
+    let assoc = |name: &syn::Ident, presence: Option<Option<TokenStream>>| match presence {
+        None => quote!(type #name = #no;),
+        Some(None) => quote!(type #name = #yes;),
+        Some(Some(cfg)) => quote! {
+            #[cfg(#cfg)] type #name = #yes;
+            #[cfg(not(#cfg))] type #name = #no;
+        },
+    };
+    let mut types = TokenStream::new();
+    let mut write_side = Vec::new();
+    for op in ops::OPS {
+        let presence = presence(op, written);
+        if WRITE_SIDE.contains(&op.name) {
+            write_side.extend(presence.clone());
+        }
+        types.extend(assoc(&camel_ident(op.name), presence));
+    }
+    let write_side = if write_side.is_empty() {
+        None
+    } else if write_side.iter().any(Option::is_none) {
+        Some(None)
+    } else {
+        let cfgs = write_side.iter().flatten();
+        Some(Some(quote!(any(#(#cfgs),*))))
+    };
+    types.extend(assoc(&format_ident!("WriteSide"), write_side));
+    quote! {
+        impl #krate::__private::HandlerSet for #self_ty {
+            #types
+        }
+    }
+}
+
+/// A `HandlerSet` that satisfies every option rule (every handler but `forget`, no write
+/// side), for fallbacks where the handlers are unknown: the options add no errors then.
+pub fn permissive_markers(self_ty: &syn::Type, krate: &TokenStream) -> TokenStream {
+    let types = ops::OPS.iter().map(|op| {
+        let name = camel_ident(op.name);
+        if op.name == "forget" {
+            quote!(type #name = #krate::__private::No;)
+        } else {
+            quote!(type #name = #krate::__private::Yes;)
+        }
+    });
+    quote! {
+        impl #krate::__private::HandlerSet for #self_ty {
+            #(#types)*
+            type WriteSide = #krate::__private::No;
+        }
+    }
+}
+
+/// `copy_file_range` → `CopyFileRange`.
+fn camel_ident(name: &str) -> syn::Ident {
+    let camel: String = name
+        .split('_')
+        .map(|w| w[..1].to_uppercase() + &w[1..])
+        .collect();
+    format_ident!("{}", camel)
+}
+
 fn method(h: &Handler, self_ty: &syn::Type, krate: &TokenStream) -> TokenStream {
     let name = &h.ident;
     let params: Vec<_> = (0..h.op.params.len())
@@ -201,28 +383,32 @@ fn method(h: &Handler, self_ty: &syn::Type, krate: &TokenStream) -> TokenStream 
             .then(|| quote!(__fusegen_ctx: &#krate::RequestContext));
     let ctx_arg = h.has_ctx.then(|| quote!(__fusegen_ctx));
     let unused_ctx = (h.op.takes_ctx && !h.has_ctx).then(|| quote!(let _ = __fusegen_ctx;));
+    // `self` keeps the call-site span of the generated `&self`: with the handler's span it
+    // would not resolve when the handler's name comes from another macro's input.
+    let this = quote!(self);
+    // The handler's own future, not an `async` block around it: rustc then reports a future
+    // that is not `Send` as "future returned by `<handler>`", on the handler's name.
     let call = quote_spanned! {h.ident.span()=>
-        <#self_ty>::#name(self, #(#params,)* #ctx_arg).await
+        <#self_ty>::#name(#this, #(#params,)* #ctx_arg)
     };
     let (output, body) = match h.op.returns {
         Returns::Unit => (quote!(()), call),
         Returns::Result { path, .. } => {
             let ok = table_type(path, krate);
-            let convert = quote_spanned! {h.ret_span=>
-                match #call {
-                    ::core::result::Result::Ok(value) => ::core::result::Result::Ok(::core::convert::Into::into(value)),
-                    ::core::result::Result::Err(error) => ::core::result::Result::Err(::core::convert::Into::into(error)),
-                }
-            };
+            let convert = respan(quote!(#krate::__private::convert), h.ret_span);
+            let convert = quote_spanned! {h.ret_span=> #convert::<_, _, _, #ok>(#call) };
             (quote!(#krate::Result<#ok>), convert)
         }
     };
+    let cfg = h.cfg.as_ref().map(|c| quote!(#[cfg(#c)]));
+    let future = quote_spanned! {h.ident.span()=>
+        impl ::core::future::Future<Output = #output> + ::core::marker::Send
+    };
     quote! {
-        fn #name(&self, #(#params: #types,)* #ctx_param)
-            -> impl ::core::future::Future<Output = #output> + ::core::marker::Send
-        {
+        #cfg
+        fn #name(&self, #(#params: #types,)* #ctx_param) -> #future {
             #unused_ctx
-            async move { #body }
+            #body
         }
     }
 }
@@ -230,10 +416,18 @@ fn method(h: &Handler, self_ty: &syn::Type, krate: &TokenStream) -> TokenStream 
 /// What the attribute emits when the input has errors: the user's block (so its methods and
 /// IDE help survive) and an `Operations` implementation with every default, so that nothing
 /// else fails because of the first mistake.
-pub fn handlers_fallback(item: &ItemImpl, krate: &TokenStream) -> TokenStream {
+pub fn handlers_fallback(item: &ItemImpl, written: &[Written], krate: &TokenStream) -> TokenStream {
     if item.trait_.is_some() {
         return TokenStream::new();
     }
+    // The markers of every handler written, well-formed or not, so that the derive's option
+    // checks do not add errors to the ones already reported. Not for generic blocks (an
+    // error already), whose markers would need the block's generics.
+    let markers = item
+        .generics
+        .params
+        .is_empty()
+        .then(|| markers(&item.self_ty, written, krate));
     let self_ty = &item.self_ty;
     // A generic block gets a generic fallback, bounded so that it holds wherever the
     // trait's own requirements do (the block's bounds may not include them).
@@ -245,6 +439,7 @@ pub fn handlers_fallback(item: &ItemImpl, krate: &TokenStream) -> TokenStream {
     quote! {
         const _: () = {
             impl #impl_generics #krate::Operations for #self_ty #bound {}
+            #markers
         };
     }
 }

@@ -5,14 +5,16 @@
 //! it is reported with a suggestion. Every other method is a helper and left alone. Each
 //! problem is recorded in the [`Ctxt`].
 
-use proc_macro2::Span;
+use proc_macro2::{Span, TokenStream};
+use quote::{ToTokens, quote};
+use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
-use syn::{FnArg, ImplItem, ImplItemFn, ItemImpl, ReturnType};
+use syn::{FnArg, ImplItem, ImplItemFn, ItemImpl, Meta, ReturnType, Token};
 
 use crate::ctxt::Ctxt;
 use crate::ops::{self, Op, Returns};
 use crate::suggest::{closest, hint};
-use crate::types::{normalize, result_ok_type};
+use crate::types::{normalize, result_err_type, result_ok_type};
 
 /// A method recognised as the handler of `op`.
 pub struct Handler {
@@ -23,14 +25,17 @@ pub struct Handler {
     pub has_ctx: bool,
     /// The span of the written return type (or of the name when there is none).
     pub ret_span: Span,
+    /// The `cfg` predicate under which the method exists (from `cfg` and `cfg_attr`), if any.
+    pub cfg: Option<TokenStream>,
 }
 
 /// What [`from_impl`] found in the block.
 pub struct Parsed {
     /// The well-formed handlers.
     pub handlers: Vec<Handler>,
-    /// Every method named after an operation (first occurrences), well-formed or not.
-    pub written: Vec<(&'static Op, syn::Ident)>,
+    /// Every method named after an operation (first occurrences, or every `cfg`-gated
+    /// version), well-formed or not, with its `cfg` predicate.
+    pub written: Vec<crate::expand::Written>,
     /// Indices of items to drop when re-emitting the block (second copies of a handler).
     pub duplicates: Vec<usize>,
 }
@@ -53,7 +58,15 @@ pub fn from_impl(cx: &Ctxt, item: &ItemImpl) -> Parsed {
             }
             continue;
         };
-        if parsed.written.iter().any(|(seen, _)| seen.name == op.name) {
+        let cfg = cfg_condition(&f.attrs);
+        // Versions of one handler under different `cfg`s are alternatives, not duplicates;
+        // if two of them are enabled at once, rustc reports the duplicate method itself.
+        let seen = parsed
+            .written
+            .iter()
+            .filter(|(seen, ..)| seen.name == op.name)
+            .collect::<Vec<_>>();
+        if !seen.is_empty() && (cfg.is_none() || seen.iter().any(|(_, _, c)| c.is_none())) {
             cx.error_spanned_by(
                 &f.sig.ident,
                 format!("duplicate handler `{name}`: an operation has only one handler"),
@@ -61,12 +74,46 @@ pub fn from_impl(cx: &Ctxt, item: &ItemImpl) -> Parsed {
             parsed.duplicates.push(index);
             continue;
         }
-        parsed.written.push((op, f.sig.ident.clone()));
-        if let Some(h) = check_handler(cx, op, f) {
+        parsed.written.push((op, f.sig.ident.clone(), cfg.clone()));
+        if let Some(h) = check_handler(cx, op, f, cfg) {
             parsed.handlers.push(h);
         }
     }
     parsed
+}
+
+/// The predicate under which an item with `attrs` exists: its `cfg`s, and the `cfg`s that its
+/// `cfg_attr`s add (`cfg_attr(p, cfg(q))` holds when `not(p)` or `q`). `None` when the item is
+/// unconditional. Generated code repeats the predicate so that it follows the user's method.
+pub fn cfg_condition(attrs: &[syn::Attribute]) -> Option<TokenStream> {
+    let conditions: Vec<TokenStream> = attrs
+        .iter()
+        .filter_map(|a| meta_condition(&a.meta))
+        .collect();
+    match conditions.len() {
+        0 => None,
+        1 => conditions.into_iter().next(),
+        _ => Some(quote!(all(#(#conditions),*))),
+    }
+}
+
+fn meta_condition(meta: &Meta) -> Option<TokenStream> {
+    let Meta::List(list) = meta else { return None };
+    if list.path.is_ident("cfg") {
+        let predicate = &list.tokens;
+        return Some(quote!(#predicate));
+    }
+    if !list.path.is_ident("cfg_attr") {
+        return None;
+    }
+    // A malformed `cfg_attr` is rustc's to report.
+    let args = list
+        .parse_args_with(Punctuated::<Meta, Token![,]>::parse_terminated)
+        .ok()?;
+    let mut args = args.into_iter();
+    let predicate = args.next()?;
+    let inner: Vec<TokenStream> = args.filter_map(|m| meta_condition(&m)).collect();
+    (!inner.is_empty()).then(|| quote!(any(not(#predicate), all(#(#inner),*))))
 }
 
 /// `#[fuse(...)]` options belong on the struct, next to the derive.
@@ -125,7 +172,12 @@ pub fn fits(op: &Op, sig: &syn::Signature) -> bool {
     receiver && (n == op.params.len() || (op.takes_ctx && n == op.params.len() + 1))
 }
 
-fn check_handler(cx: &Ctxt, op: &'static Op, f: &ImplItemFn) -> Option<Handler> {
+fn check_handler(
+    cx: &Ctxt,
+    op: &'static Op,
+    f: &ImplItemFn,
+    cfg: Option<TokenStream>,
+) -> Option<Handler> {
     let sig = &f.sig;
     let name = op.name;
     let expected = ops::signature(op);
@@ -191,6 +243,12 @@ fn check_handler(cx: &Ctxt, op: &'static Op, f: &ImplItemFn) -> Option<Handler> 
                 plural(n)
             ),
         );
+    } else if let Some(fix) = reordered(op, &params, has_ctx) {
+        // The right types in the wrong order: one error, not one per misplaced parameter.
+        fail(
+            &sig.inputs,
+            format!("the parameters of `{name}` are out of order: write `{fix}`"),
+        );
     } else {
         for (param, want) in params.iter().zip(op.params) {
             let got = normalize(&param.ty);
@@ -229,7 +287,43 @@ fn check_handler(cx: &Ctxt, op: &'static Op, f: &ImplItemFn) -> Option<Handler> 
         ident: sig.ident.clone(),
         has_ctx,
         ret_span,
+        cfg,
     })
+}
+
+/// The signature with the user's own parameters put in the expected order, when the written
+/// types are exactly the expected ones in another order.
+fn reordered(op: &Op, params: &[&syn::PatType], has_ctx: bool) -> Option<String> {
+    let mut want: Vec<(String, &str)> = op
+        .params
+        .iter()
+        .map(|p| (strip_lifetimes(p.ty), p.ty))
+        .collect();
+    if has_ctx {
+        want.push(("&RequestContext".to_string(), "&RequestContext"));
+    }
+    let got: Vec<String> = params.iter().map(|p| normalize(&p.ty)).collect();
+    let in_order = got.iter().zip(&want).all(|(g, (w, _))| g == w);
+    let (mut a, mut b) = (
+        got.clone(),
+        want.iter().map(|(w, _)| w.clone()).collect::<Vec<_>>(),
+    );
+    a.sort();
+    b.sort();
+    if in_order || a != b {
+        return None;
+    }
+    let mut used = vec![false; params.len()];
+    let mut list = vec!["&self".to_string()];
+    for (ty, shown) in &want {
+        let i = (0..params.len()).find(|&i| !used[i] && got[i] == *ty)?;
+        used[i] = true;
+        let pat = params[i].pat.to_token_stream().to_string();
+        list.push(format!("{pat}: {shown}"));
+    }
+    let signature = ops::signature(op);
+    let ret = signature.rsplit_once(')').map_or("", |(_, r)| r);
+    Some(format!("async fn {}({}){ret}", op.name, list.join(", ")))
 }
 
 /// What is wrong with a receiver other than `&self`.
@@ -287,6 +381,11 @@ pub fn type_hint(param: &str, want: &str, got: &str) -> Option<String> {
     Some(hint)
 }
 
+/// Error types people reach for that carry no errno (`?` on them cannot build a reply).
+fn carries_no_errno(ty: &str) -> bool {
+    matches!(ty, "String" | "&str") || ty.starts_with("Box<dyn")
+}
+
 fn check_return(
     op: &Op,
     sig: &syn::Signature,
@@ -324,6 +423,16 @@ fn check_return(
                 }
                 list
             };
+            if let Some(err) = result_err_type(ty).filter(|e| carries_no_errno(&normalize(e))) {
+                fail(
+                    err,
+                    format!(
+                        "handler `{name}` returns `{}` errors, but a FUSE reply carries an errno: return `Result<{want}>` (its error is `Errno`) and map failures to one, e.g. `.map_err(|_| Errno::EIO)?`",
+                        normalize(err)
+                    ),
+                );
+                return Some(ty.span());
+            }
             match result_ok_type(ty) {
                 Some(ok) if ok == want || also.contains(&ok.as_str()) => {}
                 Some(ok) => fail(
@@ -392,6 +501,69 @@ mod tests {
         assert!(!fits(lookup, &sig("async fn lokup(p: Inode, n: &OsStr)")));
         // `lock(&self)` is two edits from nothing and one from `flock`, but takes no arguments.
         assert!(!fits(op("flock"), &sig("async fn lock(&self)")));
+    }
+
+    fn cfg_of(attrs: &str) -> Option<String> {
+        let f: syn::ImplItemFn =
+            syn::parse_str(&format!("{attrs} async fn f(&self) {{}}")).expect("method");
+        cfg_condition(&f.attrs).map(|c| c.to_string().replace(' ', ""))
+    }
+
+    #[test]
+    fn cfg_conditions_follow_cfg_and_cfg_attr() {
+        assert_eq!(cfg_of("#[doc = \"x\"] #[allow(unused)]"), None);
+        assert_eq!(cfg_of("#[cfg(unix)]").as_deref(), Some("unix"));
+        assert_eq!(
+            cfg_of("#[cfg(unix)] #[cfg(target_os = \"linux\")]").as_deref(),
+            Some("all(unix,target_os=\"linux\")")
+        );
+        assert_eq!(
+            cfg_of("#[cfg_attr(unix, cfg(test))]").as_deref(),
+            Some("any(not(unix),all(test))")
+        );
+        assert_eq!(cfg_of("#[cfg_attr(unix, allow(unused))]"), None);
+    }
+
+    fn typed(sig: &syn::Signature) -> Vec<&syn::PatType> {
+        sig.inputs
+            .iter()
+            .filter_map(|a| match a {
+                FnArg::Typed(t) => Some(t),
+                FnArg::Receiver(_) => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn reordering_keeps_the_users_names() {
+        let s = sig(
+            "async fn read(&self, h: FileHandle, i: Inode, at: u64, len: u32) -> Result<Bytes>",
+        );
+        assert_eq!(
+            reordered(op("read"), &typed(&s), false).as_deref(),
+            Some(
+                "async fn read(&self, i: Inode, h: FileHandle, at: u64, len: u32) -> Result<Bytes>"
+            )
+        );
+        let s = sig(
+            "async fn read(&self, i: Inode, h: FileHandle, at: u64, len: u32) -> Result<Bytes>",
+        );
+        assert_eq!(reordered(op("read"), &typed(&s), false), None);
+        // Two `u64`s swapped cannot be told apart: not a reordering.
+        let s = sig("async fn read(&self, i: Inode, h: u64, at: u64, len: u32) -> Result<Bytes>");
+        assert_eq!(reordered(op("read"), &typed(&s), false), None);
+    }
+
+    #[test]
+    fn errors_without_an_errno_are_recognised() {
+        let ty = |src: &str| normalize(&syn::parse_str(src).expect("type"));
+        assert!(carries_no_errno(&ty("String")));
+        assert!(carries_no_errno(&ty("&'static str")));
+        assert!(carries_no_errno(&ty(
+            "Box<dyn std::error::Error + Send + Sync>"
+        )));
+        assert!(!carries_no_errno(&ty("std::io::Error")));
+        assert!(!carries_no_errno(&ty("fusegen::Errno")));
     }
 
     #[test]

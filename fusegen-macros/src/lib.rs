@@ -74,7 +74,7 @@ fn handlers_on_impl(
             item.trait_ = None;
         }
         strip_fuse_attrs(&mut item);
-        return with_fallback(cx, item, krate, proc_macro2::TokenStream::new());
+        return with_fallback(cx, item, krate, &[], proc_macro2::TokenStream::new());
     }
     let parsed = handlers::from_impl(&cx, &item);
     validate::check_handler_set(&cx, &parsed.written);
@@ -84,8 +84,8 @@ fn handlers_on_impl(
     for index in parsed.duplicates.into_iter().rev() {
         item.items.remove(index);
     }
-    let generated = expand::handlers(&item, &parsed.handlers, krate);
-    with_fallback(cx, item, krate, generated)
+    let generated = expand::handlers(&item, &parsed.handlers, &parsed.written, krate);
+    with_fallback(cx, item, krate, &parsed.written, generated)
 }
 
 /// `item` followed by `generated`, or, when `cx` holds errors, by the errors and a default
@@ -94,13 +94,14 @@ fn with_fallback(
     cx: Ctxt,
     item: ItemImpl,
     krate: &proc_macro2::TokenStream,
+    written: &[expand::Written],
     generated: proc_macro2::TokenStream,
 ) -> proc_macro2::TokenStream {
     match cx.check() {
         Ok(()) => quote!(#item #generated),
         Err(errors) => {
             let errors = errors.to_compile_error();
-            let fallback = expand::handlers_fallback(&item, krate);
+            let fallback = expand::handlers_fallback(&item, written, krate);
             quote!(#errors #item #fallback)
         }
     }
@@ -125,7 +126,9 @@ fn handlers_on_other(
     let mut fallback = proc_macro2::TokenStream::new();
     let type_fallback = |ident: &syn::Ident, generics: &syn::Generics| {
         if generics.params.is_empty() {
-            quote!(const _: () = { impl #krate::Operations for #ident {} };)
+            let ty: syn::Type = syn::parse_quote!(#ident);
+            let markers = expand::permissive_markers(&ty, krate);
+            quote!(const _: () = { impl #krate::Operations for #ident {} #markers };)
         } else {
             proc_macro2::TokenStream::new()
         }

@@ -162,7 +162,7 @@ pub const OPTIONS: &[OptionDef] = &[
         Mount("writeback_cache"),
         "writeback_cache",
         "false",
-        "The kernel buffers writes and sends them later; needs `flush` and `fsync` handlers."
+        "The kernel buffers writes and sends them later; needs `write`, `flush` and `fsync` handlers."
     ),
     opt!(
         "direct_io",
@@ -304,7 +304,7 @@ pub const OPTIONS: &[OptionDef] = &[
         Mount("umask"),
         "umask=MASK",
         "none",
-        "Permission bits removed from every mode reported."
+        "Permission bits removed from every mode reported; write it in octal (`0o022`): `022` is refused, since Rust would read it as decimal while `-o umask=022` is octal."
     ),
     opt!(
         "uid",
@@ -472,4 +472,130 @@ pub const HINTS: &[(&str, &str)] = &[
     ("killpriv", "`handle_killpriv`"),
     ("handle_killpriv_v2", "`handle_killpriv`"),
     ("no_handle_killpriv", "`handle_killpriv = false`"),
+];
+
+/// What an option demands of the handler set.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Demand {
+    /// Every listed handler must be written.
+    Needs(&'static [&'static str]),
+    /// The handler must not be written.
+    Excludes(&'static str),
+}
+
+/// An option that is meaningless or dangerous with the wrong handler set; checked at compile
+/// time on the option's span when the option is on (a flag set to true, or a value given).
+pub struct HandlerRule {
+    pub option: &'static str,
+    pub demand: Demand,
+    /// Why, in the user's terms (shown as a note).
+    pub why: &'static str,
+    /// An option under which the rule does not apply (`passthrough`: the kernel reads and
+    /// writes the backing files, so `read` and `write` handlers are optional).
+    pub unless: Option<&'static str>,
+}
+
+/// Every option↔handler rule.
+pub const HANDLER_RULES: &[HandlerRule] = &[
+    HandlerRule {
+        option: "writeback_cache",
+        demand: Demand::Needs(&["write", "flush", "fsync"]),
+        why: "the kernel keeps written data in its cache and sends it later through `write`; \
+              without it writes succeed and the data is lost at writeback, and `flush` and \
+              `fsync` are how close(2) and fsync(2) reach the filesystem",
+        unless: None,
+    },
+    HandlerRule {
+        option: "cache_symlinks",
+        demand: Demand::Needs(&["readlink"]),
+        why: "the kernel caches what `readlink` returns; there is nothing to cache without it",
+        unless: None,
+    },
+    HandlerRule {
+        option: "supports_dot_lookup",
+        demand: Demand::Needs(&["lookup"]),
+        why: "the kernel (e.g. for NFS export) looks up `.` and `..` through `lookup`",
+        unless: None,
+    },
+    HandlerRule {
+        option: "acl",
+        demand: Demand::Needs(&["getxattr", "setxattr"]),
+        why: "POSIX ACLs are stored as the extended attributes `system.posix_acl_*`",
+        unless: None,
+    },
+    HandlerRule {
+        option: "atomic_o_trunc",
+        demand: Demand::Needs(&["open"]),
+        why: "the kernel leaves `O_TRUNC` to `open` instead of sending a truncating `setattr`; \
+              without an `open` handler files opened with `O_TRUNC` are not truncated",
+        unless: None,
+    },
+    HandlerRule {
+        option: "handle_killpriv",
+        demand: Demand::Needs(&["getattr", "setattr"]),
+        why: "the runtime reads the mode and clears setuid/setgid through them",
+        unless: None,
+    },
+    HandlerRule {
+        option: "passthrough",
+        demand: Demand::Needs(&["open"]),
+        why: "a file is passed through when `open` returns a `BackingFile`",
+        unless: None,
+    },
+    HandlerRule {
+        option: "kernel_cache",
+        demand: Demand::Needs(&["read"]),
+        why: "the page cache holds what `read` returns; there is no file data to keep without it",
+        unless: Some("passthrough"),
+    },
+    HandlerRule {
+        option: "auto_cache",
+        demand: Demand::Needs(&["read"]),
+        why: "the page cache holds what `read` returns; there is no file data to keep without it",
+        unless: Some("passthrough"),
+    },
+    HandlerRule {
+        option: "max_read",
+        demand: Demand::Needs(&["read"]),
+        why: "it limits READ requests, which only a `read` handler serves",
+        unless: Some("passthrough"),
+    },
+    HandlerRule {
+        option: "max_readahead",
+        demand: Demand::Needs(&["read"]),
+        why: "readahead is served by `read`",
+        unless: Some("passthrough"),
+    },
+    HandlerRule {
+        option: "max_write",
+        demand: Demand::Needs(&["write"]),
+        why: "it limits WRITE requests, which only a `write` handler serves",
+        unless: Some("passthrough"),
+    },
+    HandlerRule {
+        option: "noforget",
+        demand: Demand::Excludes("forget"),
+        why: "with `noforget` the kernel never sends FORGET",
+        unless: None,
+    },
+];
+
+/// Handlers that change the filesystem: pointless under `read_only`, where the kernel refuses
+/// the system calls with EROFS before they reach the filesystem.
+pub const WRITE_SIDE: &[&str] = &[
+    "setattr",
+    "mknod",
+    "mkdir",
+    "unlink",
+    "rmdir",
+    "symlink",
+    "rename",
+    "link",
+    "create",
+    "write",
+    "setxattr",
+    "removexattr",
+    "fallocate",
+    "copy_file_range",
+    "tmpfile",
 ];

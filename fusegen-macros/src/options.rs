@@ -324,6 +324,22 @@ fn check_value(
             lit,
             format!("expected an integer from {min} to {max}, found {found}"),
         ),
+        // `022` is decimal in Rust but octal in `-o umask=022` and in C: refuse the ambiguity.
+        (Kind::Mode, Lit::Int(i)) if zero_prefixed_digits(i).is_some() => {
+            let digits = zero_prefixed_digits(i).unwrap_or_default();
+            let fix = if digits.bytes().all(|b| (b'0'..=b'7').contains(&b)) {
+                format!("write `{n} = 0o{digits}`")
+            } else {
+                format!("write the mask in octal, such as `{n} = 0o022`")
+            };
+            fail(
+                lit,
+                format!(
+                    "`{n} = {digits}` would be decimal {} in Rust, not octal as in `-o {n}={digits}`: {fix}",
+                    i.base10_digits().trim_start_matches('0').parse::<u64>().unwrap_or(0),
+                ),
+            )
+        }
         (Kind::Mode, Lit::Int(i)) => match i.base10_parse::<u64>() {
             Ok(v) if v <= 0o7777 => Ok(Value::Int(v)),
             _ => fail(
@@ -371,6 +387,15 @@ fn check_value(
             format!("expected the path in a string, found {found}: write {}", example(def)),
         ),
     }
+}
+
+/// The digits of an integer literal written with a leading zero and no radix prefix (`022`,
+/// but not `0o022` or `0`).
+fn zero_prefixed_digits(i: &syn::LitInt) -> Option<String> {
+    let text = i.to_string();
+    let digits = text[..text.len() - i.suffix().len()].replace('_', "");
+    (digits.len() > 1 && digits.starts_with('0') && digits.bytes().all(|b| b.is_ascii_digit()))
+        .then_some(digits)
 }
 
 #[cfg(test)]
@@ -434,6 +459,20 @@ mod tests {
             errors("#[fuse(fsname = 5)]"),
             ["expected a string, found an integer: write `fsname = \"5\"`"]
         );
+        assert_eq!(
+            errors("#[fuse(umask = 022)]"),
+            [
+                "`umask = 022` would be decimal 22 in Rust, not octal as in `-o umask=022`: write `umask = 0o022`"
+            ]
+        );
+        assert_eq!(
+            errors("#[fuse(umask = 0_77u32)]"),
+            [
+                "`umask = 077` would be decimal 77 in Rust, not octal as in `-o umask=077`: write `umask = 0o077`"
+            ]
+        );
+        assert!(errors("#[fuse(umask = 0o022, uid = 0)]").is_empty());
+        assert!(errors("#[fuse(umask = 0)]").is_empty());
         assert_eq!(
             errors("#[fuse(umask = \"022\")]"),
             ["expected permission bits, found a string: write `umask = 0o022`, an octal integer"]

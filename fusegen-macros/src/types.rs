@@ -65,6 +65,25 @@ pub fn result_ok_type(ty: &Type) -> Option<String> {
     })
 }
 
+/// `E` of a written `Result<T, E>` (none for the one-argument `fusegen::Result<T>`).
+pub fn result_err_type(ty: &Type) -> Option<&Type> {
+    let Type::Path(p) = ty else { return None };
+    let seg = p.path.segments.last()?;
+    if seg.ident != "Result" {
+        return None;
+    }
+    let PathArguments::AngleBracketed(a) = &seg.arguments else {
+        return None;
+    };
+    a.args
+        .iter()
+        .filter_map(|arg| match arg {
+            GenericArgument::Type(t) => Some(t),
+            _ => None,
+        })
+        .nth(1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,13 +2,13 @@
 //! contradict each other, and handlers that only make sense together. Every problem is
 //! recorded in the [`Ctxt`]; nothing here generates code.
 //!
-//! Checks that need both the options and the handlers run at compile time in the generated
-//! code (`fusegen::__private::check_options`), because the two macros see different items.
+//! Checks that need both the options and the handlers (`option_table::HANDLER_RULES`) run in
+//! the generated code as trait bounds, because the two macros see different items: see
+//! `expand::handler_checks`.
 
 use syn::{Data, DeriveInput, ItemImpl};
 
 use crate::ctxt::Ctxt;
-use crate::ops::Op;
 use crate::options::{Options, Setting, Value};
 use crate::types::normalize;
 
@@ -35,7 +35,19 @@ pub fn check_derive_input(cx: &Ctxt, input: &DeriveInput) {
             "`#[derive(Filesystem)]` only supports structs, not unions",
         ),
     }
-    if !input.generics.params.is_empty() {
+    let only_lifetimes = input
+        .generics
+        .params
+        .iter()
+        .all(|p| matches!(p, syn::GenericParam::Lifetime(_)));
+    if !input.generics.params.is_empty() && only_lifetimes {
+        cx.error_spanned_by(
+            &input.generics,
+            "a filesystem cannot borrow: it is shared with handler tasks for as long as it is \
+             mounted, so it must own its data (`'static`); hold `Vec<u8>`, `Arc<[u8]>` or \
+             `&'static [u8]` instead of a reference with a lifetime parameter",
+        );
+    } else if !input.generics.params.is_empty() {
         cx.error_spanned_by(
             &input.generics,
             "`#[derive(Filesystem)]` does not support generic structs yet: use a concrete type \
@@ -220,16 +232,16 @@ pub fn check_impl(cx: &Ctxt, item: &ItemImpl) {
 /// Handlers that the kernel only uses together. `written` holds every method named after an
 /// operation, well-formed or not, so that a mistake in `getlk` does not also report a missing
 /// `getlk` for `setlk`.
-pub fn check_handler_set(cx: &Ctxt, written: &[(&'static Op, syn::Ident)]) {
-    let find = |name: &str| written.iter().find(|(op, _)| op.name == name);
+pub fn check_handler_set(cx: &Ctxt, written: &[crate::expand::Written]) {
+    let find = |name: &str| written.iter().find(|(op, ..)| op.name == name);
     let why =
         "the kernel sends POSIX locks to the filesystem only when it can both test and set them";
     match (find("getlk"), find("setlk")) {
-        (Some((_, ident)), None) => cx.error_spanned_by(
+        (Some((_, ident, _)), None) => cx.error_spanned_by(
             ident,
             format!("`getlk` needs a `setlk` handler as well: {why}"),
         ),
-        (None, Some((_, ident))) => cx.error_spanned_by(
+        (None, Some((_, ident, _))) => cx.error_spanned_by(
             ident,
             format!("`setlk` needs a `getlk` handler as well: {why}"),
         ),

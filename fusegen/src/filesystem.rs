@@ -31,16 +31,12 @@ use crate::session::Workers;
 /// assert_eq!(Demo::workers().max, 8);
 /// ```
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` is not a fusegen filesystem: it needs `#[derive(Filesystem)]`",
-    label = "`{Self}` has handlers but no `#[derive(Filesystem)]`",
-    note = "add `#[derive(fusegen::Filesystem)]` to the struct (with its `#[fuse(...)]` options)"
+    message = "`{Self}` is not a fusegen filesystem",
+    label = "`{Self}` does not implement `fusegen::Filesystem`",
+    note = "a filesystem is a struct with `#[derive(fusegen::Filesystem)]` and a `#[fusegen::handlers]` impl block",
+    note = "pass the filesystem itself, by value (not `&fs` or `Arc<Fs>`): the runtime shares it between requests"
 )]
 pub trait Filesystem: Operations {
-    /// Options that the handlers must agree with; checked at compile time.
-    #[doc(hidden)]
-    const __FUSEGEN_OPTION_CHECKS: crate::private::OptionChecks =
-        crate::private::OptionChecks::NONE;
-
     /// The mount options from `#[fuse(...)]` (defaults otherwise). Programs may change them
     /// before mounting, e.g. from `-o` arguments with [`MountOptions::set`].
     fn mount_options() -> MountOptions {

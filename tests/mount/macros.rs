@@ -26,6 +26,10 @@ impl Probe {
 
 macro_rules! probe_fs {
     ($name:ident, $($opts:tt)*) => {
+        probe_fs!(@ $name, [$($opts)*], {});
+    };
+    // `extra`: handlers that only some options need (`writeback_cache` needs `write`).
+    (@ $name:ident, [$($opts:tt)*], { $($extra:tt)* }) => {
         #[derive(Filesystem, Default)]
         #[fuse($($opts)*)]
         struct $name(Probe);
@@ -51,13 +55,18 @@ macro_rules! probe_fs {
             async fn fsync(&self, _ino: Inode, _fh: FileHandle, _datasync: bool) -> Result<()> {
                 Ok(())
             }
+            $($extra)*
         }
     };
 }
 
 probe_fs!(Cached, attr_timeout = 60, entry_timeout = 60);
 probe_fs!(Uncached, attr_timeout = 0, entry_timeout = 0);
-probe_fs!(Writeback, writeback_cache);
+probe_fs!(@ Writeback, [writeback_cache], {
+    async fn write(&self, _ino: Inode, _fh: FileHandle, _offset: u64, data: &[u8]) -> Result<u32> {
+        Ok(data.len() as u32)
+    }
+});
 probe_fs!(Named, read_only, fsname = "probefs", subtype = "probe");
 
 fn mount<FS: Filesystem>(fs: FS) -> TestMount {

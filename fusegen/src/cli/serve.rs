@@ -99,6 +99,17 @@ impl<FS: Operations> Serve<FS> {
     /// clean unmount, failure (with the reason on stderr) otherwise. Without `-f`, the
     /// command's process exits inside this call once the mount is live (see [`Daemon`]).
     pub fn run(self, args: &MountArgs) -> ExitCode {
+        // Starting our runtime inside the caller's would panic in tokio, and detaching (fork)
+        // with its threads running is unsound anyway: refuse with the fix instead.
+        if tokio::runtime::Handle::try_current().is_ok() {
+            eprintln!(
+                "{}: `fusegen::cli::run` starts its own tokio runtime and cannot be called inside \
+                 one (such as `#[tokio::main]`): call it from a plain `fn main`, or use \
+                 `fusegen::run(fs, mountpoint).await`",
+                self.name
+            );
+            return ExitCode::FAILURE;
+        }
         args.init_logging();
         let options = if self.apply_args {
             match args.mount_options(self.options) {
@@ -202,4 +213,19 @@ async fn serve<FS: Operations>(
         eprint!("{name}: requests served\n{}", session.handle().metrics());
     }
     result.map_err(Failure::Serve)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Empty;
+    impl Operations for Empty {}
+    impl Filesystem for Empty {}
+
+    #[tokio::test]
+    async fn inside_a_runtime_is_an_error_not_a_panic() {
+        let code = Serve::new(Empty).run(&MountArgs::default());
+        assert_eq!(code, ExitCode::FAILURE);
+    }
 }

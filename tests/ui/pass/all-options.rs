@@ -1,7 +1,9 @@
 //! Every `#[fuse(...)]` option of `fusegen-macros/src/option_table.rs`, each with a valid
-//! value, and the handlers the options need (`writeback_cache`: `flush` and `fsync`;
+//! value, and the handlers the options need (`HANDLER_RULES` there: `writeback_cache`:
+//! `write`, `flush` and `fsync`; `auto_cache`, `max_read`, `max_readahead`: `read`;
 //! `cache_symlinks`: `readlink`; `supports_dot_lookup`: `lookup`; `acl`: `getxattr` and
-//! `setxattr`; `atomic_o_trunc`: `open`). `main` checks where each value lands.
+//! `setxattr`; `atomic_o_trunc`: `open`). `read_only = false`: with a `write` handler,
+//! `read_only` would warn. `main` checks where each value lands.
 
 use std::time::Duration;
 
@@ -12,7 +14,7 @@ use fusegen::prelude::*;
 #[fuse(
     fsname = "all-options",
     subtype = "all_options.v1",
-    read_only,
+    read_only = false,
     default_permissions = false,
     allow_other,
     allow_root = false,
@@ -71,6 +73,14 @@ impl Fs {
         Ok(FileInfo::new(1))
     }
 
+    async fn read(&self, _ino: Inode, _fh: FileHandle, _offset: u64, _size: u32) -> Result<Bytes> {
+        Ok(Bytes::new())
+    }
+
+    async fn write(&self, _ino: Inode, _fh: FileHandle, _offset: u64, data: &[u8]) -> Result<u32> {
+        Ok(data.len() as u32)
+    }
+
     async fn flush(&self, _ino: Inode, _fh: FileHandle, _lock_owner: u64) -> Result<()> {
         Ok(())
     }
@@ -94,7 +104,7 @@ fn main() {
     assert_eq!(o.uring_queue_depth, Some(4));
     assert_eq!(o.fsname.as_deref(), Some("all-options"));
     assert_eq!(o.subtype.as_deref(), Some("all_options.v1"));
-    assert!(o.read_only);
+    assert!(!o.read_only);
     assert!(!o.default_permissions);
     assert!(o.allow_other);
     assert!(!o.allow_root);

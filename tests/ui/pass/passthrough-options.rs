@@ -1,9 +1,10 @@
-//! Kernel passthrough with a stacking depth; open replies carry a backing file.
+//! Kernel passthrough with a stacking depth; open replies carry a backing file. The kernel
+//! reads the backing files, so cache and size options need no `read` handler here.
 
 use fusegen::prelude::*;
 
 #[derive(Filesystem)]
-#[fuse(passthrough, max_stack_depth = 2)]
+#[fuse(passthrough, max_stack_depth = 2, kernel_cache, max_read = 65536)]
 struct Mirror {
     file: std::fs::File,
 }
