@@ -49,5 +49,7 @@ mod passthrough;
 mod paths;
 #[path = "mount/readdir.rs"]
 mod readdir;
+#[path = "mount/sqlfs.rs"]
+mod sqlfs;
 #[path = "mount/stress.rs"]
 mod stress;

@@ -61,7 +61,16 @@ CREATE TABLE xattrs (
 ///
 /// `owner` and `now` make the root directory of a new database.
 pub fn open(path: &Path, owner: (u32, u32), now: (i64, i64)) -> Result<Connection, String> {
-    let conn = Connection::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let describe = |e: rusqlite::Error| match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
+            format!(
+                "{}: in use by another process (another sqlfs?)",
+                path.display()
+            )
+        }
+        _ => format!("{}: {e}", path.display()),
+    };
+    let conn = Connection::open(path).map_err(describe)?;
     let setup = |conn: &Connection| -> rusqlite::Result<()> {
         // This process is the only user: a lock held elsewhere is another daemon, not a
         // moment's contention worth waiting for.
@@ -79,10 +88,10 @@ pub fn open(path: &Path, owner: (u32, u32), now: (i64, i64)) -> Result<Connectio
         conn.pragma_update(None, "foreign_keys", "ON")?;
         Ok(())
     };
-    setup(&conn).map_err(|e| format!("{}: {e}", path.display()))?;
+    setup(&conn).map_err(describe)?;
     let version: i64 = conn
         .pragma_query_value(None, "user_version", |r| r.get(0))
-        .map_err(|e| format!("{}: {e} (in use by another sqlfs?)", path.display()))?;
+        .map_err(describe)?;
     match version {
         0 => create(&conn, owner, now).map_err(|e| format!("{}: creating: {e}", path.display()))?,
         VERSION => {}
@@ -93,7 +102,7 @@ pub fn open(path: &Path, owner: (u32, u32), now: (i64, i64)) -> Result<Connectio
             ));
         }
     }
-    let swept = sweep_orphans(&conn).map_err(|e| format!("{}: {e}", path.display()))?;
+    let swept = sweep_orphans(&conn).map_err(describe)?;
     if swept > 0 {
         tracing::info!(
             files = swept,
