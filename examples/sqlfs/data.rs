@@ -148,7 +148,7 @@ pub fn zero_stored(conn: &Connection, ino: i64, from: u64, to: u64) -> Result<()
     }
     // The partly covered blocks at either end (one block when both ends fall in it).
     let mut partial = vec![from / BLOCK];
-    if to % BLOCK != 0 && to / BLOCK != from / BLOCK && to / BLOCK >= first_whole {
+    if !to.is_multiple_of(BLOCK) && to / BLOCK != from / BLOCK && to / BLOCK >= first_whole {
         partial.push(to / BLOCK);
     }
     for block in partial {
