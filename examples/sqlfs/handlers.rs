@@ -42,8 +42,15 @@ fn checkpoint(conn: &Connection) -> Result<()> {
     use crate::store::Sql;
     // A checkpoint syncs the log, copies it into the database file and syncs that: what
     // `fsync` promises. `synchronous = NORMAL` skips the per-commit sync (see main.rs).
-    conn.query_row("PRAGMA wal_checkpoint(FULL)", [], |r| r.get::<_, i64>(0))
+    let busy = conn
+        .query_row("PRAGMA wal_checkpoint(FULL)", [], |r| r.get::<_, i64>(0))
         .sql("checkpointing")?;
+    // Only another connection could hold the checkpoint back, and the database is locked
+    // for this one: still, an incomplete checkpoint must not be reported as durable.
+    if busy != 0 {
+        tracing::error!("sqlfs: the checkpoint could not complete");
+        return Err(Errno::EIO);
+    }
     Ok(())
 }
 

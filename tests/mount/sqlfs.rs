@@ -161,6 +161,75 @@ fn sqlfs_tree_operations_and_hard_links() {
     ex.interrupt();
 }
 
+fn renameat2(from: PathBuf, to: PathBuf, flags: u32) -> std::io::Result<()> {
+    on("renameat2", move || {
+        let (from, to) = (
+            CString::new(from.as_os_str().as_bytes()).unwrap(),
+            CString::new(to.as_os_str().as_bytes()).unwrap(),
+        );
+        // SAFETY: both paths are NUL-terminated and outlive the call.
+        let rc = unsafe {
+            libc::renameat2(
+                libc::AT_FDCWD,
+                from.as_ptr(),
+                libc::AT_FDCWD,
+                to.as_ptr(),
+                flags,
+            )
+        };
+        if rc == 0 {
+            Ok(())
+        } else {
+            Err(std::io::Error::last_os_error())
+        }
+    })
+}
+
+#[test]
+fn sqlfs_renameat2_noreplace_and_exchange() {
+    let Some(()) = fuse_available("sqlfs_renameat2_noreplace_and_exchange") else {
+        return;
+    };
+    let (_db_dir, db) = database();
+    let ex = mount(&db);
+    let root = ex.path().to_path_buf();
+    on("make a file and a directory in two directories", {
+        let root = root.clone();
+        move || {
+            fs::create_dir_all(root.join("x/dir/sub")).unwrap();
+            fs::create_dir(root.join("y")).unwrap();
+            fs::write(root.join("y/file"), "f").unwrap();
+        }
+    });
+    let err = renameat2(
+        root.join("y/file"),
+        root.join("x/dir"),
+        libc::RENAME_NOREPLACE,
+    );
+    assert_eq!(err.unwrap_err().raw_os_error(), Some(libc::EEXIST));
+    // A directory and a file trade places across directories: the parents' link counts
+    // follow the directory.
+    renameat2(
+        root.join("x/dir"),
+        root.join("y/file"),
+        libc::RENAME_EXCHANGE,
+    )
+    .unwrap();
+    assert_eq!(names(&root.join("x")), ["dir"]);
+    assert_eq!(names(&root.join("y")), ["file"]);
+    assert!(meta(root.join("x/dir")).is_file());
+    assert_eq!(names(&root.join("y/file")), ["sub"]);
+    assert_eq!(meta(root.join("x")).nlink(), 2);
+    assert_eq!(meta(root.join("y")).nlink(), 3);
+    let err = renameat2(
+        root.join("y/file"),
+        root.join("x/dir"),
+        libc::RENAME_WHITEOUT,
+    );
+    assert!(err.is_err(), "RENAME_WHITEOUT is not supported");
+    ex.interrupt();
+}
+
 #[test]
 fn sqlfs_remount_keeps_bytes_modes_owners_times_and_xattrs() {
     let Some(()) = fuse_available("sqlfs_remount_keeps_bytes_modes_owners_times_and_xattrs") else {
