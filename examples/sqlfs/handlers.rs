@@ -106,8 +106,8 @@ impl PathOperations for SqlFs {
         Ok(())
     }
 
-    /// Unmount: no file is open any more, so the files unlinked while open go; the log is
-    /// folded into the database file.
+    /// Unmount: no file is open any more, so the files unlinked while open go; free pages
+    /// are returned and the log is folded into the database file.
     async fn destroy(&self) {
         let done = self
             .db(|s| {
@@ -115,6 +115,10 @@ impl PathOperations for SqlFs {
                     tracing::error!(error = %e, "sqlfs: removing unlinked files");
                     Errno::EIO
                 })?;
+                // Free pages back to the disk, then the log into the database file.
+                if let Err(e) = schema::vacuum(&s.conn) {
+                    tracing::warn!(error = %e, "sqlfs: freeing unused pages");
+                }
                 let _ = s
                     .conn
                     .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {

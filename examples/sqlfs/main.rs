@@ -44,6 +44,15 @@
 //! The database is opened in exclusive locking mode: a second daemon on the same database
 //! is refused, because open files live in this process's memory.
 //!
+//! Space: deleted data frees pages inside the database, which go back to the disk at unmount
+//! (`auto_vacuum = INCREMENTAL`, then `incremental_vacuum`), when the log is also folded into
+//! the database file. `statfs` reports the space of the filesystem holding the database.
+//!
+//! Costs: requests run one at a time on the one connection, each a transaction; a path is
+//! resolved with one indexed query per component; a write smaller than a block rewrites its
+//! block (up to 64 KiB). Plenty for an example and for a few hundred MB/s of sequential I/O;
+//! a filesystem for heavy concurrent use would add read connections and a name cache.
+//!
 //! Times: `atime` changes only by `utimensat` (reads do not write to the database, as with
 //! `noatime`). Locks (POSIX and `flock`) are left to the kernel: local locks are correct
 //! for one daemon per database.

@@ -79,6 +79,10 @@ pub fn open(path: &Path, owner: (u32, u32), now: (i64, i64)) -> Result<Connectio
         // below would delete files another daemon still has open. The lock is taken by the
         // first read and held until the connection closes (or the process dies).
         conn.pragma_update(None, "locking_mode", "EXCLUSIVE")?;
+        // Pages freed by deletes go back to the disk at unmount (`incremental_vacuum`) rather
+        // than stay inside the file. Takes effect only in a new database, before anything is
+        // written to it (even the WAL mode below); a no-op afterwards.
+        conn.pragma_update(None, "auto_vacuum", "INCREMENTAL")?;
         let mode: String =
             conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
         if !mode.eq_ignore_ascii_case("wal") {
@@ -133,6 +137,15 @@ pub fn sweep_orphans(conn: &Connection) -> rusqlite::Result<usize> {
     conn.execute("DELETE FROM inodes WHERE nlink = 0 AND id != ?1", [ROOT])
 }
 
+/// Gives the database's free pages back to the filesystem (the file shrinks).
+pub fn vacuum(conn: &Connection) -> rusqlite::Result<()> {
+    // Each step of this pragma frees pages and may yield a row: run it to the end.
+    let mut stmt = conn.prepare("PRAGMA incremental_vacuum")?;
+    let mut rows = stmt.query([])?;
+    while rows.next()?.is_some() {}
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,6 +163,10 @@ mod tests {
             )
             .unwrap();
         assert_eq!((mode, uid, nlink), (libc::S_IFDIR | 0o755, 1000, 2));
+        let vacuum: i64 = conn
+            .pragma_query_value(None, "auto_vacuum", |r| r.get(0))
+            .unwrap();
+        assert_eq!(vacuum, 2, "incremental");
         drop(conn);
         open(&path, (0, 0), (0, 0)).unwrap();
     }

@@ -384,7 +384,19 @@ fn sqlfs_unlinked_open_file_stays_usable_until_closed() {
         }
     });
     assert_eq!(names(&root), ["tmp"]);
+    on("write and remove a large file", {
+        let root = root.clone();
+        move || {
+            fs::write(root.join("large"), vec![1u8; 4 << 20]).unwrap();
+            fs::remove_file(root.join("large")).unwrap();
+        }
+    });
     ex.interrupt();
+    let size = fs::metadata(&db).unwrap().len();
+    assert!(
+        size < 1 << 20,
+        "the space of removed files goes back at unmount: {size} bytes"
+    );
 }
 
 #[test]
