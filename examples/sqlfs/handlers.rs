@@ -395,8 +395,8 @@ impl PathOperations for SqlFs {
             .map_err(|_| Errno::EIO)?
             .map_err(Errno::from)?;
         let mut out = StatvfsData::default();
-        out.bsize = host.block_size() as u32;
-        out.frsize = host.fragment_size() as u32;
+        out.bsize = u32::try_from(host.block_size()).unwrap_or(4096);
+        out.frsize = u32::try_from(host.fragment_size()).unwrap_or(out.bsize);
         out.blocks = host.blocks();
         out.bfree = host.blocks_free();
         out.bavail = host.blocks_available();
