@@ -424,3 +424,39 @@ fn sqlfs_refuses_a_second_daemon_on_one_database() {
     assert!(stderr.contains("in use"), "unexpected message: {stderr}");
     ex.interrupt();
 }
+
+#[test]
+fn sqlfs_concurrent_writers_lose_nothing() {
+    let Some(()) = fuse_available("sqlfs_concurrent_writers_lose_nothing") else {
+        return;
+    };
+    let (_db_dir, db) = database();
+    let ex = mount(&db);
+    let root = ex.path().to_path_buf();
+    let writers: Vec<_> = (0..8)
+        .map(|w| {
+            let root = root.clone();
+            std::thread::spawn(move || {
+                on("write files", move || {
+                    fs::create_dir(root.join(format!("w{w}"))).unwrap();
+                    for i in 0..20 {
+                        let data = vec![(w * 20 + i) as u8; 10_000 + i * 1000];
+                        fs::write(root.join(format!("w{w}/{i}")), data).unwrap();
+                    }
+                })
+            })
+        })
+        .collect();
+    for w in writers {
+        w.join().unwrap();
+    }
+    for w in 0..8usize {
+        for i in 0..20usize {
+            let path = root.join(format!("w{w}/{i}"));
+            let data = on("read", move || fs::read(path).unwrap());
+            assert_eq!(data.len(), 10_000 + i * 1000);
+            assert!(data.iter().all(|b| *b == (w * 20 + i) as u8));
+        }
+    }
+    ex.interrupt();
+}
