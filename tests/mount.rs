@@ -53,5 +53,7 @@ mod paths;
 mod readdir;
 #[path = "mount/service.rs"]
 mod service;
+#[path = "mount/sqlfs.rs"]
+mod sqlfs;
 #[path = "mount/stress.rs"]
 mod stress;

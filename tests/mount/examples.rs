@@ -103,6 +103,21 @@ impl Example {
     }
 }
 
+impl Example {
+    /// `kill -9` of the daemon, as a crash: the mount is left dead (`ENOTCONN`), so it is
+    /// detached here (`umount -l`), and must be gone afterwards.
+    pub fn kill9(mut self) {
+        let mut child = self.child.take().expect("running");
+        child.kill().expect("SIGKILL the example");
+        within(CALL_TIMEOUT, "killed example to exit", move || child.wait()).unwrap();
+        let _ = nix::mount::umount2(self.dir.path(), nix::mount::MntFlags::MNT_DETACH);
+        assert!(
+            wait_unmounted(self.dir.path(), Duration::from_secs(5)),
+            "the dead mount is still there"
+        );
+    }
+}
+
 impl Drop for Example {
     fn drop(&mut self) {
         if let Some(mut child) = self.child.take() {

@@ -1,0 +1,498 @@
+//! The path-level handlers: each one a closure over the database (`store`, `data`) run by
+//! `SqlFs::tx` on the blocking pool. Requests through an open file find it by its handle,
+//! so a file unlinked or replaced while open stays readable and writable.
+
+use std::ffi::OsString;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::path::Path;
+
+use fusegen::paths::{DirEntry, PathOperations};
+use fusegen::prelude::*;
+use fusegen::{ConnectionInfo, Handlers};
+use rusqlite::Connection;
+
+use crate::state::{OpenFiles, SqlFs};
+use crate::store::{self, New};
+use crate::{data, schema};
+
+const FALLOC_FL_KEEP_SIZE: i32 = 0x01;
+const FALLOC_FL_PUNCH_HOLE: i32 = 0x02;
+const FALLOC_FL_ZERO_RANGE: i32 = 0x10;
+
+/// The inode a request is about: through its open handle when it has one (the file may have
+/// no name any more), else by its path.
+fn inode(conn: &Connection, open: &OpenFiles, path: &Path, fh: Option<FileHandle>) -> Result<i64> {
+    match fh.map(|fh| open.get(fh.0)) {
+        Some(Ok(handle)) => Ok(handle.ino),
+        _ => store::resolve(conn, path),
+    }
+}
+
+/// `O_TRUNC` on open: empty the file, update mtime and ctime.
+fn truncate_on_open(conn: &Connection, ino: i64, flags: i32) -> Result<()> {
+    if flags & libc::O_TRUNC != 0 {
+        data::truncate(conn, ino, 0)?;
+        store::touch_modified(conn, ino)?;
+    }
+    Ok(())
+}
+
+/// Commits everything the database has in its write-ahead log to stable storage.
+fn checkpoint(conn: &Connection) -> Result<()> {
+    use crate::store::Sql;
+    // A checkpoint syncs the log, copies it into the database file and syncs that: what
+    // `fsync` promises. `synchronous = NORMAL` skips the per-commit sync (see main.rs).
+    let busy = conn
+        .query_row("PRAGMA wal_checkpoint(FULL)", [], |r| r.get::<_, i64>(0))
+        .sql("checkpointing")?;
+    // Only another connection could hold the checkpoint back, and the database is locked
+    // for this one: still, an incomplete checkpoint must not be reported as durable.
+    if busy != 0 {
+        tracing::error!("sqlfs: the checkpoint could not complete");
+        return Err(Errno::EIO);
+    }
+    Ok(())
+}
+
+impl PathOperations for SqlFs {
+    const HANDLERS: Handlers = Handlers::INIT
+        .union(Handlers::DESTROY)
+        .union(Handlers::GETATTR)
+        .union(Handlers::SETATTR)
+        .union(Handlers::READLINK)
+        .union(Handlers::MKNOD)
+        .union(Handlers::MKDIR)
+        .union(Handlers::UNLINK)
+        .union(Handlers::RMDIR)
+        .union(Handlers::SYMLINK)
+        .union(Handlers::RENAME)
+        .union(Handlers::LINK)
+        .union(Handlers::OPEN)
+        .union(Handlers::READ)
+        .union(Handlers::WRITE)
+        .union(Handlers::RELEASE)
+        .union(Handlers::FSYNC)
+        .union(Handlers::READDIR)
+        .union(Handlers::FSYNCDIR)
+        .union(Handlers::STATFS)
+        .union(Handlers::SETXATTR)
+        .union(Handlers::GETXATTR)
+        .union(Handlers::LISTXATTR)
+        .union(Handlers::REMOVEXATTR)
+        .union(Handlers::CREATE)
+        .union(Handlers::FALLOCATE);
+
+    fn mount_options() -> MountOptions {
+        let mut options = MountOptions::default();
+        options.fsname = Some("sqlfs".into());
+        options.subtype = Some("sqlfs".into());
+        // The kernel checks permissions from the stored modes and owners.
+        options.default_permissions = true;
+        options
+    }
+
+    async fn init(&self, _info: &ConnectionInfo) -> Result<()> {
+        let path = self.path.clone();
+        let owner = self.owner;
+        let conn =
+            tokio::task::spawn_blocking(move || schema::open(&path, owner, store::now_pair()))
+                .await
+                .map_err(|_| Errno::EIO)?
+                .map_err(|e| {
+                    tracing::error!("sqlfs: {e}");
+                    Errno::EIO
+                })?;
+        self.open(conn);
+        Ok(())
+    }
+
+    /// Unmount: no file is open any more, so the files unlinked while open go; free pages
+    /// are returned and the log is folded into the database file.
+    async fn destroy(&self) {
+        let done = self
+            .db(|s| {
+                schema::sweep_orphans(&s.conn).map_err(|e| {
+                    tracing::error!(error = %e, "sqlfs: removing unlinked files");
+                    Errno::EIO
+                })?;
+                // Free pages back to the disk, then the log into the database file.
+                if let Err(e) = schema::vacuum(&s.conn) {
+                    tracing::warn!(error = %e, "sqlfs: freeing unused pages");
+                }
+                let _ = s
+                    .conn
+                    .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+                        r.get::<_, i64>(0)
+                    });
+                Ok(())
+            })
+            .await;
+        if done.is_err() {
+            tracing::warn!("sqlfs: the database was not tidied at unmount");
+        }
+    }
+
+    async fn getattr(
+        &self,
+        path: &Path,
+        fh: Option<FileHandle>,
+        _ctx: &RequestContext,
+    ) -> Result<EntryAttributes> {
+        let path = path.to_path_buf();
+        self.tx(move |conn, open| store::attr(conn, inode(conn, open, &path, fh)?))
+            .await
+    }
+
+    async fn setattr(
+        &self,
+        path: &Path,
+        set: &SetAttr,
+        fh: Option<FileHandle>,
+        _ctx: &RequestContext,
+    ) -> Result<EntryAttributes> {
+        let (path, set) = (path.to_path_buf(), *set);
+        self.tx(move |conn, open| store::setattr(conn, inode(conn, open, &path, fh)?, &set))
+            .await
+    }
+
+    async fn readlink(&self, path: &Path, _ctx: &RequestContext) -> Result<Bytes> {
+        let path = path.to_path_buf();
+        let target = self
+            .tx(move |conn, _| store::readlink(conn, store::resolve(conn, &path)?))
+            .await?;
+        Ok(Bytes::from(target))
+    }
+
+    async fn mknod(
+        &self,
+        path: &Path,
+        mode: u32,
+        rdev: u32,
+        ctx: &RequestContext,
+    ) -> Result<EntryAttributes> {
+        let rdev = match FileType::from_mode(mode) {
+            Some(FileType::CharDevice | FileType::BlockDevice) => rdev,
+            Some(FileType::RegularFile | FileType::NamedPipe | FileType::Socket) => 0,
+            Some(FileType::Directory) => return Err(Errno::EPERM),
+            Some(FileType::Symlink) | None => return Err(Errno::EINVAL),
+        };
+        let new = New {
+            mode,
+            rdev,
+            target: None,
+            umask: true,
+        };
+        self.make(path, new, ctx).await
+    }
+
+    async fn mkdir(&self, path: &Path, mode: u32, ctx: &RequestContext) -> Result<EntryAttributes> {
+        let new = New {
+            mode: libc::S_IFDIR | (mode & 0o7777),
+            rdev: 0,
+            target: None,
+            umask: true,
+        };
+        self.make(path, new, ctx).await
+    }
+
+    async fn symlink(
+        &self,
+        path: &Path,
+        target: &OsStr,
+        ctx: &RequestContext,
+    ) -> Result<EntryAttributes> {
+        let (path, target, ctx) = (path.to_path_buf(), target.to_os_string(), *ctx);
+        self.tx(move |conn, _| {
+            let new = New {
+                mode: libc::S_IFLNK | 0o777,
+                rdev: 0,
+                target: Some(target.as_bytes()),
+                umask: false,
+            };
+            store::attr(conn, store::make(conn, &path, new, &ctx)?)
+        })
+        .await
+    }
+
+    async fn unlink(&self, path: &Path, _ctx: &RequestContext) -> Result<()> {
+        let path = path.to_path_buf();
+        self.tx(move |conn, open| store::remove(conn, &path, false, |ino| open.is_open(ino)))
+            .await
+    }
+
+    async fn rmdir(&self, path: &Path, _ctx: &RequestContext) -> Result<()> {
+        let path = path.to_path_buf();
+        self.tx(move |conn, open| store::remove(conn, &path, true, |ino| open.is_open(ino)))
+            .await
+    }
+
+    async fn rename(
+        &self,
+        from: &Path,
+        to: &Path,
+        flags: RenameFlags,
+        _ctx: &RequestContext,
+    ) -> Result<()> {
+        let (from, to) = (from.to_path_buf(), to.to_path_buf());
+        self.tx(move |conn, open| store::rename(conn, &from, &to, flags, |ino| open.is_open(ino)))
+            .await
+    }
+
+    async fn link(
+        &self,
+        existing: &Path,
+        new: &Path,
+        _ctx: &RequestContext,
+    ) -> Result<EntryAttributes> {
+        let (existing, new) = (existing.to_path_buf(), new.to_path_buf());
+        self.tx(move |conn, _| store::attr(conn, store::link(conn, &existing, &new)?))
+            .await
+    }
+
+    async fn open(&self, path: &Path, flags: i32, _ctx: &RequestContext) -> Result<FileInfo> {
+        let path = path.to_path_buf();
+        let fh = self
+            .tx(move |conn, open| {
+                let ino = store::resolve(conn, &path)?;
+                truncate_on_open(conn, ino, flags)?;
+                Ok(open.open(ino, flags & libc::O_APPEND != 0))
+            })
+            .await?;
+        Ok(FileInfo::new(fh))
+    }
+
+    async fn create(
+        &self,
+        path: &Path,
+        mode: u32,
+        flags: i32,
+        ctx: &RequestContext,
+    ) -> Result<(FileInfo, EntryAttributes)> {
+        let (path, ctx) = (path.to_path_buf(), *ctx);
+        let (fh, attr) = self
+            .tx(move |conn, open| {
+                let ino = match store::resolve(conn, &path) {
+                    // Another create won the race: open what it made.
+                    Ok(_) if flags & libc::O_EXCL != 0 => return Err(Errno::EEXIST),
+                    Ok(ino) => {
+                        if store::attr(conn, ino)?.kind() == Some(FileType::Directory) {
+                            return Err(Errno::EISDIR);
+                        }
+                        truncate_on_open(conn, ino, flags)?;
+                        ino
+                    }
+                    Err(e) if e == Errno::ENOENT => {
+                        let new = New {
+                            mode: libc::S_IFREG | (mode & 0o7777),
+                            rdev: 0,
+                            target: None,
+                            umask: true,
+                        };
+                        store::make(conn, &path, new, &ctx)?
+                    }
+                    Err(e) => return Err(e),
+                };
+                let attr = store::attr(conn, ino)?;
+                Ok((open.open(ino, flags & libc::O_APPEND != 0), attr))
+            })
+            .await?;
+        Ok((FileInfo::new(fh), attr))
+    }
+
+    async fn read(
+        &self,
+        _path: &Path,
+        fh: FileHandle,
+        offset: u64,
+        size: u32,
+        _ctx: &RequestContext,
+    ) -> Result<Bytes> {
+        let data = self
+            .tx(move |conn, open| data::read(conn, open.get(fh.0)?.ino, offset, size))
+            .await?;
+        Ok(Bytes::from(data))
+    }
+
+    async fn write(
+        &self,
+        _path: &Path,
+        fh: FileHandle,
+        offset: u64,
+        bytes: &[u8],
+        _ctx: &RequestContext,
+    ) -> Result<u32> {
+        let len = u32::try_from(bytes.len()).map_err(|_| Errno::EINVAL)?;
+        let bytes = bytes.to_vec();
+        self.tx(move |conn, open| {
+            let handle = open.get(fh.0)?;
+            let offset = if handle.append {
+                data::size(conn, handle.ino)?
+            } else {
+                offset
+            };
+            data::write(conn, handle.ino, offset, &bytes)?;
+            Ok(len)
+        })
+        .await
+    }
+
+    async fn release(
+        &self,
+        _path: &Path,
+        fh: FileHandle,
+        _flags: i32,
+        _ctx: &RequestContext,
+    ) -> Result<()> {
+        self.tx(move |conn, open| match open.close(fh.0) {
+            Some(ino) => store::delete_if_unlinked(conn, ino),
+            None => Ok(()),
+        })
+        .await
+    }
+
+    async fn fsync(
+        &self,
+        _path: &Path,
+        _fh: FileHandle,
+        _datasync: bool,
+        _ctx: &RequestContext,
+    ) -> Result<()> {
+        self.db(|s| checkpoint(&s.conn)).await
+    }
+
+    async fn fsyncdir(
+        &self,
+        _path: &Path,
+        _fh: FileHandle,
+        _datasync: bool,
+        _ctx: &RequestContext,
+    ) -> Result<()> {
+        self.db(|s| checkpoint(&s.conn)).await
+    }
+
+    async fn readdir(
+        &self,
+        path: &Path,
+        _fh: FileHandle,
+        _ctx: &RequestContext,
+    ) -> Result<Vec<DirEntry>> {
+        let path = path.to_path_buf();
+        let entries = self
+            .tx(move |conn, _| store::list(conn, store::resolve(conn, &path)?))
+            .await?;
+        Ok(entries
+            .into_iter()
+            .map(|(name, attr)| DirEntry::with_attributes(OsString::from_vec(name), attr))
+            .collect())
+    }
+
+    async fn statfs(&self, _path: &Path, _ctx: &RequestContext) -> Result<StatvfsData> {
+        let files = self.tx(|conn, _| store::count_inodes(conn)).await?;
+        let dir = self.path.parent().unwrap_or(Path::new("/")).to_path_buf();
+        // Space is the space of the filesystem holding the database.
+        let host = tokio::task::spawn_blocking(move || nix::sys::statvfs::statvfs(&dir))
+            .await
+            .map_err(|_| Errno::EIO)?
+            .map_err(Errno::from)?;
+        let mut out = StatvfsData::default();
+        out.bsize = u32::try_from(host.block_size()).unwrap_or(4096);
+        out.frsize = u32::try_from(host.fragment_size()).unwrap_or(out.bsize);
+        out.blocks = host.blocks();
+        out.bfree = host.blocks_free();
+        out.bavail = host.blocks_available();
+        out.ffree = host.files_free();
+        out.favail = host.files_available();
+        out.files = files.saturating_add(out.ffree);
+        out.namemax = store::NAME_MAX as u32;
+        Ok(out)
+    }
+
+    async fn setxattr(
+        &self,
+        path: &Path,
+        name: &OsStr,
+        value: &[u8],
+        flags: i32,
+        _ctx: &RequestContext,
+    ) -> Result<()> {
+        let (path, name, value) = (path.to_path_buf(), name.to_os_string(), value.to_vec());
+        self.tx(move |conn, _| {
+            store::setxattr(conn, store::resolve(conn, &path)?, &name, &value, flags)
+        })
+        .await
+    }
+
+    async fn getxattr(&self, path: &Path, name: &OsStr, _ctx: &RequestContext) -> Result<Bytes> {
+        let (path, name) = (path.to_path_buf(), name.to_os_string());
+        let value = self
+            .tx(move |conn, _| store::getxattr(conn, store::resolve(conn, &path)?, &name))
+            .await?;
+        Ok(Bytes::from(value))
+    }
+
+    async fn listxattr(&self, path: &Path, _ctx: &RequestContext) -> Result<Vec<OsString>> {
+        let path = path.to_path_buf();
+        let names = self
+            .tx(move |conn, _| store::listxattr(conn, store::resolve(conn, &path)?))
+            .await?;
+        Ok(names.into_iter().map(OsString::from_vec).collect())
+    }
+
+    async fn removexattr(&self, path: &Path, name: &OsStr, _ctx: &RequestContext) -> Result<()> {
+        let (path, name) = (path.to_path_buf(), name.to_os_string());
+        self.tx(move |conn, _| store::removexattr(conn, store::resolve(conn, &path)?, &name))
+            .await
+    }
+
+    async fn fallocate(
+        &self,
+        _path: &Path,
+        fh: FileHandle,
+        offset: u64,
+        length: u64,
+        mode: i32,
+        _ctx: &RequestContext,
+    ) -> Result<()> {
+        let end = offset
+            .checked_add(length)
+            .filter(|end| *end <= data::MAX_SIZE)
+            .ok_or(Errno::EFBIG)?;
+        let keep_size = mode & FALLOC_FL_KEEP_SIZE != 0;
+        self.tx(move |conn, open| {
+            let ino = open.get(fh.0)?.ino;
+            let size = data::size(conn, ino)?;
+            match mode & !FALLOC_FL_KEEP_SIZE {
+                // Allocation: holes read as zeros already; only the size may grow.
+                0 => {}
+                FALLOC_FL_PUNCH_HOLE if keep_size => {
+                    data::zero_stored(conn, ino, offset, end.min(size))?
+                }
+                FALLOC_FL_ZERO_RANGE => data::zero_stored(conn, ino, offset, end.min(size))?,
+                _ => return Err(Errno::EOPNOTSUPP),
+            }
+            let grows = !keep_size && end > size;
+            if grows {
+                data::truncate(conn, ino, end)?;
+            }
+            if grows || mode & (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE) != 0 {
+                store::touch_modified(conn, ino)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+}
+
+impl SqlFs {
+    /// mknod and mkdir: a new inode at `path`, its attributes.
+    async fn make(
+        &self,
+        path: &Path,
+        new: New<'static>,
+        ctx: &RequestContext,
+    ) -> Result<EntryAttributes> {
+        let (path, ctx) = (path.to_path_buf(), *ctx);
+        self.tx(move |conn, _| store::attr(conn, store::make(conn, &path, new, &ctx)?))
+            .await
+    }
+}
