@@ -1,12 +1,13 @@
-//! The path-level handlers: each one a closure over the database (`store`, `data`) run by
-//! `SqlFs::tx` on the blocking pool. Requests through an open file find it by its handle,
+//! The path-level handlers: plain functions (`BlockingPathOperations`), each one a
+//! transaction over the database (`store`, `data`); `fusegen::paths::Blocking` runs them on
+//! tokio's blocking pool. Requests through an open file find it by its handle,
 //! so a file unlinked or replaced while open stays readable and writable.
 
 use std::ffi::OsString;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::Path;
 
-use fusegen::paths::{DirEntry, PathOperations};
+use fusegen::paths::{BlockingPathOperations, DirEntry};
 use fusegen::prelude::*;
 use fusegen::{ConnectionInfo, Handlers};
 use rusqlite::Connection;
@@ -54,7 +55,7 @@ fn checkpoint(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
-impl PathOperations for SqlFs {
+impl BlockingPathOperations for SqlFs {
     const HANDLERS: Handlers = Handlers::INIT
         .union(Handlers::DESTROY)
         .union(Handlers::GETATTR)
@@ -91,79 +92,64 @@ impl PathOperations for SqlFs {
         options
     }
 
-    async fn init(&self, _info: &ConnectionInfo) -> Result<()> {
-        let path = self.path.clone();
-        let owner = self.owner;
-        let conn =
-            tokio::task::spawn_blocking(move || schema::open(&path, owner, store::now_pair()))
-                .await
-                .map_err(|_| Errno::EIO)?
-                .map_err(|e| {
-                    tracing::error!("sqlfs: {e}");
-                    Errno::EIO
-                })?;
+    fn init(&self, _info: &ConnectionInfo) -> Result<()> {
+        let conn = schema::open(&self.path, self.owner, store::now_pair()).map_err(|e| {
+            tracing::error!("sqlfs: {e}");
+            Errno::EIO
+        })?;
         self.open(conn);
         Ok(())
     }
 
     /// Unmount: no file is open any more, so the files unlinked while open go; free pages
     /// are returned and the log is folded into the database file.
-    async fn destroy(&self) {
-        let done = self
-            .db(|s| {
-                schema::sweep_orphans(&s.conn).map_err(|e| {
-                    tracing::error!(error = %e, "sqlfs: removing unlinked files");
-                    Errno::EIO
-                })?;
-                // Free pages back to the disk, then the log into the database file.
-                if let Err(e) = schema::vacuum(&s.conn) {
-                    tracing::warn!(error = %e, "sqlfs: freeing unused pages");
-                }
-                let _ = s
-                    .conn
-                    .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
-                        r.get::<_, i64>(0)
-                    });
-                Ok(())
-            })
-            .await;
+    fn destroy(&self) {
+        let done = self.db(|s| {
+            schema::sweep_orphans(&s.conn).map_err(|e| {
+                tracing::error!(error = %e, "sqlfs: removing unlinked files");
+                Errno::EIO
+            })?;
+            // Free pages back to the disk, then the log into the database file.
+            if let Err(e) = schema::vacuum(&s.conn) {
+                tracing::warn!(error = %e, "sqlfs: freeing unused pages");
+            }
+            let _ = s
+                .conn
+                .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+                    r.get::<_, i64>(0)
+                });
+            Ok(())
+        });
         if done.is_err() {
             tracing::warn!("sqlfs: the database was not tidied at unmount");
         }
     }
 
-    async fn getattr(
+    fn getattr(
         &self,
         path: &Path,
         fh: Option<FileHandle>,
         _ctx: &RequestContext,
     ) -> Result<EntryAttributes> {
-        let path = path.to_path_buf();
-        self.tx(move |conn, open| store::attr(conn, inode(conn, open, &path, fh)?))
-            .await
+        self.tx(|conn, open| store::attr(conn, inode(conn, open, path, fh)?))
     }
 
-    async fn setattr(
+    fn setattr(
         &self,
         path: &Path,
         set: &SetAttr,
         fh: Option<FileHandle>,
         _ctx: &RequestContext,
     ) -> Result<EntryAttributes> {
-        let (path, set) = (path.to_path_buf(), *set);
-        self.tx(move |conn, open| store::setattr(conn, inode(conn, open, &path, fh)?, &set))
-            .await
+        self.tx(|conn, open| store::setattr(conn, inode(conn, open, path, fh)?, set))
     }
 
-    async fn readlink(&self, path: &Path, _ctx: &RequestContext) -> Result<Bytes> {
-        let path = path.to_path_buf();
-        let target = self
-            .tx(move |conn, _| store::readlink(conn, store::resolve(conn, &path)?))
-            .await?;
+    fn readlink(&self, path: &Path, _ctx: &RequestContext) -> Result<Bytes> {
+        let target = self.tx(|conn, _| store::readlink(conn, store::resolve(conn, path)?))?;
         Ok(Bytes::from(target))
     }
 
-    async fn mknod(
+    fn mknod(
         &self,
         path: &Path,
         mode: u32,
@@ -182,124 +168,103 @@ impl PathOperations for SqlFs {
             target: None,
             umask: true,
         };
-        self.make(path, new, ctx).await
+        self.make(path, new, ctx)
     }
 
-    async fn mkdir(&self, path: &Path, mode: u32, ctx: &RequestContext) -> Result<EntryAttributes> {
+    fn mkdir(&self, path: &Path, mode: u32, ctx: &RequestContext) -> Result<EntryAttributes> {
         let new = New {
             mode: libc::S_IFDIR | (mode & 0o7777),
             rdev: 0,
             target: None,
             umask: true,
         };
-        self.make(path, new, ctx).await
+        self.make(path, new, ctx)
     }
 
-    async fn symlink(
+    fn symlink(
         &self,
         path: &Path,
         target: &OsStr,
         ctx: &RequestContext,
     ) -> Result<EntryAttributes> {
-        let (path, target, ctx) = (path.to_path_buf(), target.to_os_string(), *ctx);
-        self.tx(move |conn, _| {
+        self.tx(|conn, _| {
             let new = New {
                 mode: libc::S_IFLNK | 0o777,
                 rdev: 0,
                 target: Some(target.as_bytes()),
                 umask: false,
             };
-            store::attr(conn, store::make(conn, &path, new, &ctx)?)
+            store::attr(conn, store::make(conn, path, new, ctx)?)
         })
-        .await
     }
 
-    async fn unlink(&self, path: &Path, _ctx: &RequestContext) -> Result<()> {
-        let path = path.to_path_buf();
-        self.tx(move |conn, open| store::remove(conn, &path, false, |ino| open.is_open(ino)))
-            .await
+    fn unlink(&self, path: &Path, _ctx: &RequestContext) -> Result<()> {
+        self.tx(|conn, open| store::remove(conn, path, false, |ino| open.is_open(ino)))
     }
 
-    async fn rmdir(&self, path: &Path, _ctx: &RequestContext) -> Result<()> {
-        let path = path.to_path_buf();
-        self.tx(move |conn, open| store::remove(conn, &path, true, |ino| open.is_open(ino)))
-            .await
+    fn rmdir(&self, path: &Path, _ctx: &RequestContext) -> Result<()> {
+        self.tx(|conn, open| store::remove(conn, path, true, |ino| open.is_open(ino)))
     }
 
-    async fn rename(
+    fn rename(
         &self,
         from: &Path,
         to: &Path,
         flags: RenameFlags,
         _ctx: &RequestContext,
     ) -> Result<()> {
-        let (from, to) = (from.to_path_buf(), to.to_path_buf());
-        self.tx(move |conn, open| store::rename(conn, &from, &to, flags, |ino| open.is_open(ino)))
-            .await
+        self.tx(|conn, open| store::rename(conn, from, to, flags, |ino| open.is_open(ino)))
     }
 
-    async fn link(
-        &self,
-        existing: &Path,
-        new: &Path,
-        _ctx: &RequestContext,
-    ) -> Result<EntryAttributes> {
-        let (existing, new) = (existing.to_path_buf(), new.to_path_buf());
-        self.tx(move |conn, _| store::attr(conn, store::link(conn, &existing, &new)?))
-            .await
+    fn link(&self, existing: &Path, new: &Path, _ctx: &RequestContext) -> Result<EntryAttributes> {
+        self.tx(|conn, _| store::attr(conn, store::link(conn, existing, new)?))
     }
 
-    async fn open(&self, path: &Path, flags: i32, _ctx: &RequestContext) -> Result<FileInfo> {
-        let path = path.to_path_buf();
-        let fh = self
-            .tx(move |conn, open| {
-                let ino = store::resolve(conn, &path)?;
-                truncate_on_open(conn, ino, flags)?;
-                Ok(open.open(ino, flags & libc::O_APPEND != 0))
-            })
-            .await?;
+    fn open(&self, path: &Path, flags: i32, _ctx: &RequestContext) -> Result<FileInfo> {
+        let fh = self.tx(|conn, open| {
+            let ino = store::resolve(conn, path)?;
+            truncate_on_open(conn, ino, flags)?;
+            Ok(open.open(ino, flags & libc::O_APPEND != 0))
+        })?;
         Ok(FileInfo::new(fh))
     }
 
-    async fn create(
+    fn create(
         &self,
         path: &Path,
         mode: u32,
         flags: i32,
         ctx: &RequestContext,
     ) -> Result<(FileInfo, EntryAttributes)> {
-        let (path, ctx) = (path.to_path_buf(), *ctx);
-        let (fh, attr) = self
-            .tx(move |conn, open| {
-                let ino = match store::resolve(conn, &path) {
-                    // Another create won the race: open what it made.
-                    Ok(_) if flags & libc::O_EXCL != 0 => return Err(Errno::EEXIST),
-                    Ok(ino) => {
-                        if store::attr(conn, ino)?.kind() == Some(FileType::Directory) {
-                            return Err(Errno::EISDIR);
-                        }
-                        truncate_on_open(conn, ino, flags)?;
-                        ino
+        let (fh, attr) = self.tx(|conn, open| {
+            let ino = match store::resolve(conn, path) {
+                // Another create won the race: open what it made.
+                Ok(_) if flags & libc::O_EXCL != 0 => return Err(Errno::EEXIST),
+                Ok(ino) => {
+                    if store::attr(conn, ino)?.kind() == Some(FileType::Directory) {
+                        return Err(Errno::EISDIR);
                     }
-                    Err(e) if e == Errno::ENOENT => {
-                        let new = New {
-                            mode: libc::S_IFREG | (mode & 0o7777),
-                            rdev: 0,
-                            target: None,
-                            umask: true,
-                        };
-                        store::make(conn, &path, new, &ctx)?
-                    }
-                    Err(e) => return Err(e),
-                };
-                let attr = store::attr(conn, ino)?;
-                Ok((open.open(ino, flags & libc::O_APPEND != 0), attr))
-            })
-            .await?;
+                    truncate_on_open(conn, ino, flags)?;
+                    ino
+                }
+                Err(e) if e == Errno::ENOENT => {
+                    let new = New {
+                        mode: libc::S_IFREG | (mode & 0o7777),
+                        rdev: 0,
+                        target: None,
+                        umask: true,
+                    };
+                    store::make(conn, path, new, ctx)?
+                }
+                Err(e) => return Err(e),
+            };
+            let attr = store::attr(conn, ino)?;
+            Ok((open.open(ino, flags & libc::O_APPEND != 0), attr))
+        })?;
         Ok((FileInfo::new(fh), attr))
     }
 
-    async fn read(
+    fn read(
         &self,
         _path: &Path,
         fh: FileHandle,
@@ -307,13 +272,11 @@ impl PathOperations for SqlFs {
         size: u32,
         _ctx: &RequestContext,
     ) -> Result<Bytes> {
-        let data = self
-            .tx(move |conn, open| data::read(conn, open.get(fh.0)?.ino, offset, size))
-            .await?;
+        let data = self.tx(|conn, open| data::read(conn, open.get(fh.0)?.ino, offset, size))?;
         Ok(Bytes::from(data))
     }
 
-    async fn write(
+    fn write(
         &self,
         _path: &Path,
         fh: FileHandle,
@@ -322,78 +285,69 @@ impl PathOperations for SqlFs {
         _ctx: &RequestContext,
     ) -> Result<u32> {
         let len = u32::try_from(bytes.len()).map_err(|_| Errno::EINVAL)?;
-        let bytes = bytes.to_vec();
-        self.tx(move |conn, open| {
+        self.tx(|conn, open| {
             let handle = open.get(fh.0)?;
             let offset = if handle.append {
                 data::size(conn, handle.ino)?
             } else {
                 offset
             };
-            data::write(conn, handle.ino, offset, &bytes)?;
+            data::write(conn, handle.ino, offset, bytes)?;
             Ok(len)
         })
-        .await
     }
 
-    async fn release(
+    fn release(
         &self,
         _path: &Path,
         fh: FileHandle,
         _flags: i32,
         _ctx: &RequestContext,
     ) -> Result<()> {
-        self.tx(move |conn, open| match open.close(fh.0) {
+        self.tx(|conn, open| match open.close(fh.0) {
             Some(ino) => store::delete_if_unlinked(conn, ino),
             None => Ok(()),
         })
-        .await
     }
 
-    async fn fsync(
+    fn fsync(
         &self,
         _path: &Path,
         _fh: FileHandle,
         _datasync: bool,
         _ctx: &RequestContext,
     ) -> Result<()> {
-        self.db(|s| checkpoint(&s.conn)).await
+        self.db(|s| checkpoint(&s.conn))
     }
 
-    async fn fsyncdir(
+    fn fsyncdir(
         &self,
         _path: &Path,
         _fh: FileHandle,
         _datasync: bool,
         _ctx: &RequestContext,
     ) -> Result<()> {
-        self.db(|s| checkpoint(&s.conn)).await
+        self.db(|s| checkpoint(&s.conn))
     }
 
-    async fn readdir(
+    fn readdir(
         &self,
         path: &Path,
         _fh: FileHandle,
         _ctx: &RequestContext,
     ) -> Result<Vec<DirEntry>> {
-        let path = path.to_path_buf();
-        let entries = self
-            .tx(move |conn, _| store::list(conn, store::resolve(conn, &path)?))
-            .await?;
+        let entries = self.tx(|conn, _| store::list(conn, store::resolve(conn, path)?))?;
         Ok(entries
             .into_iter()
             .map(|(name, attr)| DirEntry::with_attributes(OsString::from_vec(name), attr))
             .collect())
     }
 
-    async fn statfs(&self, _path: &Path, _ctx: &RequestContext) -> Result<StatvfsData> {
-        let files = self.tx(|conn, _| store::count_inodes(conn)).await?;
-        let dir = self.path.parent().unwrap_or(Path::new("/")).to_path_buf();
+    fn statfs(&self, _path: &Path, _ctx: &RequestContext) -> Result<StatvfsData> {
+        let files = self.tx(|conn, _| store::count_inodes(conn))?;
+        let dir = self.path.parent().unwrap_or(Path::new("/"));
         // Space is the space of the filesystem holding the database.
-        let host = tokio::task::spawn_blocking(move || nix::sys::statvfs::statvfs(&dir))
-            .await
-            .map_err(|_| Errno::EIO)?
-            .map_err(Errno::from)?;
+        let host = nix::sys::statvfs::statvfs(dir).map_err(Errno::from)?;
         let mut out = StatvfsData::default();
         out.bsize = u32::try_from(host.block_size()).unwrap_or(4096);
         out.frsize = u32::try_from(host.fragment_size()).unwrap_or(out.bsize);
@@ -407,7 +361,7 @@ impl PathOperations for SqlFs {
         Ok(out)
     }
 
-    async fn setxattr(
+    fn setxattr(
         &self,
         path: &Path,
         name: &OsStr,
@@ -415,36 +369,24 @@ impl PathOperations for SqlFs {
         flags: i32,
         _ctx: &RequestContext,
     ) -> Result<()> {
-        let (path, name, value) = (path.to_path_buf(), name.to_os_string(), value.to_vec());
-        self.tx(move |conn, _| {
-            store::setxattr(conn, store::resolve(conn, &path)?, &name, &value, flags)
-        })
-        .await
+        self.tx(|conn, _| store::setxattr(conn, store::resolve(conn, path)?, name, value, flags))
     }
 
-    async fn getxattr(&self, path: &Path, name: &OsStr, _ctx: &RequestContext) -> Result<Bytes> {
-        let (path, name) = (path.to_path_buf(), name.to_os_string());
-        let value = self
-            .tx(move |conn, _| store::getxattr(conn, store::resolve(conn, &path)?, &name))
-            .await?;
+    fn getxattr(&self, path: &Path, name: &OsStr, _ctx: &RequestContext) -> Result<Bytes> {
+        let value = self.tx(|conn, _| store::getxattr(conn, store::resolve(conn, path)?, name))?;
         Ok(Bytes::from(value))
     }
 
-    async fn listxattr(&self, path: &Path, _ctx: &RequestContext) -> Result<Vec<OsString>> {
-        let path = path.to_path_buf();
-        let names = self
-            .tx(move |conn, _| store::listxattr(conn, store::resolve(conn, &path)?))
-            .await?;
+    fn listxattr(&self, path: &Path, _ctx: &RequestContext) -> Result<Vec<OsString>> {
+        let names = self.tx(|conn, _| store::listxattr(conn, store::resolve(conn, path)?))?;
         Ok(names.into_iter().map(OsString::from_vec).collect())
     }
 
-    async fn removexattr(&self, path: &Path, name: &OsStr, _ctx: &RequestContext) -> Result<()> {
-        let (path, name) = (path.to_path_buf(), name.to_os_string());
-        self.tx(move |conn, _| store::removexattr(conn, store::resolve(conn, &path)?, &name))
-            .await
+    fn removexattr(&self, path: &Path, name: &OsStr, _ctx: &RequestContext) -> Result<()> {
+        self.tx(|conn, _| store::removexattr(conn, store::resolve(conn, path)?, name))
     }
 
-    async fn fallocate(
+    fn fallocate(
         &self,
         _path: &Path,
         fh: FileHandle,
@@ -458,7 +400,7 @@ impl PathOperations for SqlFs {
             .filter(|end| *end <= data::MAX_SIZE)
             .ok_or(Errno::EFBIG)?;
         let keep_size = mode & FALLOC_FL_KEEP_SIZE != 0;
-        self.tx(move |conn, open| {
+        self.tx(|conn, open| {
             let ino = open.get(fh.0)?.ino;
             let size = data::size(conn, ino)?;
             match mode & !FALLOC_FL_KEEP_SIZE {
@@ -479,20 +421,17 @@ impl PathOperations for SqlFs {
             }
             Ok(())
         })
-        .await
     }
 }
 
 impl SqlFs {
     /// mknod and mkdir: a new inode at `path`, its attributes.
-    async fn make(
+    fn make(
         &self,
         path: &Path,
         new: New<'static>,
         ctx: &RequestContext,
     ) -> Result<EntryAttributes> {
-        let (path, ctx) = (path.to_path_buf(), *ctx);
-        self.tx(move |conn, _| store::attr(conn, store::make(conn, &path, new, &ctx)?))
-            .await
+        self.tx(|conn, _| store::attr(conn, store::make(conn, path, new, ctx)?))
     }
 }

@@ -1,5 +1,6 @@
-//! sqlfs: files and directories in a SQLite database, written with path-level handlers
-//! (`fusegen::paths`) whose database work runs on tokio's blocking pool.
+//! sqlfs: files and directories in a SQLite database, written with blocking path-level
+//! handlers (`fusegen::paths::BlockingPathOperations`): plain functions that
+//! `fusegen::paths::Blocking` runs on tokio's blocking pool.
 //!
 //! ```text
 //! mkdir -p /tmp/s && cargo run --release --example sqlfs -- /tmp/files.db /tmp/s
@@ -60,8 +61,8 @@
 //! for one daemon per database.
 //!
 //! Modules: `schema` (tables, opening, the orphan sweep), `store` (names and attributes),
-//! `data` (blocks), `state` (the connection, open files, the blocking-pool helper),
-//! `handlers` (the `PathOperations` impl).
+//! `data` (blocks), `state` (the connection and the open files), `handlers` (the
+//! `BlockingPathOperations` impl: plain functions that `Blocking` runs on the blocking pool).
 
 mod data;
 mod handlers;
@@ -73,7 +74,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use fusegen::paths::{PathFs, PathOperations};
+use fusegen::paths::{Blocking, BlockingPathOperations, PathFs};
 
 use crate::state::SqlFs;
 
@@ -108,6 +109,6 @@ fn main() -> ExitCode {
         eprintln!("sqlfs: {e}");
         return ExitCode::FAILURE;
     }
-    let fs = PathFs::new(SqlFs::new(path, owner));
+    let fs = PathFs::new(Blocking::new(SqlFs::new(path, owner)));
     fusegen::cli::Serve::with(fs, SqlFs::mount_options(), SqlFs::workers()).run(&args.mount)
 }

@@ -1,10 +1,10 @@
 //! The filesystem's state: the database connection, the table of open files, and the one
-//! way handlers reach them, [`SqlFs::db`], which runs a closure on tokio's blocking pool (a
-//! blocking-handler declaration will do this job once the macro has it).
+//! way handlers reach them, [`SqlFs::db`] (handlers run on tokio's blocking pool, through
+//! `fusegen::paths::Blocking`).
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
 use fusegen::{Errno, Result};
 use parking_lot::Mutex;
@@ -84,7 +84,7 @@ impl Store {
 pub struct SqlFs {
     pub path: PathBuf,
     pub owner: (u32, u32),
-    store: OnceLock<Arc<Mutex<Store>>>,
+    store: OnceLock<Mutex<Store>>,
 }
 
 impl SqlFs {
@@ -98,35 +98,22 @@ impl SqlFs {
 
     /// Opens the database (at INIT).
     pub fn open(&self, conn: Connection) {
-        let _ = self.store.set(Arc::new(Mutex::new(Store {
+        let _ = self.store.set(Mutex::new(Store {
             conn,
             open: OpenFiles::default(),
-        })));
+        }));
     }
 
-    /// Runs `f` with the store on tokio's blocking pool, so SQLite's disk I/O never blocks a
-    /// worker that serves other requests. `f` owns what it needs (paths, copied data).
-    /// Requests are serialized on the one connection.
-    pub async fn db<R, F>(&self, f: F) -> Result<R>
-    where
-        R: Send + 'static,
-        F: FnOnce(&mut Store) -> Result<R> + Send + 'static,
-    {
-        let store = self.store.get().cloned().ok_or(Errno::EIO)?;
-        tokio::task::spawn_blocking(move || f(&mut store.lock()))
-            .await
-            .map_err(|e| {
-                tracing::error!(error = %e, "sqlfs: a database task failed");
-                Errno::EIO
-            })?
+    /// Runs `f` with the store. Handlers are blocking functions (`fusegen::paths::Blocking`
+    /// runs them on tokio's blocking pool), so SQLite's disk I/O never blocks a worker that
+    /// serves other requests; requests are serialized on the one connection.
+    pub fn db<R>(&self, f: impl FnOnce(&mut Store) -> Result<R>) -> Result<R> {
+        let store = self.store.get().ok_or(Errno::EIO)?;
+        f(&mut store.lock())
     }
 
     /// [`db`](Self::db) in one transaction (see [`Store::tx`]).
-    pub async fn tx<R, F>(&self, f: F) -> Result<R>
-    where
-        R: Send + 'static,
-        F: FnOnce(&Connection, &mut OpenFiles) -> Result<R> + Send + 'static,
-    {
-        self.db(move |store| store.tx(f)).await
+    pub fn tx<R>(&self, f: impl FnOnce(&Connection, &mut OpenFiles) -> Result<R>) -> Result<R> {
+        self.db(|store| store.tx(f))
     }
 }
