@@ -25,7 +25,7 @@ use crate::types::{
 /// `FUSE_UNKNOWN_INO`): it has no inode number until its first lookup.
 const UNKNOWN_INO: u64 = 0xffff_ffff;
 
-/// Serves a [`PathOperations`] filesystem: mount it with [`mount`](crate::mount) or
+/// Serves a [`PathOperations`] filesystem: mount it with [`mount`](crate::mount()) or
 /// [`run`](crate::run) like any other. It keeps one node per inode the kernel knows (names,
 /// lookup count) and, per open directory, the listing being read.
 pub struct PathFs<T> {
