@@ -205,6 +205,9 @@ const fn inode_handlers(path: Handlers) -> Handlers {
     h
 }
 
+// Not suggested in errors about other types: a user who forgot `#[derive(Filesystem)]` or
+// `#[fusegen::handlers]` needs that fix, not a wrapper.
+#[diagnostic::do_not_recommend]
 impl<T: PathOperations> Filesystem for PathFs<T> {
     fn mount_options() -> MountOptions {
         T::mount_options()
@@ -215,6 +218,7 @@ impl<T: PathOperations> Filesystem for PathFs<T> {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<T: PathOperations> Operations for PathFs<T> {
     const HANDLERS: Handlers = inode_handlers(T::HANDLERS);
 
