@@ -8,9 +8,9 @@ use std::fmt;
 use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::time::Duration;
 
-use crate::abi;
 use crate::mount::{self, MountMethod, MountOptions};
-use crate::request::{self, Operation};
+use crate::proto::abi;
+use crate::proto::request::{self, Operation};
 
 /// How a check came out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -186,7 +186,7 @@ fn check_kernel(r: &mut Report, root: bool) {
         Ok(init) => {
             r.kernel_minor = Some(init.minor);
             r.kernel_flags = Some(init.flags);
-            let status = if init.minor >= crate::init::MIN_MINOR {
+            let status = if init.minor >= crate::proto::init::MIN_MINOR {
                 Status::Ok
             } else {
                 Status::Fail
@@ -197,8 +197,8 @@ fn check_kernel(r: &mut Report, root: bool) {
                 format!(
                     "kernel speaks 7.{}; fusegen speaks 7.{}..=7.{}",
                     init.minor,
-                    crate::init::MIN_MINOR,
-                    crate::init::OUR_MINOR
+                    crate::proto::init::MIN_MINOR,
+                    crate::proto::init::OUR_MINOR
                 ),
             );
             let passthrough = init.flags & abi::FUSE_PASSTHROUGH != 0;
@@ -307,7 +307,7 @@ fn read_init(fd: &std::os::fd::OwnedFd) -> Result<(u64, request::InitIn), String
         Ok(_) => return Err("the kernel sent no INIT within 2 s".into()),
         Err(e) => return Err(e.to_string()),
     }
-    let mut buf = crate::dev::ReadBuf::new(abi::FUSE_MIN_READ_BUFFER * 2);
+    let mut buf = crate::transport::dev::ReadBuf::new(abi::FUSE_MIN_READ_BUFFER * 2);
     let bytes = buf.as_mut_bytes();
     let n = nix::unistd::read(fd, bytes).map_err(|e| e.to_string())?;
     let req = request::parse(&bytes[..n], Default::default()).map_err(|e| e.to_string())?;

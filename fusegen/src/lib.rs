@@ -24,63 +24,47 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
-pub mod abi;
+mod api;
 #[cfg(feature = "cli")]
 pub mod cli;
-mod dev;
-mod dir;
-mod dir_entries;
-mod dispatch;
 pub mod doctor;
-mod errno;
-mod error;
-mod filesystem;
-mod inflight;
-mod init;
-pub mod inodes;
-mod interrupt;
-mod killpriv;
-pub mod locks;
-mod metrics;
+mod helpers;
 pub mod mount;
-mod notify;
-mod operations;
-mod passthrough;
-pub mod paths;
-mod private;
-mod reply;
-mod request;
+mod proto;
+mod server;
 mod session;
 mod sys;
 pub mod systemd;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod transport;
-mod types;
-mod uring;
-mod worker;
 
+#[doc(inline)]
+pub use helpers::{inodes, locks, paths};
+#[doc(inline)]
+pub use proto::abi;
+
+pub use api::errno::{Errno, Result};
+pub use api::error::Error;
+pub use api::filesystem::Filesystem;
+pub use api::operations::{ConnectionInfo, Handlers, IoctlReply, Operations};
+pub use api::types::*;
 pub use bytes::Bytes;
-pub use dir::ReaddirReply;
-pub use dir_entries::{DirEntries, Dots};
 pub use doctor::doctor;
-pub use errno::{Errno, Result};
-pub use error::Error;
-pub use filesystem::Filesystem;
 /// `#[derive(Filesystem)]`: mount configuration from `#[fuse(...)]` options (`docs/options.md`).
 pub use fusegen_macros::Filesystem;
 /// `#[fusegen::handlers]`: the `Operations` implementation from an `impl` block of `async fn`
 /// handlers (`docs/handlers.md`).
 pub use fusegen_macros::handlers;
-pub use inflight::InFlightRequest;
-pub use interrupt::Interruption;
-pub use metrics::{BUCKETS, MetricsSnapshot, OpMetrics, bucket_upper_micros};
+pub use helpers::dir_entries::{DirEntries, Dots};
 pub use mount::{MountError, MountMethod, MountOptions};
-pub use notify::Notifier;
-pub use operations::{ConnectionInfo, Handlers, IoctlReply, Operations};
+pub use proto::dir::ReaddirReply;
+pub use server::inflight::InFlightRequest;
+pub use server::interrupt::Interruption;
+pub use server::metrics::{BUCKETS, MetricsSnapshot, OpMetrics, bucket_upper_micros};
+pub use server::notify::Notifier;
 pub use session::{Session, SessionHandle, Workers, mount, run, run_with};
 pub use transport::{ActiveTransport, RequestCounts, TRANSPORT_ENV, Transport};
-pub use types::*;
 
 /// Everything a filesystem usually needs: `use fusegen::prelude::*;`.
 pub mod prelude {
@@ -125,14 +109,15 @@ pub mod __fuzzing {
     /// Parses `bytes` as one kernel message under both xattr layouts; must never panic.
     pub fn parse_request(bytes: &[u8]) {
         for setxattr_ext in [false, true] {
-            let _ = crate::request::parse(bytes, crate::request::Layout { setxattr_ext });
+            let _ =
+                crate::proto::request::parse(bytes, crate::proto::request::Layout { setxattr_ext });
         }
     }
 }
 
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::private::*;
+    pub use crate::api::private::*;
 }
 
 /// The README's example must keep compiling.

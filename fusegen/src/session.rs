@@ -13,22 +13,22 @@ use nix::sys::eventfd::{EfdFlags, EventFd};
 use tokio::sync::{Mutex, mpsc, watch};
 use tokio::task::JoinSet;
 
-use crate::abi;
-use crate::dev::{Device, ReadBuf, ReadOutcome};
-use crate::error::Error;
-use crate::filesystem::Filesystem;
-use crate::inflight::{InFlight, InFlightRequest};
-use crate::init::{self, Negotiated};
+use crate::api::error::Error;
+use crate::api::filesystem::Filesystem;
+use crate::api::operations::{ConnectionInfo, Operations};
+use crate::api::types::OpenFlags;
 use crate::mount::{self, Mount, MountOptions};
-use crate::notify::{Notifier, NotifyChannel};
-use crate::operations::{ConnectionInfo, Operations};
-use crate::passthrough::Backings;
-use crate::reply::{self, Reply, ReplyPolicy};
-use crate::request::{self, Operation, opcode_name};
+use crate::proto::abi;
+use crate::proto::init::{self, Negotiated};
+use crate::proto::reply::{self, Reply, ReplyPolicy};
+use crate::proto::request::{self, Operation, opcode_name};
+use crate::server::inflight::{InFlight, InFlightRequest};
+use crate::server::notify::{Notifier, NotifyChannel};
+use crate::server::passthrough::Backings;
+use crate::transport::dev::{Device, ReadBuf, ReadOutcome};
+use crate::transport::pool::{Control, End, Runtime, answer_malformed, send, worker};
+use crate::transport::uring::{self, Plan};
 use crate::transport::{ActiveTransport, RequestCounts, TransportStats};
-use crate::types::OpenFlags;
-use crate::uring::{self, Plan};
-use crate::worker::{Control, End, Runtime, answer_malformed, send, worker};
 
 /// Worker task limits for [`Session::main`] (pyfuse3's `min_tasks` / `max_tasks`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,7 +69,7 @@ pub struct SessionHandle {
     connection: Arc<OnceLock<ConnectionInfo>>,
     stats: Arc<TransportStats>,
     ready: Arc<watch::Sender<bool>>,
-    metrics: Arc<crate::metrics::Metrics>,
+    metrics: Arc<crate::server::metrics::Metrics>,
 }
 
 impl SessionHandle {
@@ -145,7 +145,7 @@ pub struct Session<FS: Operations> {
     stats: Arc<TransportStats>,
     /// Set once `main` serves (see [`SessionHandle::ready`]).
     ready: Arc<watch::Sender<bool>>,
-    metrics: Arc<crate::metrics::Metrics>,
+    metrics: Arc<crate::server::metrics::Metrics>,
 }
 
 impl<FS: Operations> std::fmt::Debug for Session<FS> {
@@ -332,7 +332,7 @@ impl<FS: Operations> Session<FS> {
             policy: reply_policy(&self.options),
             backings,
             noforget: self.options.noforget,
-            killpriv: crate::killpriv::enabled(&self.options, FS::HANDLERS),
+            killpriv: crate::server::killpriv::enabled(&self.options, FS::HANDLERS),
             allow_root_owner: self
                 .options
                 .allow_root

@@ -5,7 +5,7 @@
 
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 
-use crate::abi;
+use crate::proto::abi;
 
 /// Takes ownership of a raw descriptor.
 ///

@@ -1,0 +1,50 @@
+//! [`Filesystem`]: a type's mount configuration, written by `#[derive(Filesystem)]` from its
+//! `#[fuse(...)]` options, and what [`run`](crate::run) mounts with.
+
+use crate::api::operations::Operations;
+use crate::mount::MountOptions;
+use crate::session::Workers;
+
+/// A filesystem with its default configuration.
+///
+/// `#[derive(Filesystem)]` implements it from `#[fuse(...)]` options; a hand-written
+/// [`Operations`] implementation can use the defaults with an empty `impl Filesystem for T {}`.
+///
+/// ```
+/// use fusegen::prelude::*;
+///
+/// #[derive(Filesystem)]
+/// #[fuse(read_only, fsname = "demo", attr_timeout = 60, max_tasks = 8)]
+/// struct Demo;
+///
+/// #[fusegen::handlers]
+/// impl Demo {
+///     async fn getattr(&self, ino: Inode, _fh: Option<FileHandle>) -> Result<EntryAttributes> {
+///         Ok(EntryAttributes::new(ino, FileType::Directory, 0o755))
+///     }
+/// }
+///
+/// let options = Demo::mount_options();
+/// assert!(options.read_only);
+/// assert_eq!(options.fsname.as_deref(), Some("demo"));
+/// assert_eq!(options.attr_timeout, Some(std::time::Duration::from_secs(60)));
+/// assert_eq!(Demo::workers().max, 8);
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a fusegen filesystem",
+    label = "`{Self}` does not implement `fusegen::Filesystem`",
+    note = "a filesystem is a struct with `#[derive(fusegen::Filesystem)]` and a `#[fusegen::handlers]` impl block",
+    note = "pass the filesystem itself, by value (not `&fs` or `Arc<Fs>`): the runtime shares it between requests"
+)]
+pub trait Filesystem: Operations {
+    /// The mount options from `#[fuse(...)]` (defaults otherwise). Programs may change them
+    /// before mounting, e.g. from `-o` arguments with [`MountOptions::set`].
+    fn mount_options() -> MountOptions {
+        MountOptions::default()
+    }
+
+    /// Worker limits from `#[fuse(min_tasks, max_tasks, shutdown_grace)]`.
+    fn workers() -> Workers {
+        Workers::default()
+    }
+}

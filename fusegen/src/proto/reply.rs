@@ -1,0 +1,305 @@
+//! Encoding of replies: handler results become kernel structs and one `fuse_out_header`.
+//!
+//! Pure functions, no file descriptors. The sign of the errno on the wire is decided in exactly
+//! one function, [`out_header`]. Mount-wide overrides (timeouts, uid/gid/umask, direct_io,
+//! kernel_cache) are applied here, so handlers return what they know and the options win.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use zerocopy::{Immutable, IntoBytes};
+
+use crate::api::errno::Errno;
+use crate::api::types::{
+    EntryAttributes, FileInfo, FileLock, OpenFlags, StatvfsData, time_to_kernel,
+};
+use crate::proto::abi;
+
+/// Mount-wide rules applied to every attribute and open reply.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct ReplyPolicy {
+    pub entry_timeout: Option<Duration>,
+    pub attr_timeout: Option<Duration>,
+    pub negative_timeout: Option<Duration>,
+    pub uid: Option<u32>,
+    pub gid: Option<u32>,
+    pub umask: Option<u32>,
+    /// Extra `FOPEN_*` flags set on every open (`direct_io`, `kernel_cache`, `auto_cache`).
+    pub open_flags: OpenFlags,
+}
+
+/// Largest fixed-size reply payload: `fuse_statx_out` (288 bytes).
+const FIXED_MAX: usize = 288;
+
+/// A small reply payload kept inline, so the common replies allocate nothing.
+#[derive(Clone)]
+pub(crate) struct Fixed {
+    buf: [u8; FIXED_MAX],
+    len: usize,
+}
+
+impl Fixed {
+    fn new() -> Fixed {
+        Fixed {
+            buf: [0; FIXED_MAX],
+            len: 0,
+        }
+    }
+
+    fn push<T: IntoBytes + Immutable>(mut self, value: &T) -> Fixed {
+        let bytes = value.as_bytes();
+        // Every caller pushes kernel structs whose total is checked against FIXED_MAX below.
+        let end = self.len + bytes.len();
+        self.buf[self.len..end].copy_from_slice(bytes);
+        self.len = end;
+        self
+    }
+
+    pub(crate) fn of<T: IntoBytes + Immutable>(value: &T) -> Fixed {
+        const { assert!(size_of::<abi::fuse_statx_out>() <= FIXED_MAX) };
+        Fixed::new().push(value)
+    }
+
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+}
+
+impl std::fmt::Debug for Fixed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Fixed({} bytes)", self.len)
+    }
+}
+
+/// What to send back for one request.
+// `Fixed` is large on purpose: replies are built on the stack, so the common ones allocate nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone)]
+pub(crate) enum Reply {
+    /// Send nothing (FORGET, BATCH_FORGET, INTERRUPT, NOTIFY_REPLY).
+    None,
+    /// An error.
+    Error(Errno),
+    /// Success without payload.
+    Empty,
+    /// A fixed-size struct (or two, for CREATE).
+    Fixed(Fixed),
+    /// Variable data: read, readlink, xattr values, readdir buffers.
+    Data(Bytes),
+}
+
+impl Reply {
+    pub(crate) fn payload(&self) -> &[u8] {
+        match self {
+            Reply::Fixed(f) => f.as_bytes(),
+            Reply::Data(d) => d,
+            Reply::None | Reply::Error(_) | Reply::Empty => &[],
+        }
+    }
+
+    pub(crate) fn from_result(r: Result<Reply, Errno>) -> Reply {
+        r.unwrap_or_else(Reply::Error)
+    }
+}
+
+/// The header of a reply; `None` when the request gets no reply at all.
+/// This is the one place where the errno's sign is set for the wire (negative).
+pub(crate) fn out_header(unique: u64, reply: &Reply) -> Option<abi::fuse_out_header> {
+    let (error, payload) = match reply {
+        Reply::None => return None,
+        Reply::Error(e) => (-e.raw(), 0),
+        other => (0, other.payload().len()),
+    };
+    let len = size_of::<abi::fuse_out_header>() + payload;
+    Some(abi::fuse_out_header {
+        len: u32::try_from(len).unwrap_or(u32::MAX),
+        error,
+        unique,
+    })
+}
+
+fn split(d: Duration) -> (u64, u32) {
+    (d.as_secs(), d.subsec_nanos())
+}
+
+/// Kernel attributes from handler attributes, with the mount-wide uid/gid/umask applied.
+pub(crate) fn fuse_attr(attr: &EntryAttributes, policy: &ReplyPolicy) -> abi::fuse_attr {
+    let (atime, atimensec) = time_to_kernel(attr.atime);
+    let (mtime, mtimensec) = time_to_kernel(attr.mtime);
+    let (ctime, ctimensec) = time_to_kernel(attr.ctime);
+    let mode = match policy.umask {
+        Some(mask) => attr.mode & !(mask & 0o7777),
+        None => attr.mode,
+    };
+    abi::fuse_attr {
+        ino: attr.ino.0,
+        size: attr.size,
+        blocks: attr.blocks,
+        // The kernel reads these as signed 64-bit seconds.
+        atime: atime as u64,
+        mtime: mtime as u64,
+        ctime: ctime as u64,
+        atimensec,
+        mtimensec,
+        ctimensec,
+        mode,
+        nlink: attr.nlink,
+        uid: policy.uid.unwrap_or(attr.uid),
+        gid: policy.gid.unwrap_or(attr.gid),
+        rdev: attr.rdev,
+        blksize: attr.blksize,
+        flags: 0,
+    }
+}
+
+/// `fuse_entry_out` for lookup and the creating operations. An entry with inode 0 is a
+/// negative entry, cached for `negative_timeout` when the mount sets one.
+pub(crate) fn entry_out(attr: &EntryAttributes, policy: &ReplyPolicy) -> abi::fuse_entry_out {
+    let entry_timeout = if attr.ino.0 == 0 {
+        policy.negative_timeout.unwrap_or(attr.entry_timeout)
+    } else {
+        policy.entry_timeout.unwrap_or(attr.entry_timeout)
+    };
+    let (entry_valid, entry_valid_nsec) = split(entry_timeout);
+    let (attr_valid, attr_valid_nsec) = split(policy.attr_timeout.unwrap_or(attr.attr_timeout));
+    abi::fuse_entry_out {
+        nodeid: attr.ino.0,
+        generation: attr.generation,
+        entry_valid,
+        attr_valid,
+        entry_valid_nsec,
+        attr_valid_nsec,
+        attr: fuse_attr(attr, policy),
+    }
+}
+
+/// `fuse_attr_out` for getattr and setattr.
+pub(crate) fn attr_out(attr: &EntryAttributes, policy: &ReplyPolicy) -> abi::fuse_attr_out {
+    let (attr_valid, attr_valid_nsec) = split(policy.attr_timeout.unwrap_or(attr.attr_timeout));
+    abi::fuse_attr_out {
+        attr_valid,
+        attr_valid_nsec,
+        dummy: 0,
+        attr: fuse_attr(attr, policy),
+    }
+}
+
+/// `fuse_statx_out` for statx; birth time included.
+pub(crate) fn statx_out(attr: &EntryAttributes, policy: &ReplyPolicy) -> abi::fuse_statx_out {
+    let a = fuse_attr(attr, policy);
+    let t = |time| {
+        let (tv_sec, tv_nsec) = time_to_kernel(time);
+        abi::fuse_sx_time {
+            tv_sec,
+            tv_nsec,
+            reserved: 0,
+        }
+    };
+    let (attr_valid, attr_valid_nsec) = split(policy.attr_timeout.unwrap_or(attr.attr_timeout));
+    let basic = libc::STATX_BASIC_STATS | libc::STATX_BTIME;
+    abi::fuse_statx_out {
+        attr_valid,
+        attr_valid_nsec,
+        flags: 0,
+        spare: [0; 2],
+        stat: abi::fuse_statx {
+            mask: basic,
+            blksize: a.blksize,
+            attributes: 0,
+            nlink: a.nlink,
+            uid: a.uid,
+            gid: a.gid,
+            // st_mode fits 16 bits by definition.
+            mode: (a.mode & 0xffff) as u16,
+            spare0: [0],
+            ino: a.ino,
+            size: a.size,
+            blocks: a.blocks,
+            attributes_mask: 0,
+            atime: t(attr.atime),
+            btime: t(attr.btime),
+            ctime: t(attr.ctime),
+            mtime: t(attr.mtime),
+            rdev_major: libc::major(u64::from(a.rdev)),
+            rdev_minor: libc::minor(u64::from(a.rdev)),
+            dev_major: 0,
+            dev_minor: 0,
+            spare2: [0; 14],
+        },
+    }
+}
+
+/// `fuse_open_out` for open, opendir and create, with the mount's forced flags added.
+pub(crate) fn open_out(info: &FileInfo, policy: &ReplyPolicy) -> abi::fuse_open_out {
+    abi::fuse_open_out {
+        fh: info.fh.0,
+        open_flags: (info.flags | policy.open_flags).bits(),
+        backing_id: 0,
+    }
+}
+
+/// `fuse_statfs_out` for statfs.
+pub(crate) fn statfs_out(st: &StatvfsData) -> abi::fuse_statfs_out {
+    abi::fuse_statfs_out {
+        st: abi::fuse_kstatfs {
+            blocks: st.blocks,
+            bfree: st.bfree,
+            bavail: st.bavail,
+            files: st.files,
+            ffree: st.ffree,
+            bsize: st.bsize,
+            namelen: st.namemax,
+            frsize: st.frsize,
+            padding: 0,
+            spare: [0; 6],
+        },
+    }
+}
+
+/// Reply for a fixed struct.
+pub(crate) fn fixed<T: IntoBytes + Immutable>(value: &T) -> Reply {
+    Reply::Fixed(Fixed::of(value))
+}
+
+/// CREATE and TMPFILE answer an entry followed by an open reply.
+pub(crate) fn create(
+    attr: &EntryAttributes,
+    open: &abi::fuse_open_out,
+    policy: &ReplyPolicy,
+) -> Reply {
+    Reply::Fixed(Fixed::of(&entry_out(attr, policy)).push(open))
+}
+
+/// `fuse_write_out` for write.
+pub(crate) fn write(size: u32) -> Reply {
+    fixed(&abi::fuse_write_out { size, padding: 0 })
+}
+
+/// GETXATTR/LISTXATTR: a size probe (`size == 0`) answers the needed size; data that does not
+/// fit the caller's buffer is `ERANGE`, as `getxattr(2)` documents.
+pub(crate) fn xattr(data: Bytes, requested: u32) -> Reply {
+    if requested == 0 {
+        let size = u32::try_from(data.len()).unwrap_or(u32::MAX);
+        fixed(&abi::fuse_getxattr_out { size, padding: 0 })
+    } else if data.len() > requested as usize {
+        Reply::Error(Errno::ERANGE)
+    } else {
+        Reply::Data(data)
+    }
+}
+
+/// `fuse_lk_out` for getlk.
+pub(crate) fn lock(lk: &FileLock) -> Reply {
+    fixed(&abi::fuse_lk_out {
+        lk: abi::fuse_file_lock {
+            start: lk.start,
+            end: lk.end,
+            r#type: lk.typ as u32,
+            pid: lk.pid,
+        },
+    })
+}
+
+#[cfg(test)]
+#[path = "reply_tests.rs"]
+mod tests;

@@ -1,0 +1,658 @@
+//! Parsing of one raw kernel message into a typed [`Request`] that borrows from the buffer.
+//!
+//! Pure functions over byte slices, no file descriptors: every length is checked, kernel
+//! structs are read with zerocopy (never pointer casts), names must be NUL-terminated, and a
+//! short or malformed message is a [`RequestError`], never a panic. Trailing bytes after the
+//! arguments are tolerated, because newer kernels grow structs.
+
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
+
+use zerocopy::{FromBytes, Immutable, KnownLayout};
+
+use crate::proto::abi::{self, opcode::*};
+
+/// Why a message could not be parsed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum RequestError {
+    /// Fewer bytes than a `fuse_in_header`.
+    #[error("message of {0} bytes is shorter than the request header")]
+    ShortHeader(usize),
+    /// `header.len` disagrees with the number of bytes read.
+    #[error("header says {header} bytes but {read} were read")]
+    LengthMismatch { header: u32, read: usize },
+    /// An argument struct, name or payload runs past the end of the message.
+    #[error("{opcode} request truncated: {what} needs {need} bytes, {left} left")]
+    Truncated {
+        opcode: &'static str,
+        what: &'static str,
+        need: usize,
+        left: usize,
+    },
+    /// A name has no terminating NUL.
+    #[error("{opcode} request: name is not NUL-terminated")]
+    MissingNul { opcode: &'static str },
+    /// An argument struct is not 8-byte aligned (a bug in the read buffer, not the kernel).
+    #[error("{opcode} request: misaligned argument")]
+    Misaligned { opcode: &'static str },
+    /// The extension area announced by `total_extlen` does not fit.
+    #[error("extension length {0} exceeds the message")]
+    BadExtensions(usize),
+}
+
+/// Protocol features, agreed at INIT, that change the layout of requests.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Layout {
+    /// `FUSE_SETXATTR_EXT` was negotiated: `fuse_setxattr_in` is 16 bytes, not 8.
+    pub setxattr_ext: bool,
+}
+
+/// The INIT arguments, normalised across protocol minors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct InitIn {
+    pub major: u32,
+    pub minor: u32,
+    pub max_readahead: u32,
+    /// `flags | flags2 << 32` (flags2 only when the kernel sets `FUSE_INIT_EXT`).
+    pub flags: u64,
+}
+
+/// One parsed request: the header and the typed operation.
+#[derive(Debug)]
+pub(crate) struct Request<'a> {
+    pub header: &'a abi::fuse_in_header,
+    pub op: Operation<'a>,
+}
+
+/// Every kernel opcode with its arguments, borrowed from the read buffer.
+#[derive(Debug)]
+#[allow(dead_code)] // a few fields (e.g. DAX mappings) are parsed for completeness only
+pub(crate) enum Operation<'a> {
+    Lookup {
+        name: &'a OsStr,
+    },
+    Forget {
+        arg: &'a abi::fuse_forget_in,
+    },
+    Getattr {
+        arg: &'a abi::fuse_getattr_in,
+    },
+    Setattr {
+        arg: &'a abi::fuse_setattr_in,
+    },
+    Readlink,
+    Symlink {
+        name: &'a OsStr,
+        target: &'a OsStr,
+    },
+    Mknod {
+        arg: &'a abi::fuse_mknod_in,
+        name: &'a OsStr,
+    },
+    Mkdir {
+        arg: &'a abi::fuse_mkdir_in,
+        name: &'a OsStr,
+    },
+    Unlink {
+        name: &'a OsStr,
+    },
+    Rmdir {
+        name: &'a OsStr,
+    },
+    Rename {
+        newdir: u64,
+        flags: u32,
+        name: &'a OsStr,
+        newname: &'a OsStr,
+    },
+    Link {
+        arg: &'a abi::fuse_link_in,
+        name: &'a OsStr,
+    },
+    Open {
+        arg: &'a abi::fuse_open_in,
+    },
+    Read {
+        arg: &'a abi::fuse_read_in,
+    },
+    Write {
+        arg: &'a abi::fuse_write_in,
+        data: &'a [u8],
+    },
+    Statfs,
+    Release {
+        arg: &'a abi::fuse_release_in,
+    },
+    Fsync {
+        arg: &'a abi::fuse_fsync_in,
+    },
+    Setxattr {
+        size: u32,
+        flags: u32,
+        setxattr_flags: u32,
+        name: &'a OsStr,
+        value: &'a [u8],
+    },
+    Getxattr {
+        arg: &'a abi::fuse_getxattr_in,
+        name: &'a OsStr,
+    },
+    Listxattr {
+        arg: &'a abi::fuse_getxattr_in,
+    },
+    Removexattr {
+        name: &'a OsStr,
+    },
+    Flush {
+        arg: &'a abi::fuse_flush_in,
+    },
+    Init {
+        arg: InitIn,
+    },
+    Opendir {
+        arg: &'a abi::fuse_open_in,
+    },
+    Readdir {
+        arg: &'a abi::fuse_read_in,
+    },
+    Releasedir {
+        arg: &'a abi::fuse_release_in,
+    },
+    Fsyncdir {
+        arg: &'a abi::fuse_fsync_in,
+    },
+    Getlk {
+        arg: &'a abi::fuse_lk_in,
+    },
+    Setlk {
+        arg: &'a abi::fuse_lk_in,
+        sleep: bool,
+    },
+    Access {
+        arg: &'a abi::fuse_access_in,
+    },
+    Create {
+        arg: &'a abi::fuse_create_in,
+        name: &'a OsStr,
+    },
+    Interrupt {
+        arg: &'a abi::fuse_interrupt_in,
+    },
+    Bmap {
+        arg: &'a abi::fuse_bmap_in,
+    },
+    Destroy,
+    Ioctl {
+        arg: &'a abi::fuse_ioctl_in,
+        data: &'a [u8],
+    },
+    Poll {
+        arg: &'a abi::fuse_poll_in,
+    },
+    NotifyReply {
+        arg: &'a abi::fuse_notify_retrieve_in,
+        data: &'a [u8],
+    },
+    BatchForget {
+        forgets: &'a [abi::fuse_forget_one],
+    },
+    Fallocate {
+        arg: &'a abi::fuse_fallocate_in,
+    },
+    Readdirplus {
+        arg: &'a abi::fuse_read_in,
+    },
+    Lseek {
+        arg: &'a abi::fuse_lseek_in,
+    },
+    CopyFileRange {
+        arg: &'a abi::fuse_copy_file_range_in,
+        wide: bool,
+    },
+    Setupmapping {
+        arg: &'a abi::fuse_setupmapping_in,
+    },
+    /// DAX only (virtiofs); the entries follow the 4-byte count unaligned, so stay raw bytes.
+    Removemapping {
+        count: u32,
+        entries: &'a [u8],
+    },
+    Syncfs {
+        arg: &'a abi::fuse_syncfs_in,
+    },
+    Tmpfile {
+        arg: &'a abi::fuse_create_in,
+        name: &'a OsStr,
+    },
+    Statx {
+        arg: &'a abi::fuse_statx_in,
+    },
+    CuseInit {
+        arg: &'a abi::cuse_init_in,
+    },
+    /// An opcode this library does not know; answered with `ENOSYS`.
+    Unknown {
+        opcode: u32,
+    },
+}
+
+/// Reads arguments off the front of a message body.
+struct ArgReader<'a> {
+    data: &'a [u8],
+    opcode: &'static str,
+}
+
+impl<'a> ArgReader<'a> {
+    fn fetch<T: FromBytes + KnownLayout + Immutable>(
+        &mut self,
+        what: &'static str,
+    ) -> Result<&'a T, RequestError> {
+        let need = size_of::<T>();
+        if self.data.len() < need {
+            return Err(self.truncated(what, need));
+        }
+        let (value, rest) =
+            T::ref_from_prefix(self.data).map_err(|_| RequestError::Misaligned {
+                opcode: self.opcode,
+            })?;
+        self.data = rest;
+        Ok(value)
+    }
+
+    fn fetch_slice<T: FromBytes + Immutable>(
+        &mut self,
+        count: usize,
+        what: &'static str,
+    ) -> Result<&'a [T], RequestError> {
+        let need = count.saturating_mul(size_of::<T>());
+        if self.data.len() < need {
+            return Err(self.truncated(what, need));
+        }
+        let (items, rest) = <[T]>::ref_from_prefix_with_elems(self.data, count).map_err(|_| {
+            RequestError::Misaligned {
+                opcode: self.opcode,
+            }
+        })?;
+        self.data = rest;
+        Ok(items)
+    }
+
+    fn fetch_bytes(&mut self, len: usize, what: &'static str) -> Result<&'a [u8], RequestError> {
+        if self.data.len() < len {
+            return Err(self.truncated(what, len));
+        }
+        let (bytes, rest) = self.data.split_at(len);
+        self.data = rest;
+        Ok(bytes)
+    }
+
+    /// A NUL-terminated name; the NUL is consumed but not returned.
+    fn fetch_name(&mut self) -> Result<&'a OsStr, RequestError> {
+        let end = memchr::memchr(0, self.data).ok_or(RequestError::MissingNul {
+            opcode: self.opcode,
+        })?;
+        let name = &self.data[..end];
+        self.data = &self.data[end + 1..];
+        Ok(OsStr::from_bytes(name))
+    }
+
+    fn rest(&mut self) -> &'a [u8] {
+        std::mem::take(&mut self.data)
+    }
+
+    fn truncated(&self, what: &'static str, need: usize) -> RequestError {
+        RequestError::Truncated {
+            opcode: self.opcode,
+            what,
+            need,
+            left: self.data.len(),
+        }
+    }
+}
+
+/// The kernel's name of an opcode, for logs.
+pub(crate) fn opcode_name(opcode: u32) -> &'static str {
+    match opcode {
+        FUSE_LOOKUP => "LOOKUP",
+        FUSE_FORGET => "FORGET",
+        FUSE_GETATTR => "GETATTR",
+        FUSE_SETATTR => "SETATTR",
+        FUSE_READLINK => "READLINK",
+        FUSE_SYMLINK => "SYMLINK",
+        FUSE_MKNOD => "MKNOD",
+        FUSE_MKDIR => "MKDIR",
+        FUSE_UNLINK => "UNLINK",
+        FUSE_RMDIR => "RMDIR",
+        FUSE_RENAME => "RENAME",
+        FUSE_LINK => "LINK",
+        FUSE_OPEN => "OPEN",
+        FUSE_READ => "READ",
+        FUSE_WRITE => "WRITE",
+        FUSE_STATFS => "STATFS",
+        FUSE_RELEASE => "RELEASE",
+        FUSE_FSYNC => "FSYNC",
+        FUSE_SETXATTR => "SETXATTR",
+        FUSE_GETXATTR => "GETXATTR",
+        FUSE_LISTXATTR => "LISTXATTR",
+        FUSE_REMOVEXATTR => "REMOVEXATTR",
+        FUSE_FLUSH => "FLUSH",
+        FUSE_INIT => "INIT",
+        FUSE_OPENDIR => "OPENDIR",
+        FUSE_READDIR => "READDIR",
+        FUSE_RELEASEDIR => "RELEASEDIR",
+        FUSE_FSYNCDIR => "FSYNCDIR",
+        FUSE_GETLK => "GETLK",
+        FUSE_SETLK => "SETLK",
+        FUSE_SETLKW => "SETLKW",
+        FUSE_ACCESS => "ACCESS",
+        FUSE_CREATE => "CREATE",
+        FUSE_INTERRUPT => "INTERRUPT",
+        FUSE_BMAP => "BMAP",
+        FUSE_DESTROY => "DESTROY",
+        FUSE_IOCTL => "IOCTL",
+        FUSE_POLL => "POLL",
+        FUSE_NOTIFY_REPLY => "NOTIFY_REPLY",
+        FUSE_BATCH_FORGET => "BATCH_FORGET",
+        FUSE_FALLOCATE => "FALLOCATE",
+        FUSE_READDIRPLUS => "READDIRPLUS",
+        FUSE_RENAME2 => "RENAME2",
+        FUSE_LSEEK => "LSEEK",
+        FUSE_COPY_FILE_RANGE => "COPY_FILE_RANGE",
+        FUSE_SETUPMAPPING => "SETUPMAPPING",
+        FUSE_REMOVEMAPPING => "REMOVEMAPPING",
+        FUSE_SYNCFS => "SYNCFS",
+        FUSE_TMPFILE => "TMPFILE",
+        FUSE_STATX => "STATX",
+        FUSE_COPY_FILE_RANGE_64 => "COPY_FILE_RANGE_64",
+        CUSE_INIT => "CUSE_INIT",
+        _ => "UNKNOWN",
+    }
+}
+
+/// Parses the header only; used to answer a request whose arguments are malformed.
+pub(crate) fn parse_header(buf: &[u8]) -> Result<&abi::fuse_in_header, RequestError> {
+    if buf.len() < size_of::<abi::fuse_in_header>() {
+        return Err(RequestError::ShortHeader(buf.len()));
+    }
+    let (header, _) = abi::fuse_in_header::ref_from_prefix(buf)
+        .map_err(|_| RequestError::Misaligned { opcode: "header" })?;
+    if header.len as usize != buf.len() {
+        return Err(RequestError::LengthMismatch {
+            header: header.len,
+            read: buf.len(),
+        });
+    }
+    Ok(header)
+}
+
+/// Parses one whole message as read from the device.
+pub(crate) fn parse(buf: &[u8], layout: Layout) -> Result<Request<'_>, RequestError> {
+    let header = parse_header(buf)?;
+    let body = &buf[size_of::<abi::fuse_in_header>()..];
+    // Extension headers (security context, supplementary groups) sit after the arguments.
+    let ext_len = usize::from(header.total_extlen) * 8;
+    let body = match body.len().checked_sub(ext_len) {
+        Some(args_len) => &body[..args_len],
+        None => return Err(RequestError::BadExtensions(ext_len)),
+    };
+    let mut r = ArgReader {
+        data: body,
+        opcode: opcode_name(header.opcode),
+    };
+    let op = parse_op(header.opcode, &mut r, layout)?;
+    Ok(Request { header, op })
+}
+
+fn parse_op<'a>(
+    opcode: u32,
+    r: &mut ArgReader<'a>,
+    layout: Layout,
+) -> Result<Operation<'a>, RequestError> {
+    use Operation as O;
+    Ok(match opcode {
+        FUSE_LOOKUP => O::Lookup {
+            name: r.fetch_name()?,
+        },
+        FUSE_FORGET => O::Forget {
+            arg: r.fetch("fuse_forget_in")?,
+        },
+        FUSE_GETATTR => O::Getattr {
+            arg: r.fetch("fuse_getattr_in")?,
+        },
+        FUSE_SETATTR => O::Setattr {
+            arg: r.fetch("fuse_setattr_in")?,
+        },
+        FUSE_READLINK => O::Readlink,
+        // The entry name comes first, then the link target.
+        FUSE_SYMLINK => O::Symlink {
+            name: r.fetch_name()?,
+            target: r.fetch_name()?,
+        },
+        FUSE_MKNOD => O::Mknod {
+            arg: r.fetch("fuse_mknod_in")?,
+            name: r.fetch_name()?,
+        },
+        FUSE_MKDIR => O::Mkdir {
+            arg: r.fetch("fuse_mkdir_in")?,
+            name: r.fetch_name()?,
+        },
+        FUSE_UNLINK => O::Unlink {
+            name: r.fetch_name()?,
+        },
+        FUSE_RMDIR => O::Rmdir {
+            name: r.fetch_name()?,
+        },
+        FUSE_RENAME => {
+            let arg: &abi::fuse_rename_in = r.fetch("fuse_rename_in")?;
+            O::Rename {
+                newdir: arg.newdir,
+                flags: 0,
+                name: r.fetch_name()?,
+                newname: r.fetch_name()?,
+            }
+        }
+        FUSE_RENAME2 => {
+            let arg: &abi::fuse_rename2_in = r.fetch("fuse_rename2_in")?;
+            O::Rename {
+                newdir: arg.newdir,
+                flags: arg.flags,
+                name: r.fetch_name()?,
+                newname: r.fetch_name()?,
+            }
+        }
+        FUSE_LINK => O::Link {
+            arg: r.fetch("fuse_link_in")?,
+            name: r.fetch_name()?,
+        },
+        FUSE_OPEN => O::Open {
+            arg: r.fetch("fuse_open_in")?,
+        },
+        FUSE_READ => O::Read {
+            arg: r.fetch("fuse_read_in")?,
+        },
+        FUSE_WRITE => {
+            let arg: &abi::fuse_write_in = r.fetch("fuse_write_in")?;
+            O::Write {
+                arg,
+                data: r.fetch_bytes(arg.size as usize, "write data")?,
+            }
+        }
+        FUSE_STATFS => O::Statfs,
+        FUSE_RELEASE => O::Release {
+            arg: r.fetch("fuse_release_in")?,
+        },
+        FUSE_FSYNC => O::Fsync {
+            arg: r.fetch("fuse_fsync_in")?,
+        },
+        FUSE_SETXATTR => {
+            let (size, flags, setxattr_flags) = if layout.setxattr_ext {
+                let a: &abi::fuse_setxattr_in = r.fetch("fuse_setxattr_in")?;
+                (a.size, a.flags, a.setxattr_flags)
+            } else {
+                // Without SETXATTR_EXT the kernel sends the 8-byte compat layout.
+                let a: &abi::fuse_getxattr_in = r.fetch("fuse_setxattr_in (compat)")?;
+                (a.size, a.padding, 0)
+            };
+            let name = r.fetch_name()?;
+            let value = r.fetch_bytes(size as usize, "xattr value")?;
+            O::Setxattr {
+                size,
+                flags,
+                setxattr_flags,
+                name,
+                value,
+            }
+        }
+        FUSE_GETXATTR => O::Getxattr {
+            arg: r.fetch("fuse_getxattr_in")?,
+            name: r.fetch_name()?,
+        },
+        FUSE_LISTXATTR => O::Listxattr {
+            arg: r.fetch("fuse_getxattr_in")?,
+        },
+        FUSE_REMOVEXATTR => O::Removexattr {
+            name: r.fetch_name()?,
+        },
+        FUSE_FLUSH => O::Flush {
+            arg: r.fetch("fuse_flush_in")?,
+        },
+        FUSE_INIT => O::Init {
+            arg: parse_init(r)?,
+        },
+        FUSE_OPENDIR => O::Opendir {
+            arg: r.fetch("fuse_open_in")?,
+        },
+        FUSE_READDIR => O::Readdir {
+            arg: r.fetch("fuse_read_in")?,
+        },
+        FUSE_RELEASEDIR => O::Releasedir {
+            arg: r.fetch("fuse_release_in")?,
+        },
+        FUSE_FSYNCDIR => O::Fsyncdir {
+            arg: r.fetch("fuse_fsync_in")?,
+        },
+        FUSE_GETLK => O::Getlk {
+            arg: r.fetch("fuse_lk_in")?,
+        },
+        FUSE_SETLK => O::Setlk {
+            arg: r.fetch("fuse_lk_in")?,
+            sleep: false,
+        },
+        FUSE_SETLKW => O::Setlk {
+            arg: r.fetch("fuse_lk_in")?,
+            sleep: true,
+        },
+        FUSE_ACCESS => O::Access {
+            arg: r.fetch("fuse_access_in")?,
+        },
+        FUSE_CREATE => O::Create {
+            arg: r.fetch("fuse_create_in")?,
+            name: r.fetch_name()?,
+        },
+        FUSE_INTERRUPT => O::Interrupt {
+            arg: r.fetch("fuse_interrupt_in")?,
+        },
+        FUSE_BMAP => O::Bmap {
+            arg: r.fetch("fuse_bmap_in")?,
+        },
+        FUSE_DESTROY => O::Destroy,
+        FUSE_IOCTL => {
+            let arg: &abi::fuse_ioctl_in = r.fetch("fuse_ioctl_in")?;
+            O::Ioctl {
+                arg,
+                data: r.fetch_bytes(arg.in_size as usize, "ioctl input")?,
+            }
+        }
+        FUSE_POLL => O::Poll {
+            arg: r.fetch("fuse_poll_in")?,
+        },
+        FUSE_NOTIFY_REPLY => {
+            let arg: &abi::fuse_notify_retrieve_in = r.fetch("fuse_notify_retrieve_in")?;
+            O::NotifyReply {
+                arg,
+                data: r.fetch_bytes(arg.size as usize, "retrieved data")?,
+            }
+        }
+        FUSE_BATCH_FORGET => {
+            let arg: &abi::fuse_batch_forget_in = r.fetch("fuse_batch_forget_in")?;
+            O::BatchForget {
+                forgets: r.fetch_slice(arg.count as usize, "fuse_forget_one list")?,
+            }
+        }
+        FUSE_FALLOCATE => O::Fallocate {
+            arg: r.fetch("fuse_fallocate_in")?,
+        },
+        FUSE_READDIRPLUS => O::Readdirplus {
+            arg: r.fetch("fuse_read_in")?,
+        },
+        FUSE_LSEEK => O::Lseek {
+            arg: r.fetch("fuse_lseek_in")?,
+        },
+        FUSE_COPY_FILE_RANGE => O::CopyFileRange {
+            arg: r.fetch("fuse_copy_file_range_in")?,
+            wide: false,
+        },
+        FUSE_COPY_FILE_RANGE_64 => O::CopyFileRange {
+            arg: r.fetch("fuse_copy_file_range_in")?,
+            wide: true,
+        },
+        FUSE_SETUPMAPPING => O::Setupmapping {
+            arg: r.fetch("fuse_setupmapping_in")?,
+        },
+        FUSE_REMOVEMAPPING => {
+            let count = r
+                .fetch::<abi::fuse_removemapping_in>("fuse_removemapping_in")?
+                .count;
+            let len = (count as usize).saturating_mul(size_of::<abi::fuse_removemapping_one>());
+            O::Removemapping {
+                count,
+                entries: r.fetch_bytes(len, "removemapping list")?,
+            }
+        }
+        FUSE_SYNCFS => O::Syncfs {
+            arg: r.fetch("fuse_syncfs_in")?,
+        },
+        FUSE_TMPFILE => O::Tmpfile {
+            arg: r.fetch("fuse_create_in")?,
+            name: r.fetch_name()?,
+        },
+        FUSE_STATX => O::Statx {
+            arg: r.fetch("fuse_statx_in")?,
+        },
+        CUSE_INIT => O::CuseInit {
+            arg: r.fetch("cuse_init_in")?,
+        },
+        other => {
+            let _ = r.rest();
+            O::Unknown { opcode: other }
+        }
+    })
+}
+
+/// INIT grew from 16 to 64 bytes in 7.36; read `flags2` only when the kernel says it is there.
+fn parse_init(r: &mut ArgReader<'_>) -> Result<InitIn, RequestError> {
+    #[derive(FromBytes, KnownLayout, Immutable)]
+    #[repr(C)]
+    struct InitInV1 {
+        major: u32,
+        minor: u32,
+        max_readahead: u32,
+        flags: u32,
+    }
+    let v1: &InitInV1 = r.fetch("fuse_init_in")?;
+    let mut flags = u64::from(v1.flags);
+    if flags & abi::FUSE_INIT_EXT != 0 {
+        let flags2: &u32 = r.fetch("fuse_init_in.flags2")?;
+        flags |= u64::from(*flags2) << 32;
+    }
+    Ok(InitIn {
+        major: v1.major,
+        minor: v1.minor,
+        max_readahead: v1.max_readahead,
+        flags,
+    })
+}
+
+#[cfg(test)]
+#[path = "request_tests/mod.rs"]
+mod tests;

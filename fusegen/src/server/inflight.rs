@@ -1,0 +1,182 @@
+//! The requests being handled right now: what [`SessionHandle::in_flight`] lists (pyfuse3's
+//! `stacktrace` aid) and the [`Signal`] an INTERRUPT for each of them sets.
+//!
+//! [`SessionHandle::in_flight`]: crate::SessionHandle::in_flight
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::server::interrupt::Signal;
+
+/// One request a handler is working on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InFlightRequest {
+    /// The kernel's request id.
+    pub unique: u64,
+    /// The operation, by its kernel name (`LOOKUP`, `READ`, …).
+    pub opcode: &'static str,
+    /// The inode the request is about.
+    pub nodeid: u64,
+    /// How long it has been running.
+    pub age: Duration,
+    /// The kernel interrupted it (its caller got a signal) and the handler is still running.
+    pub interrupted: bool,
+}
+
+#[derive(Debug)]
+struct Entry {
+    opcode: &'static str,
+    nodeid: u64,
+    started: Instant,
+    signal: Arc<Signal>,
+}
+
+/// Sharded so that workers registering requests rarely wait on each other.
+const SHARDS: usize = 16;
+
+/// The registry of one session.
+#[derive(Debug)]
+pub(crate) struct InFlight {
+    shards: Vec<Mutex<HashMap<u64, Entry>>>,
+    /// The `intr` option: INTERRUPT cancels every handler at once.
+    intr: bool,
+}
+
+/// What an INTERRUPT found.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Interrupt {
+    /// The request's signal is set (see `interrupt.rs` for what follows).
+    Delivered,
+    /// No such request (yet): the kernel should resend the interrupt later.
+    Unknown,
+}
+
+impl InFlight {
+    pub(crate) fn new(intr: bool) -> InFlight {
+        InFlight {
+            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
+            intr,
+        }
+    }
+
+    fn shard(&self, unique: u64) -> std::sync::MutexGuard<'_, HashMap<u64, Entry>> {
+        // Request ids are even (odd ones are interrupts), so drop the low bit.
+        let i = (unique >> 1) as usize % SHARDS;
+        self.shards[i].lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Records a request and returns its interrupt signal. `waits` marks a request that
+    /// waits by nature (a blocking lock), which an INTERRUPT cancels even without `intr`.
+    pub(crate) fn begin(
+        &self,
+        unique: u64,
+        opcode: &'static str,
+        nodeid: u64,
+        waits: bool,
+    ) -> Arc<Signal> {
+        let signal = Arc::new(Signal::new(self.intr || waits));
+        self.shard(unique).insert(
+            unique,
+            Entry {
+                opcode,
+                nodeid,
+                started: Instant::now(),
+                signal: signal.clone(),
+            },
+        );
+        signal
+    }
+
+    /// The request was answered (or cancelled).
+    pub(crate) fn end(&self, unique: u64) {
+        self.shard(unique).remove(&unique);
+    }
+
+    /// The kernel asks to interrupt `target`.
+    pub(crate) fn interrupt(&self, target: u64) -> Interrupt {
+        let signal = self.shard(target).get(&target).map(|e| e.signal.clone());
+        match signal {
+            Some(signal) => {
+                signal.interrupt();
+                Interrupt::Delivered
+            }
+            None => Interrupt::Unknown,
+        }
+    }
+
+    /// Every request in flight, oldest first.
+    pub(crate) fn snapshot(&self) -> Vec<InFlightRequest> {
+        let now = Instant::now();
+        let mut all: Vec<InFlightRequest> = self
+            .shards
+            .iter()
+            .flat_map(|shard| {
+                let shard = shard.lock().unwrap_or_else(|e| e.into_inner());
+                shard
+                    .iter()
+                    .map(|(unique, e)| InFlightRequest {
+                        unique: *unique,
+                        opcode: e.opcode,
+                        nodeid: e.nodeid,
+                        age: now.duration_since(e.started),
+                        interrupted: e.signal.is_interrupted(),
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        all.sort_by_key(|r| std::cmp::Reverse(r.age));
+        all
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn begin_end_and_snapshot() {
+        let f = InFlight::new(false);
+        f.begin(2, "READ", 5, false);
+        f.begin(4, "LOOKUP", 1, false);
+        let snap = f.snapshot();
+        assert_eq!(snap.len(), 2);
+        f.end(2);
+        assert_eq!(
+            f.snapshot().iter().map(|r| r.unique).collect::<Vec<_>>(),
+            [4]
+        );
+    }
+
+    #[tokio::test]
+    async fn interrupt_reaches_a_known_request_and_unknown_asks_for_resend() {
+        let f = InFlight::new(false);
+        let waiting_lock = f.begin(8, "SETLKW", 2, true);
+        let read = f.begin(12, "READ", 2, false);
+        assert_eq!(f.interrupt(8), Interrupt::Delivered);
+        // A lock wait is cancelled at once, whoever the caller is.
+        waiting_lock.cancelled(std::process::id()).await;
+        assert_eq!(f.interrupt(12), Interrupt::Delivered);
+        let kept = tokio::time::timeout(
+            std::time::Duration::from_millis(100),
+            read.cancelled(std::process::id()),
+        )
+        .await;
+        assert!(kept.is_err(), "a read of a live caller is not cancelled");
+        assert_eq!(f.interrupt(10), Interrupt::Unknown);
+        f.end(8);
+        assert_eq!(
+            f.interrupt(8),
+            Interrupt::Unknown,
+            "answered requests are gone"
+        );
+    }
+
+    #[tokio::test]
+    async fn intr_cancels_every_request_at_once() {
+        let f = InFlight::new(true);
+        let read = f.begin(2, "READ", 2, false);
+        assert_eq!(f.interrupt(2), Interrupt::Delivered);
+        read.cancelled(std::process::id()).await;
+    }
+}
