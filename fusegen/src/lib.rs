@@ -47,6 +47,8 @@ pub use proto::abi;
 pub use api::errno::{Errno, Result};
 pub use api::error::Error;
 pub use api::filesystem::Filesystem;
+pub use api::filesystem::Workers;
+pub use api::interruption::Interruption;
 pub use api::operations::{ConnectionInfo, Handlers, IoctlReply, Operations};
 pub use api::types::*;
 pub use bytes::Bytes;
@@ -57,14 +59,14 @@ pub use fusegen_macros::Filesystem;
 /// handlers (`docs/handlers.md`).
 pub use fusegen_macros::handlers;
 pub use helpers::dir_entries::{DirEntries, Dots};
+pub use mount::options::{TRANSPORT_ENV, Transport};
 pub use mount::{MountError, MountMethod, MountOptions};
 pub use proto::dir::ReaddirReply;
 pub use server::inflight::InFlightRequest;
-pub use server::interrupt::Interruption;
 pub use server::metrics::{BUCKETS, MetricsSnapshot, OpMetrics, bucket_upper_micros};
 pub use server::notify::Notifier;
-pub use session::{Session, SessionHandle, Workers, mount, run, run_with};
-pub use transport::{ActiveTransport, RequestCounts, TRANSPORT_ENV, Transport};
+pub use session::{Session, SessionHandle, mount, run, run_with};
+pub use transport::active::{ActiveTransport, RequestCounts};
 
 /// Everything a filesystem usually needs: `use fusegen::prelude::*;`.
 pub mod prelude {

@@ -1,12 +1,13 @@
 //! The session lifecycle, pyfuse3's `init` / `main` / `terminate` / `close`: mount, answer
-//! INIT, run the worker pool (`worker.rs`), stop on request or on unmount, unmount.
+//! INIT, build the server (`server/`) and start the transports that feed it (`transport/`:
+//! the `/dev/fuse` worker pool, io_uring queues), stop on request or on unmount, unmount.
+//! It sits above both layers because it wires them together.
 
 use std::os::fd::{AsFd, OwnedFd};
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
-use std::time::Duration;
 
 use futures_util::FutureExt;
 use nix::sys::eventfd::{EfdFlags, EventFd};
@@ -15,6 +16,7 @@ use tokio::task::JoinSet;
 
 use crate::api::error::Error;
 use crate::api::filesystem::Filesystem;
+use crate::api::filesystem::Workers;
 use crate::api::operations::{ConnectionInfo, Operations};
 use crate::api::types::OpenFlags;
 use crate::mount::{self, Mount, MountOptions};
@@ -22,35 +24,15 @@ use crate::proto::abi;
 use crate::proto::init::{self, Negotiated};
 use crate::proto::reply::{self, Reply, ReplyPolicy};
 use crate::proto::request::{self, Operation, opcode_name};
+use crate::server::Server;
 use crate::server::inflight::{InFlight, InFlightRequest};
 use crate::server::notify::{Notifier, NotifyChannel};
 use crate::server::passthrough::Backings;
+use crate::transport::active::{self, ActiveTransport, RequestCounts, TransportStats};
 use crate::transport::dev::{Device, ReadBuf, ReadOutcome};
-use crate::transport::pool::{Control, End, Runtime, answer_malformed, send, worker};
+use crate::transport::pool::worker;
 use crate::transport::uring::{self, Plan};
-use crate::transport::{ActiveTransport, RequestCounts, TransportStats};
-
-/// Worker task limits for [`Session::main`] (pyfuse3's `min_tasks` / `max_tasks`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Workers {
-    /// Workers kept alive even when idle (at least 1).
-    pub min: usize,
-    /// Most requests served at once.
-    pub max: usize,
-    /// After `terminate()`, how long in-flight handlers may run before they are cancelled.
-    pub grace: Duration,
-}
-
-impl Default for Workers {
-    /// pyfuse3's defaults: 1 to 99 workers; 5 seconds of grace at shutdown.
-    fn default() -> Workers {
-        Workers {
-            min: 1,
-            max: 99,
-            grace: Duration::from_secs(5),
-        }
-    }
-}
+use crate::transport::{Control, End, Runtime, answer_malformed, send};
 
 /// The stop signal shared by a session and its handles. Setting an atomic and writing to an
 /// eventfd are both async-signal-safe, so [`SessionHandle::terminate`] may run anywhere.
@@ -294,7 +276,7 @@ impl<FS: Operations> Session<FS> {
             max: workers.max.max(workers.min.max(1)),
             ..workers
         };
-        let transport = crate::transport::resolve(self.options.transport)?;
+        let transport = active::resolve(self.options.transport)?;
         let dev = Device::new(fd).map_err(Error::Device)?;
         let efd = self
             .shutdown
@@ -325,19 +307,25 @@ impl<FS: Operations> Session<FS> {
         };
         let (stop_tx, stop) = watch::channel(false);
         let (control, mut control_rx) = mpsc::unbounded_channel();
-        let rt = Arc::new(Runtime {
+        let server = Server {
             fs: self.fs.clone(),
-            dev,
             negotiated,
             policy: reply_policy(&self.options),
             backings,
             noforget: self.options.noforget,
-            killpriv: crate::server::killpriv::enabled(&self.options, FS::HANDLERS),
+            killpriv: init::killpriv_enabled(&self.options, FS::HANDLERS),
             allow_root_owner: self
                 .options
                 .allow_root
                 .then(|| nix::unistd::getuid().as_raw()),
             debug: self.options.debug,
+            notify: self.notify.clone(),
+            in_flight: self.in_flight.clone(),
+            metrics: self.metrics.clone(),
+        };
+        let rt = Arc::new(Runtime {
+            server,
+            dev,
             read_lock: Mutex::new(()),
             alive: AtomicUsize::new(workers.min),
             idle: AtomicUsize::new(0),
@@ -345,12 +333,9 @@ impl<FS: Operations> Session<FS> {
             workers,
             stop,
             control,
-            in_flight: self.in_flight.clone(),
             buffers: Default::default(),
-            notify: self.notify.clone(),
             stats: self.stats.clone(),
             ring_permits: Arc::new(tokio::sync::Semaphore::new(workers.max)),
-            metrics: self.metrics.clone(),
         });
         let mut tasks = JoinSet::new();
         for queue in self.start_transport(plan, &rt, &init_out, no_uring)? {

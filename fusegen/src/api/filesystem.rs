@@ -2,8 +2,9 @@
 //! `#[fuse(...)]` options, and what [`run`](crate::run) mounts with.
 
 use crate::api::operations::Operations;
+
 use crate::mount::MountOptions;
-use crate::session::Workers;
+use std::time::Duration;
 
 /// A filesystem with its default configuration.
 ///
@@ -46,5 +47,27 @@ pub trait Filesystem: Operations {
     /// Worker limits from `#[fuse(min_tasks, max_tasks, shutdown_grace)]`.
     fn workers() -> Workers {
         Workers::default()
+    }
+}
+
+/// Worker task limits for [`Session::main`](crate::Session::main) (pyfuse3's `min_tasks` / `max_tasks`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Workers {
+    /// Workers kept alive even when idle (at least 1).
+    pub min: usize,
+    /// Most requests served at once.
+    pub max: usize,
+    /// After `terminate()`, how long in-flight handlers may run before they are cancelled.
+    pub grace: Duration,
+}
+
+impl Default for Workers {
+    /// pyfuse3's defaults: 1 to 99 workers; 5 seconds of grace at shutdown.
+    fn default() -> Workers {
+        Workers {
+            min: 1,
+            max: 99,
+            grace: Duration::from_secs(5),
+        }
     }
 }

@@ -16,10 +16,12 @@
 //! came first (that lookup then finds nothing, and the filesystem inserts a new entry).
 
 use std::collections::HashMap;
+use std::ffi::OsStr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use crate::api::types::{Forget, Inode};
+use crate::api::types::{EntryAttributes, Forget, Inode};
+use crate::proto::dir::{LookupCounts, Outcome, ReaddirReply};
 
 const SHARDS: usize = 64;
 
@@ -511,6 +513,52 @@ fn decrement(count: &AtomicU64, n: u64) -> u64 {
             Some(c.saturating_sub(n))
         })
         .unwrap_or_else(|c| c)
+}
+
+/// [`ReaddirReply::add_counted`]: the readdir packing (`proto/dir.rs`) counting lookups in a
+/// table, defined here so the protocol layer does not depend on this helper.
+impl ReaddirReply<'_> {
+    /// Adds one entry like [`add`](Self::add) and, when the kernel will count it as a lookup,
+    /// counts that lookup in `table`: only when [`is_plus`](Self::is_plus), the entry was
+    /// added, it is not `.` or `..` and its inode is not 0 (`docs/inodes.md`). Returns whether
+    /// the entry was added; `false` when the buffer is full, the entry is invalid (then the
+    /// lookups counted so far in this reply are given back, as the kernel will see none of
+    /// them), or, for READDIRPLUS, `attr.ino` has no entry in `table` (keep it there, with a
+    /// [hold](InodeTable::hold) for example, until the reply is filled).
+    ///
+    /// ```
+    /// # use fusegen::{EntryAttributes, FileType, Inode, ReaddirReply};
+    /// # use fusegen::inodes::InodeTable;
+    /// # use std::ffi::OsStr;
+    /// fn list(table: &InodeTable<String>, names: &[(u64, Inode)], out: &mut ReaddirReply<'_>) {
+    ///     for &(offset, ino) in names {
+    ///         let Some(name) = table.get(ino) else { continue };
+    ///         let attr = EntryAttributes::new(ino, FileType::RegularFile, 0o644);
+    ///         if !out.add_counted(OsStr::new(name.as_str()), &attr, offset, table) {
+    ///             break;
+    ///         }
+    ///     }
+    /// }
+    /// ```
+    pub fn add_counted<T>(
+        &mut self,
+        name: &OsStr,
+        attr: &EntryAttributes,
+        next_offset: u64,
+        table: &InodeTable<T>,
+    ) -> bool {
+        self.add_counting(name, attr, next_offset, table) == Outcome::Added
+    }
+}
+
+impl<T> LookupCounts for InodeTable<T> {
+    fn count_one(&self, ino: Inode) -> bool {
+        self.lookup(ino).is_some()
+    }
+
+    fn forget_one(&self, ino: Inode) {
+        self.forget(ino, 1);
+    }
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ mod direct;
 mod error;
 mod fusermount;
 mod mountinfo;
-mod options;
+pub(crate) mod options;
 mod parse;
 mod preopened;
 mod suggest;

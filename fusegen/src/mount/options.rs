@@ -8,7 +8,6 @@ use std::fmt;
 use std::time::Duration;
 
 use super::MountError;
-pub use crate::transport::Transport;
 
 /// How to get the filesystem mounted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -431,6 +430,45 @@ pub(super) fn check_signal(sig: i32) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// The `transport=` option: how requests travel between the kernel and the session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Transport {
+    /// io_uring when the kernel offers it (Linux 6.14+ with the `fuse` module parameter
+    /// `enable_uring=Y`), `/dev/fuse` otherwise. The log says which one runs.
+    #[default]
+    Auto,
+    /// FUSE-over-io_uring, or `main` fails with the reason it is unavailable.
+    IoUring,
+    /// Only `/dev/fuse` reads and writes.
+    Dev,
+}
+
+impl Transport {
+    /// Parses `auto`, `io_uring` (also `uring`) or `dev`.
+    pub fn parse(text: &str) -> Option<Transport> {
+        match text {
+            "auto" => Some(Transport::Auto),
+            "io_uring" | "uring" => Some(Transport::IoUring),
+            "dev" => Some(Transport::Dev),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Transport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Transport::Auto => "auto",
+            Transport::IoUring => "io_uring",
+            Transport::Dev => "dev",
+        })
+    }
+}
+
+/// The environment variable that chooses the transport of mounts whose options leave it unset,
+/// so a whole test suite can run on either transport.
+pub const TRANSPORT_ENV: &str = "FUSEGEN_TRANSPORT";
 
 #[cfg(test)]
 mod tests {

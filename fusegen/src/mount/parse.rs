@@ -6,10 +6,10 @@
 
 use std::time::Duration;
 
+use super::options::Transport;
 use super::options::{check_blksize, check_fsname, check_signal, check_subtype};
 use super::suggest::{closest, foreign_hint};
 use super::{Atime, MountError, MountMethod, MountOptions};
-use crate::transport::Transport;
 
 /// Sets a field from an option's value.
 type SetValue = fn(&mut MountOptions, &str) -> Result<(), String>;

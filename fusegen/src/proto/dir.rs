@@ -10,7 +10,6 @@ use std::os::unix::ffi::OsStrExt;
 use zerocopy::IntoBytes;
 
 use crate::api::types::{EntryAttributes, Inode};
-use crate::helpers::inodes::InodeTable;
 use crate::proto::abi;
 use crate::proto::reply::{ReplyPolicy, entry_out};
 
@@ -40,6 +39,16 @@ pub struct ReaddirReply<'a> {
     /// Inodes whose lookup [`add_counted`](Self::add_counted) counted, to give them back if
     /// the reply turns out invalid (then the kernel sees none of its entries).
     counted: Vec<Inode>,
+}
+
+/// Lookup counts that [`ReaddirReply::add_counting`] keeps for READDIRPLUS entries: the
+/// inode table of `helpers/inodes.rs`, named here by what the packing needs of it so the
+/// protocol layer does not depend on the helpers.
+pub(crate) trait LookupCounts {
+    /// Counts one lookup of `ino`; `false`, counting nothing, when `ino` is not in the table.
+    fn count_one(&self, ino: Inode) -> bool;
+    /// Gives back one lookup of `ino`.
+    fn forget_one(&self, ino: Inode);
 }
 
 /// What [`ReaddirReply::add_counting`] did with one entry.
@@ -85,7 +94,7 @@ impl<'a> ReaddirReply<'a> {
     /// A name that is empty, longer than 255 bytes or contains `/` or NUL, or attributes
     /// without a file type, are refused (`false`) and the whole reply becomes `EIO`.
     ///
-    /// Filesystems that keep their inodes in an [`InodeTable`] use
+    /// Filesystems that keep their inodes in an [`InodeTable`](crate::inodes::InodeTable) use
     /// [`add_counted`](Self::add_counted) (or [`DirEntries::fill`](crate::DirEntries::fill))
     /// instead, which counts those lookups for them.
     pub fn add(&mut self, name: &OsStr, attr: &EntryAttributes, next_offset: u64) -> bool {
@@ -129,51 +138,20 @@ impl<'a> ReaddirReply<'a> {
         true
     }
 
-    /// Adds one entry like [`add`](Self::add) and, when the kernel will count it as a lookup,
-    /// counts that lookup in `table`: only when [`is_plus`](Self::is_plus), the entry was
-    /// added, it is not `.` or `..` and its inode is not 0 (`docs/inodes.md`). Returns whether
-    /// the entry was added; `false` when the buffer is full, the entry is invalid (then the
-    /// lookups counted so far in this reply are given back, as the kernel will see none of
-    /// them), or, for READDIRPLUS, `attr.ino` has no entry in `table` (keep it there, with a
-    /// [hold](InodeTable::hold) for example, until the reply is filled).
-    ///
-    /// ```
-    /// # use fusegen::{EntryAttributes, FileType, Inode, ReaddirReply};
-    /// # use fusegen::inodes::InodeTable;
-    /// # use std::ffi::OsStr;
-    /// fn list(table: &InodeTable<String>, names: &[(u64, Inode)], out: &mut ReaddirReply<'_>) {
-    ///     for &(offset, ino) in names {
-    ///         let Some(name) = table.get(ino) else { continue };
-    ///         let attr = EntryAttributes::new(ino, FileType::RegularFile, 0o644);
-    ///         if !out.add_counted(OsStr::new(name.as_str()), &attr, offset, table) {
-    ///             break;
-    ///         }
-    ///     }
-    /// }
-    /// ```
-    pub fn add_counted<T>(
-        &mut self,
-        name: &OsStr,
-        attr: &EntryAttributes,
-        next_offset: u64,
-        table: &InodeTable<T>,
-    ) -> bool {
-        self.add_counting(name, attr, next_offset, table) == Outcome::Added
-    }
-
     /// [`add_counted`](Self::add_counted), telling a full buffer from a vanished inode.
-    pub(crate) fn add_counting<T>(
+    /// (`add_counted` itself is defined next to the table, in `helpers/inodes.rs`.)
+    pub(crate) fn add_counting(
         &mut self,
         name: &OsStr,
         attr: &EntryAttributes,
         next_offset: u64,
-        table: &InodeTable<T>,
+        table: &impl LookupCounts,
     ) -> Outcome {
         let counts = self.plus && attr.ino.0 != 0 && !is_dot_or_dotdot(name);
         if let Some(problem) = check_entry(name.as_bytes(), attr, self.plus) {
             self.invalid = Some(problem);
             for ino in self.counted.drain(..) {
-                table.forget(ino, 1);
+                table.forget_one(ino);
             }
             return Outcome::Stop;
         }
@@ -182,7 +160,7 @@ impl<'a> ReaddirReply<'a> {
         }
         // Counted before it is added, so that no entry reaches the kernel uncounted; it
         // fits and is valid, so `add` cannot refuse it.
-        if counts && table.lookup(attr.ino).is_none() {
+        if counts && !table.count_one(attr.ino) {
             tracing::debug!(
                 ino = attr.ino.0,
                 ?name,

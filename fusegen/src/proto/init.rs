@@ -74,6 +74,13 @@ const ALWAYS: u64 = FUSE_ASYNC_READ
     | FUSE_HAS_EXPIRE_ONLY
     | FUSE_INIT_EXT;
 
+/// Whether the server takes the clearing of setuid/setgid over (`server/killpriv.rs`, and asks
+/// for `FUSE_HANDLE_KILLPRIV_V2`): the
+/// `handle_killpriv` option is on and the filesystem can read and change modes.
+pub(crate) fn killpriv_enabled(options: &MountOptions, handlers: Handlers) -> bool {
+    options.handle_killpriv && handlers.contains(Handlers::GETATTR | Handlers::SETATTR)
+}
+
 /// The flags we would like, before intersecting with the kernel's offer.
 pub(crate) fn wanted_flags(options: &MountOptions, handlers: Handlers) -> u64 {
     let mut f = ALWAYS;
@@ -99,10 +106,7 @@ pub(crate) fn wanted_flags(options: &MountOptions, handlers: Handlers) -> u64 {
     add(options.writeback_cache, FUSE_WRITEBACK_CACHE);
     // The runtime clears setuid/setgid when the kernel flags a request (see `killpriv`), so
     // the kernel may stop probing `security.capability` before writes.
-    add(
-        crate::server::killpriv::enabled(options, handlers),
-        FUSE_HANDLE_KILLPRIV_V2,
-    );
+    add(killpriv_enabled(options, handlers), FUSE_HANDLE_KILLPRIV_V2);
     // Registering backing files needs CAP_SYS_ADMIN; asking without it only makes every
     // passthrough open fail, so don't.
     add(

@@ -21,25 +21,10 @@ use crate::api::types::{
 };
 use crate::proto::abi::{self, *};
 use crate::proto::dir::ReaddirReply;
-use crate::proto::init::Negotiated;
 use crate::proto::reply::{self, Reply, ReplyPolicy};
 use crate::proto::request::Operation;
+use crate::server::Server;
 use crate::server::killpriv;
-use crate::server::passthrough::Backings;
-
-/// Everything a request needs besides its own bytes.
-pub(crate) struct Context<'a, FS> {
-    pub fs: &'a FS,
-    pub negotiated: &'a Negotiated,
-    pub policy: &'a ReplyPolicy,
-    pub noforget: bool,
-    /// Clear setuid/setgid on the requests the kernel flags (see `killpriv`).
-    pub killpriv: bool,
-    /// The session's notification channel (the kernel's cached mode is dropped after a clear).
-    pub notify: &'a std::sync::Arc<crate::server::notify::NotifyChannel>,
-    /// Present when the kernel granted passthrough.
-    pub backings: Option<&'a Backings>,
-}
 
 fn fh_if(flag_set: bool, fh: u64) -> Option<FileHandle> {
     flag_set.then_some(FileHandle(fh))
@@ -47,11 +32,11 @@ fn fh_if(flag_set: bool, fh: u64) -> Option<FileHandle> {
 
 /// Runs the handler for one operation (anything but INIT) and encodes its result.
 pub(crate) async fn dispatch<FS: Operations>(
-    cx: &Context<'_, FS>,
+    cx: &Server<FS>,
     header: &abi::fuse_in_header,
     op: Operation<'_>,
 ) -> Reply {
-    let fs = cx.fs;
+    let fs = &*cx.fs;
     let ino = Inode(header.nodeid);
     let mut ctx = RequestContext {
         uid: header.uid,
@@ -59,7 +44,7 @@ pub(crate) async fn dispatch<FS: Operations>(
         pid: header.pid,
         umask: 0,
     };
-    let policy = cx.policy;
+    let policy = &cx.policy;
     use Operation as O;
     let result: Result<Reply> = match op {
         O::Lookup { name } => fs
@@ -154,7 +139,7 @@ pub(crate) async fn dispatch<FS: Operations>(
                 && kill_on_open(cx, arg.open_flags)
             {
                 match killpriv::kill_after_open(fs, ino, info.fh, flags, &ctx).await {
-                    Ok(changed) => killpriv::forget_cached_mode(cx.notify, ino, changed),
+                    Ok(changed) => killpriv::forget_cached_mode(&cx.notify, ino, changed),
                     Err(e) => r = Err(e),
                 }
             }
@@ -186,7 +171,7 @@ pub(crate) async fn dispatch<FS: Operations>(
                 // Cleared before the data lands, as the kernel's own `file_remove_privs` does.
                 if cx.killpriv && arg.write_flags & FUSE_WRITE_KILL_SUIDGID != 0 {
                     let changed = killpriv::kill(fs, ino, &ctx).await?;
-                    killpriv::forget_cached_mode(cx.notify, ino, changed);
+                    killpriv::forget_cached_mode(&cx.notify, ino, changed);
                 }
                 let n = fs.write(ino, fh, arg.offset, data, &ctx).await?;
                 Ok(reply::write(n.min(arg.size)))
@@ -201,7 +186,7 @@ pub(crate) async fn dispatch<FS: Operations>(
             let fh = FileHandle(arg.fh);
             // The kernel ignores the result; the handler's error is only logged.
             log_ignored("release", fs.release(ino, fh, arg.flags as i32, &ctx).await);
-            if let Some(backings) = cx.backings {
+            if let Some(backings) = &cx.backings {
                 backings.release(ino.0, arg.fh);
             }
             Ok(Reply::Empty)
@@ -436,7 +421,7 @@ fn log_ignored(what: &'static str, r: Result<()>) {
 /// (no-open support not granted, or mount-wide open flags to deliver), the runtime answers a
 /// success with handle 0 instead.
 fn open_reply<FS>(
-    cx: &Context<'_, FS>,
+    cx: &Server<FS>,
     ino: Inode,
     r: Result<FileInfo>,
     no_open_granted: bool,
@@ -449,16 +434,16 @@ fn open_reply<FS>(
                 flags: crate::api::types::OpenFlags::empty(),
                 backing: None,
             };
-            Ok(reply::fixed(&reply::open_out(&info, cx.policy)))
+            Ok(reply::fixed(&reply::open_out(&info, &cx.policy)))
         }
         Err(e) => Err(e),
     }
 }
 
 /// The open reply, with the file's backing registered when the kernel does passthrough.
-fn opened<FS>(cx: &Context<'_, FS>, ino: Inode, info: &FileInfo) -> abi::fuse_open_out {
-    let mut out = reply::open_out(info, cx.policy);
-    if let (Some(backings), Some(file)) = (cx.backings, &info.backing)
+fn opened<FS>(cx: &Server<FS>, ino: Inode, info: &FileInfo) -> abi::fuse_open_out {
+    let mut out = reply::open_out(info, &cx.policy);
+    if let (Some(backings), Some(file)) = (&cx.backings, &info.backing)
         && let Some(id) = backings.register(ino.0, info.fh.0, file)
     {
         // The kernel refuses passthrough opens carrying any other flag (EINVAL).
@@ -473,7 +458,7 @@ fn opened<FS>(cx: &Context<'_, FS>, ino: Inode, info: &FileInfo) -> abi::fuse_op
 
 /// Whether an OPEN or CREATE asks the runtime to clear setuid/setgid (`O_TRUNC` by a caller
 /// without `CAP_FSETID`, see `killpriv`).
-fn kill_on_open<FS>(cx: &Context<'_, FS>, open_flags: u32) -> bool {
+fn kill_on_open<FS>(cx: &Server<FS>, open_flags: u32) -> bool {
     cx.killpriv && open_flags & FUSE_OPEN_KILL_SUIDGID != 0
 }
 
@@ -533,7 +518,7 @@ fn xattr_list(names: &[OsString]) -> Bytes {
 }
 
 async fn ioctl<FS: Operations>(
-    cx: &Context<'_, FS>,
+    cx: &Server<FS>,
     ino: Inode,
     ctx: &RequestContext,
     arg: &abi::fuse_ioctl_in,

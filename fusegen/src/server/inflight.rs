@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::server::interrupt::Signal;
+use crate::api::interruption::Signal;
 
 /// One request a handler is working on.
 #[derive(Debug, Clone, PartialEq, Eq)]

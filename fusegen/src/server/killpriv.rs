@@ -37,17 +37,10 @@ use std::sync::Arc;
 use crate::api::errno::{Errno, Result};
 use crate::api::operations::{Handlers, Operations};
 use crate::api::types::{FileHandle, Inode, RequestContext, SetAttr};
-use crate::mount::MountOptions;
 use crate::server::notify::{Notifier, NotifyChannel};
 
 /// The xattr holding file capabilities, dropped on write like setuid.
 pub(crate) const CAPABILITY_XATTR: &str = "security.capability";
-
-/// Whether the runtime takes the clearing over (and asks for `FUSE_HANDLE_KILLPRIV_V2`): the
-/// `handle_killpriv` option is on and the filesystem can read and change modes.
-pub(crate) fn enabled(options: &MountOptions, handlers: Handlers) -> bool {
-    options.handle_killpriv && handlers.contains(Handlers::GETATTR | Handlers::SETATTR)
-}
 
 /// `mode` with setuid cleared, and setgid too when group-execute is set; `None` when there is
 /// nothing to clear.
@@ -182,6 +175,8 @@ pub(crate) async fn kill_after_open<FS: Operations>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::mount::MountOptions;
+    use crate::proto::init::killpriv_enabled as enabled;
 
     const FILE: u32 = libc::S_IFREG;
 

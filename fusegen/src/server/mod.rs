@@ -1,9 +1,13 @@
-//! The transport-neutral core that turns a request into a reply: dispatch to the filesystem's
-//! handlers (`dispatch.rs`), requests in flight and their interrupts (`inflight.rs`,
-//! `interrupt.rs`), kernel conventions the runtime applies itself (`killpriv.rs`,
-//! `passthrough.rs`), the outbound channel (`notify.rs`) and per-operation metrics
-//! (`metrics.rs`). It knows the protocol (`proto`) and the author's API (`api`), never a
-//! transport.
+//! The transport-neutral core that turns a request into a reply: [`Server`] holds what is
+//! constant for a session (the filesystem, the negotiated settings, the mount-wide policy) and
+//! [`respond`] parses one request, applies `allow_root` and interrupts, calls the handler
+//! through `dispatch.rs` and catches its panic. Both transports (`transport/`) hold a server
+//! and call `respond`; nothing here knows which one delivered the bytes.
+//!
+//! The rest of the folder: dispatch to the handlers (`dispatch.rs`), requests in flight and
+//! their interrupts (`inflight.rs`, `interrupt.rs`), kernel conventions the server applies
+//! itself (`killpriv.rs`, `passthrough.rs`), the outbound channel (`notify.rs`) and
+//! per-operation metrics (`metrics.rs`).
 
 pub(crate) mod dispatch;
 pub(crate) mod inflight;
@@ -12,3 +16,174 @@ pub(crate) mod killpriv;
 pub(crate) mod metrics;
 pub(crate) mod notify;
 pub(crate) mod passthrough;
+
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+
+use futures_util::FutureExt;
+use tracing::Instrument;
+
+use crate::api::interruption;
+use crate::api::operations::Operations;
+use crate::proto::abi;
+use crate::proto::init::Negotiated;
+use crate::proto::reply::{Reply, ReplyPolicy};
+use crate::proto::request::{self, Operation, opcode_name};
+use dispatch::dispatch;
+use inflight::{InFlight, Interrupt};
+use metrics::Metrics;
+use notify::NotifyChannel;
+use passthrough::Backings;
+
+/// What is constant for one running session, shared by every request whichever transport
+/// delivered it; `dispatch` reads it by reference.
+pub(crate) struct Server<FS> {
+    pub(crate) fs: Arc<FS>,
+    pub(crate) negotiated: Negotiated,
+    pub(crate) policy: ReplyPolicy,
+    /// Backing files of open files, when the kernel granted passthrough.
+    pub(crate) backings: Option<Backings>,
+    pub(crate) noforget: bool,
+    /// The server clears setuid/setgid when the kernel asks (`init::killpriv_enabled`).
+    pub(crate) killpriv: bool,
+    /// With `allow_root`, the only users besides root who may use the mount (its owner).
+    pub(crate) allow_root_owner: Option<u32>,
+    /// The `debug` option: log every request at info level.
+    pub(crate) debug: bool,
+    /// The session's notification channel: where NOTIFY_REPLY answers go, and the kernel's
+    /// cached mode is dropped after a setuid/setgid clear.
+    pub(crate) notify: Arc<NotifyChannel>,
+    /// Requests being handled, and their interrupt signals.
+    pub(crate) in_flight: Arc<InFlight>,
+    /// Per-operation counts and latencies (`SessionHandle::metrics`).
+    pub(crate) metrics: Arc<Metrics>,
+}
+
+/// The answer to a request whose arguments could not be parsed: `EIO`, unless the header is
+/// unreadable or the request never gets a reply.
+pub(crate) fn malformed_reply(bytes: &[u8]) -> Option<(u64, Reply)> {
+    let h = request::parse_header(bytes).ok()?;
+    let no_reply = matches!(
+        h.opcode,
+        abi::opcode::FUSE_FORGET | abi::opcode::FUSE_BATCH_FORGET | abi::opcode::FUSE_INTERRUPT
+    );
+    (!no_reply).then_some((h.unique, Reply::Error(crate::Errno::EIO)))
+}
+
+/// Handles one request, whichever transport delivered it, and returns the reply to deliver
+/// (`Reply::None` for requests without one); `None` when not even the header is readable.
+pub(crate) async fn respond<FS: Operations>(rt: &Server<FS>, bytes: &[u8]) -> Option<(u64, Reply)> {
+    let req = match request::parse(bytes, rt.negotiated.layout) {
+        Ok(req) => req,
+        Err(e) => {
+            tracing::warn!(error = %e, "malformed request from the kernel");
+            return malformed_reply(bytes);
+        }
+    };
+    let started = std::time::Instant::now();
+    let h = req.header;
+    let (unique, opcode) = (h.unique, h.opcode);
+    let no_reply = matches!(
+        req.op,
+        Operation::Forget { .. }
+            | Operation::BatchForget { .. }
+            | Operation::Interrupt { .. }
+            | Operation::NotifyReply { .. }
+    );
+    if rt.debug {
+        tracing::info!(
+            unique,
+            opcode = opcode_name(opcode),
+            nodeid = h.nodeid,
+            uid = h.uid,
+            pid = h.pid,
+            "request"
+        );
+    } else {
+        tracing::trace!(
+            unique,
+            opcode = opcode_name(opcode),
+            nodeid = h.nodeid,
+            "request"
+        );
+    }
+    // `allow_root`: the kernel lets everyone in (it only knows allow_other), so refuse here.
+    if let Some(owner) = rt.allow_root_owner
+        && !no_reply
+        && h.uid != owner
+        && h.uid != 0
+    {
+        return Some((unique, Reply::Error(crate::Errno::EACCES)));
+    }
+    match req.op {
+        Operation::Interrupt { arg } => return Some((unique, interrupt(rt, arg.unique))),
+        // The answer to a `Notifier::retrieve`; no reply.
+        Operation::NotifyReply { data, .. } => {
+            rt.notify.retrieved(unique, data);
+            return Some((unique, Reply::None));
+        }
+        _ => {}
+    }
+    let span = tracing::debug_span!(
+        "request",
+        unique,
+        opcode = opcode_name(opcode),
+        nodeid = h.nodeid
+    );
+    // A lock request that waits ends on its interrupt, whatever the options.
+    let waits = matches!(req.op, Operation::Setlk { sleep: true, .. });
+    let signal = rt
+        .in_flight
+        .begin(unique, opcode_name(opcode), h.nodeid, waits);
+    let handler = interruption::scope(
+        signal.clone(),
+        AssertUnwindSafe(dispatch(rt, h, req.op)).catch_unwind(),
+    )
+    .instrument(span);
+    // Biased: a handler that finishes at its first poll never polls (or registers) the
+    // cancellation side.
+    let outcome = tokio::select! {
+        biased;
+        r = handler => Some(r),
+        () = signal.cancelled(h.pid) => None,
+    };
+    rt.in_flight.end(unique);
+    let reply = match outcome {
+        // Cancelled on its interrupt: the handler's future was dropped at an await.
+        None => Reply::Error(crate::Errno::EINTR),
+        Some(Ok(reply)) => reply,
+        Some(Err(panic)) => {
+            let msg = panic_message(&*panic);
+            tracing::error!(unique, opcode = opcode_name(opcode), panic = %msg, "handler panicked, answering EIO");
+            if no_reply {
+                Reply::None
+            } else {
+                Reply::Error(crate::Errno::EIO)
+            }
+        }
+    };
+    let failed = matches!(reply, Reply::Error(_));
+    rt.metrics.record(opcode, failed, started.elapsed());
+    Some((unique, reply))
+}
+
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_default()
+}
+
+/// INTERRUPT for `target`: set its signal (`interrupt.rs` decides what that cancels). A target
+/// not registered yet may still be on its way from the device to a worker, so the kernel is
+/// asked to resend with `EAGAIN`.
+fn interrupt<FS>(rt: &Server<FS>, target: u64) -> Reply {
+    match rt.in_flight.interrupt(target) {
+        Interrupt::Delivered => {
+            tracing::debug!(target, "request interrupted");
+            Reply::None
+        }
+        Interrupt::Unknown => Reply::Error(crate::Errno::EAGAIN),
+    }
+}

@@ -12,6 +12,7 @@ use super::tree::Tree;
 use super::{DirEntry, PathOperations};
 use crate::api::errno::{Errno, Result};
 use crate::api::filesystem::Filesystem;
+use crate::api::filesystem::Workers;
 use crate::api::operations::{ConnectionInfo, Handlers, Operations};
 use crate::api::types::{
     EntryAttributes, FileHandle, FileInfo, FileType, Forget, Inode, RenameFlags, RequestContext,
@@ -19,7 +20,6 @@ use crate::api::types::{
 };
 use crate::mount::MountOptions;
 use crate::proto::dir::ReaddirReply;
-use crate::session::Workers;
 
 /// The `d_ino` of a plain READDIR entry the kernel has not looked up yet (libfuse's
 /// `FUSE_UNKNOWN_INO`): it has no inode number until its first lookup.

@@ -57,13 +57,13 @@ use std::path::Path;
 use bytes::Bytes;
 
 use crate::api::errno::{Errno, Result};
+use crate::api::filesystem::Workers;
 use crate::api::operations::{ConnectionInfo, Handlers};
 use crate::api::types::{
     EntryAttributes, FileHandle, FileInfo, FileType, RenameFlags, RequestContext, SetAttr,
     StatvfsData,
 };
 use crate::mount::MountOptions;
-use crate::session::Workers;
 
 pub use adapter::PathFs;
 pub use blocking::Blocking;

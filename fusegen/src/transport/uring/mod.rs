@@ -22,11 +22,11 @@ use queue::Ring;
 
 use crate::api::error::Error;
 use crate::api::operations::Operations;
+use crate::mount::Transport;
 use crate::proto::abi;
 use crate::proto::init::Negotiated;
 use crate::proto::request::InitIn;
-use crate::transport::Transport;
-use crate::transport::pool::Runtime;
+use crate::transport::Runtime;
 
 /// Entries per queue when `uring_queue_depth` is not set.
 pub(crate) const DEFAULT_DEPTH: u16 = 16;

@@ -22,8 +22,9 @@ use super::entry::Entry;
 use crate::api::error::Error;
 use crate::api::operations::Operations;
 use crate::proto::reply::Reply;
+use crate::server::respond;
 use crate::sys;
-use crate::transport::pool::{Control, End, Runtime, respond};
+use crate::transport::{Control, End, Runtime};
 
 pub(crate) use crate::sys::Ring;
 
@@ -443,7 +444,7 @@ async fn serve<FS: Operations>(rt: Arc<Runtime<FS>>, mut entry: Entry) -> Entry 
     let reply = match entry.request() {
         Ok(range) => {
             let msg = &entry.bytes()[range];
-            match respond(&rt, msg).await {
+            match respond(&rt.server, msg).await {
                 Some((_, reply)) => reply,
                 None => Reply::Error(crate::Errno::EIO),
             }

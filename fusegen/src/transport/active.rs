@@ -1,0 +1,138 @@
+//! Which transport serves a session: the choice (`transport=` option, `FUSEGEN_TRANSPORT`),
+//! the one that runs, and the per-transport request counters that
+//! [`SessionHandle`](crate::SessionHandle) exposes.
+
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::api::error::Error;
+use crate::mount::options::{TRANSPORT_ENV, Transport};
+use crate::proto::abi::opcode;
+
+/// The transport a session runs with: the explicit option, else `FUSEGEN_TRANSPORT`, else auto.
+pub(crate) fn resolve(option: Option<Transport>) -> Result<Transport, Error> {
+    if let Some(t) = option {
+        return Ok(t);
+    }
+    match std::env::var(TRANSPORT_ENV) {
+        Ok(v) if v.trim().is_empty() => Ok(Transport::Auto),
+        Ok(v) => Transport::parse(v.trim()).ok_or_else(|| {
+            Error::Transport(format!(
+                "{TRANSPORT_ENV}={v:?} is not a transport: expected auto, io_uring or dev"
+            ))
+        }),
+        Err(_) => Ok(Transport::Auto),
+    }
+}
+
+/// The transport serving a running session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActiveTransport {
+    /// Requests are read from `/dev/fuse`.
+    Dev,
+    /// Requests arrive on io_uring entries: one queue per possible CPU, `depth` entries each.
+    /// FORGET and INTERRUPT still come through `/dev/fuse`.
+    IoUring {
+        /// Number of queues (the kernel's possible CPUs).
+        queues: usize,
+        /// Entries per queue.
+        depth: usize,
+    },
+}
+
+/// How many requests each transport delivered so far.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RequestCounts {
+    /// Requests served from io_uring entries.
+    pub uring: u64,
+    /// Requests read from `/dev/fuse`, other than INIT, FORGET, BATCH_FORGET and INTERRUPT.
+    pub dev: u64,
+    /// FORGET, BATCH_FORGET and INTERRUPT read from `/dev/fuse` (they never use the ring).
+    pub dev_forget_interrupt: u64,
+}
+
+/// Shared between the session, its handles and the request loops.
+#[derive(Debug, Default)]
+pub(crate) struct TransportStats {
+    active: OnceLock<ActiveTransport>,
+    uring: AtomicU64,
+    dev: AtomicU64,
+    dev_forget_interrupt: AtomicU64,
+}
+
+impl TransportStats {
+    pub(crate) fn set_active(&self, t: ActiveTransport) {
+        let _ = self.active.set(t);
+    }
+
+    pub(crate) fn active(&self) -> Option<ActiveTransport> {
+        self.active.get().copied()
+    }
+
+    pub(crate) fn count_uring(&self) {
+        self.uring.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts one message read from `/dev/fuse`, by its opcode.
+    pub(crate) fn count_dev(&self, bytes: &[u8]) {
+        // The parser owns the header layout; a header it cannot read counts as ordinary.
+        let op = crate::proto::request::parse_header(bytes)
+            .ok()
+            .map(|h| h.opcode);
+        let counter = match op {
+            Some(opcode::FUSE_FORGET | opcode::FUSE_BATCH_FORGET | opcode::FUSE_INTERRUPT) => {
+                &self.dev_forget_interrupt
+            }
+            _ => &self.dev,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn counts(&self) -> RequestCounts {
+        RequestCounts {
+            uring: self.uring.load(Ordering::Relaxed),
+            dev: self.dev.load(Ordering::Relaxed),
+            dev_forget_interrupt: self.dev_forget_interrupt.load(Ordering::Relaxed),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_and_display_round_trip() {
+        for t in [Transport::Auto, Transport::IoUring, Transport::Dev] {
+            assert_eq!(Transport::parse(&t.to_string()), Some(t));
+        }
+        assert_eq!(Transport::parse("uring"), Some(Transport::IoUring));
+        assert_eq!(Transport::parse("ring"), None);
+    }
+
+    #[test]
+    fn explicit_option_wins_over_the_environment() {
+        assert_eq!(resolve(Some(Transport::Dev)).unwrap(), Transport::Dev);
+    }
+
+    #[test]
+    fn dev_counter_sorts_by_opcode() {
+        let stats = TransportStats::default();
+        // A header as the kernel sends it: its length field matches the message.
+        let mut msg = [0u8; 40];
+        msg[0..4].copy_from_slice(&40u32.to_ne_bytes());
+        msg[4..8].copy_from_slice(&opcode::FUSE_LOOKUP.to_ne_bytes());
+        stats.count_dev(&msg);
+        msg[4..8].copy_from_slice(&opcode::FUSE_FORGET.to_ne_bytes());
+        stats.count_dev(&msg);
+        stats.count_uring();
+        assert_eq!(
+            stats.counts(),
+            RequestCounts {
+                uring: 1,
+                dev: 1,
+                dev_forget_interrupt: 1
+            }
+        );
+    }
+}
