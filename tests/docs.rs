@@ -1,6 +1,7 @@
 //! `docs/handlers.md` and `docs/options.md` are generated from the macro crate's tables
 //! (`fusegen-macros/src/ops.rs`, `option_table.rs`): these tests fail when a doc and its table
 //! disagree. Regenerate with `FUSEGEN_BLESS=1 cargo test -p fusegen-tests --test docs`.
+//! The module map of `docs/architecture.md` is checked against `fusegen/src/` the same way.
 
 #[allow(dead_code)]
 #[path = "../fusegen-macros/src/ops.rs"]
@@ -288,5 +289,111 @@ fn readme_example_builds_as_a_new_crate() {
         out.status.success(),
         "the README's example does not build as a new crate:\n{}",
         String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The rows of the module map in `docs/architecture.md`: for each, the paths (relative to
+/// `fusegen/src/`) in its first cell and the `.rs` files and folders named anywhere in it.
+fn module_map() -> Vec<(Vec<String>, Vec<String>)> {
+    let doc = std::fs::read_to_string(root().join("docs/architecture.md")).unwrap();
+    let start = doc
+        .find("## Module map")
+        .expect("a `## Module map` section");
+    let section = &doc[start..];
+    let end = section
+        .find("`fusegen-macros/src/`")
+        .unwrap_or(section.len());
+    let is_path = |t: &&str| t.ends_with(".rs") || t.ends_with('/');
+    let ticked = |text: &str| -> Vec<String> {
+        text.split('`')
+            .skip(1)
+            .step_by(2)
+            .filter(is_path)
+            .map(str::to_string)
+            .collect()
+    };
+    section[..end]
+        .lines()
+        .filter(|l| l.starts_with("| `"))
+        .map(|row| {
+            let first = row[1..].split(" | ").next().unwrap();
+            (ticked(first), ticked(row))
+        })
+        .collect()
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// Every file and folder under `fusegen/src/`, relative to it; folders end in `/`.
+fn source_tree(dir: &std::path::Path, base: &std::path::Path, out: &mut Vec<String>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let rel = path
+            .strip_prefix(base)
+            .unwrap()
+            .to_string_lossy()
+            .to_string();
+        if path.is_dir() {
+            out.push(format!("{rel}/"));
+            source_tree(&path, base, out);
+        } else if rel.ends_with(".rs") {
+            out.push(rel);
+        }
+    }
+}
+
+#[test]
+fn module_map_matches_the_source_tree() {
+    let src = root().join("fusegen/src");
+    let rows = module_map();
+    assert!(rows.len() > 20, "the module map table was not found");
+    let mut problems = Vec::new();
+    // Every path in the map exists: keys and full paths as written, other names inside the
+    // folder the row is about.
+    for (keys, named) in &rows {
+        let folders: Vec<&String> = keys.iter().filter(|k| k.ends_with('/')).collect();
+        for key in keys {
+            if !src.join(key).exists() {
+                problems.push(format!("`{key}` is in the map but not in fusegen/src/"));
+            }
+        }
+        for name in named.iter().filter(|n| !keys.contains(n)) {
+            let found =
+                src.join(name).exists() || folders.iter().any(|f| src.join(f).join(name).exists());
+            if !found {
+                problems.push(format!(
+                    "`{name}` (row of `{}`) is not in fusegen/src/",
+                    keys.join("`, `")
+                ));
+            }
+        }
+    }
+    // Every file and folder has a row, or is named in its folder's row.
+    let mut tree = Vec::new();
+    source_tree(&src, &src, &mut tree);
+    tree.sort();
+    for path in &tree {
+        let (parent, name) = match path.trim_end_matches('/').rsplit_once('/') {
+            Some((parent, name)) => (
+                format!("{parent}/"),
+                name.to_string() + if path.ends_with('/') { "/" } else { "" },
+            ),
+            None => (String::new(), path.clone()),
+        };
+        let listed = rows.iter().any(|(keys, named)| {
+            keys.contains(path)
+                || named.contains(path)
+                || (keys.contains(&parent) && named.contains(&name))
+        });
+        if !listed {
+            problems.push(format!("fusegen/src/{path} is missing from the module map"));
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "docs/architecture.md's module map and fusegen/src/ disagree:\n{}",
+        problems.join("\n")
     );
 }

@@ -18,9 +18,13 @@
 //! [mounting](reference::mount), [running in production](reference::operations), and the
 //! [architecture](reference::architecture) (request path, modules, concurrency, `unsafe`).
 //!
-//! The request path, one module per step: `dev` (bytes in) → `request` (parse) →
-//! `dispatch` → [`Operations`] → `reply` (encode) → `dev` (bytes out); `session` and
-//! `worker` own the loop and `mount` produces the device descriptor.
+//! The source is split by layer: `proto/` (the kernel protocol, no I/O), `server/` (request
+//! to reply, whichever transport delivered it), `transport/` (`/dev/fuse` workers, io_uring
+//! queues), `api/` (what authors write against), `helpers/` (inode table, locks, path-level
+//! filesystems); `session.rs` wires server and transports together and `mount/` produces the
+//! device descriptor. The request path: `transport/dev` (bytes in) → `server` → `proto/request`
+//! (parse) → `server/dispatch` → [`Operations`] → `proto/reply` (encode) → `transport/dev`
+//! (bytes out).
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 

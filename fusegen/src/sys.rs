@@ -244,7 +244,7 @@ pub(crate) fn set_sqe_len(entry: &mut io_uring::squeue::Entry128, len: u32) {
 
 /// Queues `entry` on the ring's submission queue; `false` when the queue is full.
 ///
-/// Its soundness rests on the callers (`uring/queue.rs`): every entry pushed may name only
+/// Its soundness rests on the callers (`transport/uring/queue.rs`): every entry pushed may name only
 /// memory that outlives the ring, which today is memory the `Queue` owns and drops after its
 /// `ring` field: the entries' [`RingMemory`] (FUSE commands), the wake eventfd's read buffer
 /// and the grace timeout's `Timespec`, both boxed.

@@ -2,7 +2,7 @@
 //!
 //! Handlers return [`Result<T>`](crate::Result); `?` converts `std::io::Error` and `nix` errors
 //! so that calls into the standard library just work. The sign convention of the wire format
-//! (negative errno in `fuse_out_header.error`) is applied in exactly one place, `reply.rs`.
+//! (negative errno in `fuse_out_header.error`) is applied in exactly one place, `proto/reply.rs`.
 
 use std::fmt;
 use std::num::NonZeroI32;

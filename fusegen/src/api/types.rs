@@ -1,8 +1,8 @@
 //! The values handlers take and return: inode numbers, file handles, attributes, open
 //! replies, the caller's identity, setattr changes and filesystem statistics.
 //!
-//! These are plain Rust types; their conversion to kernel structs lives in `reply.rs` and
-//! from kernel structs in `request.rs`.
+//! These are plain Rust types; their conversion to kernel structs lives in `proto/reply.rs` and
+//! from kernel structs in `proto/request.rs`.
 
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::Arc;
