@@ -185,6 +185,39 @@ pub(crate) fn negotiate(
     Ok((negotiated, reply))
 }
 
+/// The protocol minor that introduced FUSE-over-io_uring.
+pub(crate) const URING_MINOR: u32 = 42;
+
+/// Why INIT cannot grant FUSE-over-io_uring.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum UringRefused {
+    /// The kernel speaks an older protocol than [`URING_MINOR`].
+    OldKernel { minor: u32 },
+    /// The kernel did not offer `FUSE_OVER_IO_URING` (or the reply cannot carry `flags2`).
+    NotOffered,
+}
+
+/// At INIT, once the transport has rings to offer: accepts `FUSE_OVER_IO_URING` in the reply
+/// (`out`) and in the negotiated flags when the kernel offers it, speaks 7.42+ and uses the
+/// extended flags.
+pub(crate) fn grant_uring(
+    init: &InitIn,
+    out: &mut fuse_init_out,
+    negotiated: &mut Negotiated,
+) -> Result<(), UringRefused> {
+    let offered = init.flags & FUSE_OVER_IO_URING != 0;
+    if !offered || out.minor < URING_MINOR || !negotiated.has(FUSE_INIT_EXT) {
+        return Err(if init.minor < URING_MINOR {
+            UringRefused::OldKernel { minor: init.minor }
+        } else {
+            UringRefused::NotOffered
+        });
+    }
+    out.flags2 |= (FUSE_OVER_IO_URING >> 32) as u32;
+    negotiated.flags |= FUSE_OVER_IO_URING;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -285,5 +318,23 @@ mod tests {
         assert!(!n.has(FUSE_INIT_EXT));
         assert_eq!(out.flags2, 0);
         assert!(n.has(FUSE_WRITEBACK_CACHE));
+    }
+
+    #[test]
+    fn io_uring_is_granted_only_when_offered_on_7_42_with_init_ext() {
+        let options = MountOptions::default();
+        let grant = |minor: u32, flags: u64| {
+            let init = offer(minor, flags);
+            let (mut negotiated, mut out) = negotiate(&init, &options, Handlers::empty()).unwrap();
+            let r = grant_uring(&init, &mut out, &mut negotiated);
+            (r, out.flags2, negotiated.has(FUSE_OVER_IO_URING))
+        };
+        let ext = FUSE_INIT_EXT | FUSE_OVER_IO_URING;
+        let (ok, flags2, has) = grant(45, ext);
+        assert_eq!(ok, Ok(()));
+        assert_ne!(flags2 & (FUSE_OVER_IO_URING >> 32) as u32, 0);
+        assert!(has);
+        assert_eq!(grant(45, FUSE_INIT_EXT).0, Err(UringRefused::NotOffered));
+        assert_eq!(grant(41, ext).0, Err(UringRefused::OldKernel { minor: 41 }));
     }
 }

@@ -24,14 +24,12 @@ use crate::api::error::Error;
 use crate::api::operations::Operations;
 use crate::mount::Transport;
 use crate::proto::abi;
-use crate::proto::init::Negotiated;
+use crate::proto::init::{self, Negotiated};
 use crate::proto::request::InitIn;
 use crate::transport::Runtime;
 
 /// Entries per queue when `uring_queue_depth` is not set.
 pub(crate) const DEFAULT_DEPTH: u16 = 16;
-/// The protocol minor that introduced FUSE-over-io_uring.
-const URING_MINOR: u32 = 42;
 const ENABLE_PARAM: &str = "/sys/module/fuse/parameters/enable_uring";
 
 /// What the session will try, decided before INIT.
@@ -91,7 +89,8 @@ impl Plan {
         !self.rings.is_empty()
     }
 
-    /// At INIT: accepts `FUSE_OVER_IO_URING` if the kernel offers it and rings exist.
+    /// At INIT: accepts `FUSE_OVER_IO_URING` if rings exist and the protocol allows it
+    /// (`init::grant_uring`).
     /// Returns why io_uring will not be used, when it will not.
     pub(crate) fn grant(
         &mut self,
@@ -105,25 +104,20 @@ impl Plan {
         if !self.wanted() {
             return Err("io_uring transport not requested".into());
         }
-        let offered = init.flags & abi::FUSE_OVER_IO_URING != 0;
-        if !offered || out.minor < URING_MINOR || !negotiated.has(abi::FUSE_INIT_EXT) {
+        init::grant_uring(init, out, negotiated).map_err(|refused| {
             self.rings.clear();
-            let reason = if init.minor < URING_MINOR {
-                format!(
-                    "the kernel speaks FUSE 7.{}; FUSE-over-io_uring needs 7.{URING_MINOR} (Linux 6.14+)",
-                    init.minor
-                )
-            } else {
-                format!(
+            let reason = match refused {
+                init::UringRefused::OldKernel { minor } => format!(
+                    "the kernel speaks FUSE 7.{minor}; FUSE-over-io_uring needs 7.{} (Linux 6.14+)",
+                    init::URING_MINOR
+                ),
+                init::UringRefused::NotOffered => format!(
                     "the kernel did not offer FUSE_OVER_IO_URING at INIT (is {ENABLE_PARAM} Y?)"
-                )
+                ),
             };
             self.unavailable = Some(reason.clone());
-            return Err(reason);
-        }
-        out.flags2 |= (abi::FUSE_OVER_IO_URING >> 32) as u32;
-        negotiated.flags |= abi::FUSE_OVER_IO_URING;
-        Ok(())
+            reason
+        })
     }
 }
 
