@@ -4,6 +4,7 @@
 //! [`SessionHandle::in_flight`]: crate::SessionHandle::in_flight
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -32,13 +33,39 @@ struct Entry {
     signal: Arc<Signal>,
 }
 
+/// Requests by id. The ids are the kernel's own counter, never chosen by a peer, so a
+/// multiplicative hash spreads them well and costs a fraction of SipHash, on the path of
+/// every request.
+type Shard = HashMap<u64, Entry, BuildHasherDefault<UniqueHasher>>;
+
+/// Fibonacci hashing of a request id.
+#[derive(Default)]
+struct UniqueHasher(u64);
+
+impl Hasher for UniqueHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only u64 keys are hashed; fold anything else in for completeness.
+        for b in bytes {
+            self.write_u64(u64::from(*b) ^ self.0.rotate_left(8));
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
 /// Sharded so that workers registering requests rarely wait on each other.
 const SHARDS: usize = 16;
 
 /// The registry of one session.
 #[derive(Debug)]
 pub(crate) struct InFlight {
-    shards: Vec<Mutex<HashMap<u64, Entry>>>,
+    shards: Vec<Mutex<Shard>>,
     /// The `intr` option: INTERRUPT cancels every handler at once.
     intr: bool,
 }
@@ -55,12 +82,12 @@ pub(crate) enum Interrupt {
 impl InFlight {
     pub(crate) fn new(intr: bool) -> InFlight {
         InFlight {
-            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
+            shards: (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect(),
             intr,
         }
     }
 
-    fn shard(&self, unique: u64) -> std::sync::MutexGuard<'_, HashMap<u64, Entry>> {
+    fn shard(&self, unique: u64) -> std::sync::MutexGuard<'_, Shard> {
         // Request ids are even (odd ones are interrupts), so drop the low bit.
         let i = (unique >> 1) as usize % SHARDS;
         self.shards[i].lock().unwrap_or_else(|e| e.into_inner())
@@ -74,6 +101,7 @@ impl InFlight {
         opcode: &'static str,
         nodeid: u64,
         waits: bool,
+        started: Instant,
     ) -> Arc<Signal> {
         let signal = Arc::new(Signal::new(self.intr || waits));
         self.shard(unique).insert(
@@ -81,7 +109,7 @@ impl InFlight {
             Entry {
                 opcode,
                 nodeid,
-                started: Instant::now(),
+                started,
                 signal: signal.clone(),
             },
         );
@@ -137,8 +165,8 @@ mod tests {
     #[test]
     fn begin_end_and_snapshot() {
         let f = InFlight::new(false);
-        f.begin(2, "READ", 5, false);
-        f.begin(4, "LOOKUP", 1, false);
+        f.begin(2, "READ", 5, false, Instant::now());
+        f.begin(4, "LOOKUP", 1, false, Instant::now());
         let snap = f.snapshot();
         assert_eq!(snap.len(), 2);
         f.end(2);
@@ -151,8 +179,8 @@ mod tests {
     #[tokio::test]
     async fn interrupt_reaches_a_known_request_and_unknown_asks_for_resend() {
         let f = InFlight::new(false);
-        let waiting_lock = f.begin(8, "SETLKW", 2, true);
-        let read = f.begin(12, "READ", 2, false);
+        let waiting_lock = f.begin(8, "SETLKW", 2, true, Instant::now());
+        let read = f.begin(12, "READ", 2, false, Instant::now());
         assert_eq!(f.interrupt(8), Interrupt::Delivered);
         // A lock wait is cancelled at once, whoever the caller is.
         waiting_lock.cancelled(std::process::id()).await;
@@ -175,7 +203,7 @@ mod tests {
     #[tokio::test]
     async fn intr_cancels_every_request_at_once() {
         let f = InFlight::new(true);
-        let read = f.begin(2, "READ", 2, false);
+        let read = f.begin(2, "READ", 2, false, Instant::now());
         assert_eq!(f.interrupt(2), Interrupt::Delivered);
         read.cancelled(std::process::id()).await;
     }

@@ -134,7 +134,7 @@ pub(crate) async fn respond<FS: Operations>(rt: &Server<FS>, bytes: &[u8]) -> Op
     let waits = matches!(req.op, Operation::Setlk { sleep: true, .. });
     let signal = rt
         .in_flight
-        .begin(unique, opcode_name(opcode), h.nodeid, waits);
+        .begin(unique, opcode_name(opcode), h.nodeid, waits, started);
     let handler = interruption::scope(
         signal.clone(),
         AssertUnwindSafe(dispatch(rt, h, req.op)).catch_unwind(),
