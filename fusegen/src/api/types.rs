@@ -504,7 +504,9 @@ pub struct Forget {
 pub struct FileLock {
     /// First byte.
     pub start: u64,
-    /// Last byte (inclusive; `u64::MAX` = to end of file).
+    /// Last byte, inclusive. "To the end of the file" is `i64::MAX as u64` (the kernel's
+    /// `OFFSET_MAX`): that is what the kernel sends, and a `getlk` reply with an `end` above
+    /// it is refused by the kernel with `EIO`.
     pub end: u64,
     /// `F_RDLCK`, `F_WRLCK` or `F_UNLCK`.
     pub typ: i32,
