@@ -253,7 +253,7 @@ fn path_fs_drops_the_inodes_the_kernel_forgets() {
 /// A synchronous path filesystem: `getattr` of a name starting with `slow` blocks its thread
 /// until the test opens the gate.
 struct Gated {
-    gate: Arc<(Mutex<bool>, Condvar)>,
+    gate: Gate,
 }
 
 impl BlockingPathOperations for Gated {
@@ -290,6 +290,9 @@ fn blocking_handlers_run_off_the_workers() {
     };
     let gate = Arc::new((Mutex::new(false), Condvar::new()));
     let m = TestMount::new(PathFs::new(Blocking::new(Gated { gate: gate.clone() })));
+    // Dropped before the mount, also when an assertion fails: the blocked handlers return
+    // and the mount can go instead of leaving their callers waiting.
+    let _release = OpenOnDrop(gate.clone());
     // More blocked calls than the runtime has worker threads: an async handler blocking its
     // thread like this would leave none to answer anything else.
     let blocked: Vec<_> = (0..8)
@@ -316,9 +319,23 @@ fn blocking_handlers_run_off_the_workers() {
         fs::metadata(p).unwrap_err()
     });
     assert_eq!(err.raw_os_error(), Some(libc::EIO));
-    *gate.0.lock().unwrap() = true;
-    gate.1.notify_all();
+    open(&gate);
     for t in blocked {
         assert!(t.join().unwrap(), "a released slow lookup succeeds");
+    }
+}
+
+type Gate = Arc<(Mutex<bool>, Condvar)>;
+
+fn open(gate: &Gate) {
+    *gate.0.lock().unwrap_or_else(|e| e.into_inner()) = true;
+    gate.1.notify_all();
+}
+
+struct OpenOnDrop(Gate);
+
+impl Drop for OpenOnDrop {
+    fn drop(&mut self) {
+        open(&self.0);
     }
 }
