@@ -148,28 +148,15 @@ impl PathOperations for KvFs {
             None => self.get(path)?,
         };
         let mut attr = node.attr.lock();
+        let mut resized = false;
         if let Some(size) = set.size {
             let size = usize::try_from(size).map_err(|_| Errno::EFBIG)?;
-            node.data.lock().resize(size, 0);
+            let mut data = node.data.lock();
+            resized = data.len() != size;
+            data.resize(size, 0);
             attr.size = size as u64;
-            attr.mtime = SystemTime::now();
         }
-        if let Some(mode) = set.mode {
-            attr.mode = (attr.mode & libc::S_IFMT) | (mode & 0o7777);
-        }
-        if let Some(uid) = set.uid {
-            attr.uid = uid;
-        }
-        if let Some(gid) = set.gid {
-            attr.gid = gid;
-        }
-        if let Some(t) = set.atime {
-            attr.atime = t;
-        }
-        if let Some(t) = set.mtime {
-            attr.mtime = t;
-        }
-        attr.ctime = SystemTime::now();
+        set.apply_metadata(&mut attr, resized, SystemTime::now());
         Ok(*attr)
     }
 

@@ -471,12 +471,7 @@ pub fn setattr(conn: &Connection, ino: i64, set: &SetAttr) -> Result<EntryAttrib
     let before = attr(conn, ino)?;
     let now = SystemTime::now();
     let mut a = before;
-    let mut changed = set.mode.is_some()
-        || set.uid.is_some()
-        || set.gid.is_some()
-        || set.atime.is_some()
-        || set.mtime.is_some()
-        || set.kill_suidgid;
+    let mut resized = false;
     if let Some(size) = set.size {
         match before.kind() {
             Some(FileType::RegularFile) => {}
@@ -486,36 +481,10 @@ pub fn setattr(conn: &Connection, ino: i64, set: &SetAttr) -> Result<EntryAttrib
         if size != before.size {
             data::truncate(conn, ino, size)?;
             a.size = size;
-            a.mtime = now;
-            changed = true;
+            resized = true;
         }
     }
-    if let Some(mode) = set.mode {
-        a.mode = (a.mode & libc::S_IFMT) | (mode & 0o7777);
-    }
-    if let Some(uid) = set.uid {
-        a.uid = uid;
-    }
-    if let Some(gid) = set.gid {
-        a.gid = gid;
-    }
-    if set.kill_suidgid {
-        a.mode &= !libc::S_ISUID;
-        if a.mode & libc::S_IXGRP != 0 {
-            a.mode &= !libc::S_ISGID;
-        }
-    }
-    if let Some(t) = set.atime {
-        a.atime = t;
-    }
-    if let Some(t) = set.mtime {
-        a.mtime = t;
-    }
-    match set.ctime {
-        Some(t) => a.ctime = t,
-        None if changed => a.ctime = now,
-        None => {}
-    }
+    set.apply_metadata(&mut a, resized, now);
     let (at, mt, ct) = (pair(a.atime), pair(a.mtime), pair(a.ctime));
     conn.prepare_cached(
         "UPDATE inodes SET mode = ?2, uid = ?3, gid = ?4, atime_s = ?5, atime_ns = ?6,

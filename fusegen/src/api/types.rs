@@ -423,6 +423,60 @@ pub struct SetAttr {
 }
 
 impl SetAttr {
+    /// Applies this change's metadata (mode bits, owner, `kill_suidgid`, times) to `attr`
+    /// with a local filesystem's rules: ctime becomes `now` when anything changed, unless
+    /// the kernel sent one, and a resize (`resized`: the caller changed the size, with the
+    /// data it holds) also sets mtime. The size itself is the caller's to apply.
+    ///
+    /// ```
+    /// # use fusegen::{EntryAttributes, FileType, Inode, SetAttr};
+    /// # use std::time::{Duration, SystemTime, UNIX_EPOCH};
+    /// let mut attr = EntryAttributes::new(Inode(2), FileType::RegularFile, 0o4755);
+    /// let set = SetAttr { uid: Some(1000), kill_suidgid: true, ..SetAttr::default() };
+    /// let now = UNIX_EPOCH + Duration::from_secs(60);
+    /// set.apply_metadata(&mut attr, false, now);
+    /// assert_eq!((attr.uid, attr.mode & 0o7777, attr.ctime), (1000, 0o755, now));
+    /// ```
+    pub fn apply_metadata(&self, attr: &mut EntryAttributes, resized: bool, now: SystemTime) {
+        let changed = resized
+            || self.mode.is_some()
+            || self.uid.is_some()
+            || self.gid.is_some()
+            || self.atime.is_some()
+            || self.mtime.is_some()
+            || self.kill_suidgid;
+        if resized {
+            attr.mtime = now;
+        }
+        if let Some(mode) = self.mode {
+            attr.mode = (attr.mode & libc::S_IFMT) | (mode & 0o7777);
+        }
+        if let Some(uid) = self.uid {
+            attr.uid = uid;
+        }
+        if let Some(gid) = self.gid {
+            attr.gid = gid;
+        }
+        if self.kill_suidgid {
+            attr.mode &= !libc::S_ISUID;
+            // Without group execute, setgid means mandatory locking, not privilege.
+            if attr.mode & libc::S_IXGRP != 0 {
+                attr.mode &= !libc::S_ISGID;
+            }
+        }
+        if let Some(t) = self.atime {
+            attr.atime = t;
+        }
+        if let Some(t) = self.mtime {
+            attr.mtime = t;
+        }
+        match self.ctime {
+            Some(t) => attr.ctime = t,
+            None if changed => attr.ctime = now,
+            None => {}
+        }
+    }
+
     /// Which fields are set.
     pub fn fields(&self) -> SetattrFields {
         let mut f = SetattrFields::empty();
