@@ -189,10 +189,17 @@ impl Tree {
 
     /// Removes the name `name` in `parent` (unlink, rmdir, or a rename's replaced target).
     pub(crate) fn unlink(&mut self, parent: Inode, name: &OsStr) {
-        let path = self.child_path(parent, name);
-        let Some(ino) = self.detach(parent.0, name) else {
+        let Some(&ino) = self.by_name.get(&(parent.0, name.to_os_string())) else {
             return;
         };
+        // Only a node losing its last name needs the path it had, for its open handles.
+        let last_name = self.nodes.get(&ino).is_some_and(|n| n.names.len() == 1);
+        let path = if last_name {
+            self.child_path(parent, name)
+        } else {
+            None
+        };
+        self.detach(parent.0, name);
         if let Some(node) = self.nodes.get_mut(&ino)
             && node.names.is_empty()
         {
