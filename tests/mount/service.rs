@@ -381,23 +381,12 @@ fn a_parent_mounts_and_hands_the_descriptor_to_the_filesystem() {
     let (dir, _cleanup) = workdir("svc-fd-");
     let mnt = dir.path().join("mnt");
     // The parent's part (a privileged helper, a container runtime): open, mount.
-    let device = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open("/dev/fuse")
-        .unwrap();
-    let data = format!(
-        "fd={},rootmode=40000,user_id=0,group_id=0,default_permissions",
-        std::os::fd::AsRawFd::as_raw_fd(&device)
-    );
-    nix::mount::mount(
-        Some("parent-mounted"),
+    let device = mount_dev_fuse(
         &mnt,
-        Some("fuse.handed"),
-        nix::mount::MsFlags::MS_NOSUID | nix::mount::MsFlags::MS_NODEV,
-        Some(data.as_str()),
-    )
-    .expect("mount(2) by the parent");
+        "parent-mounted",
+        "fuse.handed",
+        ",default_permissions",
+    );
     // The descriptor goes down as fd 3 (stdin only carries it to the shell).
     let child = Command::new("sh")
         .args(["-c", r#"exec "$0" -f /dev/fd/3 3<&0 </dev/null"#])
@@ -687,23 +676,7 @@ fn session_from_fd_serves_a_mounted_descriptor_and_counts_its_requests() {
     };
     let (dir, _cleanup) = workdir("svc-fromfd-");
     let mnt = dir.path().join("mnt");
-    let device = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open("/dev/fuse")
-        .unwrap();
-    let data = format!(
-        "fd={},rootmode=40000,user_id=0,group_id=0",
-        std::os::fd::AsRawFd::as_raw_fd(&device)
-    );
-    nix::mount::mount(
-        Some("from-fd"),
-        &mnt,
-        Some("fuse"),
-        nix::mount::MsFlags::MS_NOSUID | nix::mount::MsFlags::MS_NODEV,
-        Some(data.as_str()),
-    )
-    .expect("mount(2)");
+    let device = mount_dev_fuse(&mnt, "from-fd", "fuse", "");
     let fs = crate::mount::fixture::TestFs::new(&[("hello", b"handed over")]);
     let mut session = fusegen::Session::from_fd(
         fs,
@@ -758,4 +731,27 @@ fn session_from_fd_serves_a_mounted_descriptor_and_counts_its_requests() {
         err.to_string().contains("not a /dev/fuse descriptor"),
         "{err}"
     );
+}
+
+/// What a privileged helper does before handing a mount over: opens `/dev/fuse` and mounts it
+/// on `mnt` with `mount(2)` (`extra` is appended to the options, starting with a comma).
+fn mount_dev_fuse(mnt: &Path, source: &str, fstype: &str, extra: &str) -> std::fs::File {
+    let device = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/fuse")
+        .unwrap();
+    let data = format!(
+        "fd={},rootmode=40000,user_id=0,group_id=0{extra}",
+        std::os::fd::AsRawFd::as_raw_fd(&device)
+    );
+    nix::mount::mount(
+        Some(source),
+        mnt,
+        Some(fstype),
+        nix::mount::MsFlags::MS_NOSUID | nix::mount::MsFlags::MS_NODEV,
+        Some(data.as_str()),
+    )
+    .expect("mount(2) of /dev/fuse");
+    device
 }
