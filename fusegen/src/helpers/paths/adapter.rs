@@ -364,9 +364,7 @@ impl<T: PathOperations> Operations for PathFs<T> {
 
     async fn open(&self, ino: Inode, flags: i32, ctx: &RequestContext) -> Result<FileInfo> {
         let info = self.fs.open(&self.path(ino)?, flags, ctx).await?;
-        if T::HANDLERS.contains(Handlers::OPEN) {
-            self.opened(ino, &info);
-        }
+        self.opened(ino, &info);
         Ok(info)
     }
 
@@ -442,10 +440,11 @@ impl<T: PathOperations> Operations for PathFs<T> {
     }
 
     async fn opendir(&self, ino: Inode, flags: i32, ctx: &RequestContext) -> Result<FileInfo> {
-        let mut info = if T::HANDLERS.contains(Handlers::OPENDIR) {
-            self.fs.opendir(&self.path(ino)?, flags, ctx).await?
-        } else {
-            FileInfo::new(0)
+        // Directories are always opened here (the listing lives with the handle); the
+        // filesystem's own `opendir`, when it has one, gives the handle it gets back.
+        let mut info = match self.fs.opendir(&self.path(ino)?, flags, ctx).await {
+            Err(e) if e == Errno::ENOSYS => FileInfo::new(0),
+            other => other?,
         };
         let id = self.next_dir.fetch_add(1, Ordering::Relaxed);
         self.dirs().insert(
@@ -490,12 +489,12 @@ impl<T: PathOperations> Operations for PathFs<T> {
     async fn releasedir(&self, ino: Inode, fh: FileHandle, ctx: &RequestContext) -> Result<()> {
         let open = self.dirs().remove(&fh.0);
         match open {
-            Some(open) if T::HANDLERS.contains(Handlers::RELEASEDIR) => {
+            Some(open) => {
                 self.fs
                     .releasedir(&self.handle_path(ino)?, open.fh, ctx)
                     .await
             }
-            _ => Ok(()),
+            None => Ok(()),
         }
     }
 
