@@ -40,20 +40,7 @@ SECOND="$(mktemp -d /dev/shm/cf.XXXXXX)" # another filesystem, for the EXDEV cas
 TMPFS="$WORK/t"
 mkdir -p "$MNT" "$TMPFS"
 chmod 755 "$WORK" "$MNT"
-MEMFS_PID=""
-
-is_mounted() { grep -q " $1 " /proc/self/mountinfo; }
-
-unmount_memfs() {
-    if [ -n "$MEMFS_PID" ] && kill -0 "$MEMFS_PID" 2>/dev/null; then
-        kill -INT "$MEMFS_PID" 2>/dev/null || true # Ctrl-C: memfs unmounts and exits
-        for _ in $(seq 100); do kill -0 "$MEMFS_PID" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$MEMFS_PID" 2>/dev/null || true
-        wait "$MEMFS_PID" 2>/dev/null || true
-    fi
-    MEMFS_PID=""
-    if is_mounted "$MNT"; then umount -l "$MNT" || true; fi
-}
+unmount_memfs() { stop_daemon "$MNT"; }
 
 cleanup() {
     unmount_memfs
@@ -64,28 +51,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-mount_memfs() {
-    RUST_LOG=warn "$MEMFS" -f -o allow_other "$MNT" >>"$LOGS/memfs.log" 2>&1 &
-    MEMFS_PID=$!
-    for _ in $(seq 200); do
-        is_mounted "$MNT" && return 0
-        kill -0 "$MEMFS_PID" 2>/dev/null || fail "memfs exited at startup (see $LOGS/memfs.log)"
-        sleep 0.1
-    done
-    fail "memfs did not mount within 20 s"
-}
+mount_memfs() { start_daemon memfs "$LOGS/memfs.log" "$MNT" env RUST_LOG=warn "$MEMFS" -f -o allow_other "$MNT"; }
 
 # ---- pjdfstest -----------------------------------------------------------------------------
-# Prints the names of failed cases in a pjdfstest log.
-failed_cases() { awk '$NF == "FAILED" { print $1 }' "$1" | sort; }
-
-run_pjdfstest() {
-    local dir="$1" second="$2" log="$3"
-    mkdir -p "$dir"
-    chmod 755 "$dir"
-    (cd "$dir" && timeout 900 pjdfstest -c "$CONF/pjdfstest.toml" -p "$dir" -s "$second") >"$log" 2>&1 || true
-    grep '^Summary:' "$log" || fail "pjdfstest did not finish (see $log)"
-}
 
 pjdfstest_suite() {
     say "pjdfstest on native tmpfs (reference)"

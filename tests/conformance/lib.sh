@@ -27,3 +27,47 @@ build_example() {
     (cd "$ROOT" && cargo build --release --example "$1" --quiet) || fail "cargo build --example $1"
     echo "$ROOT/target/release/examples/$1"
 }
+
+# Whether $1 is a mount point now.
+is_mounted() { grep -q " $1 " /proc/self/mountinfo; }
+
+# start_daemon NAME LOG MNT CMD...: runs CMD (a filesystem in the foreground) in the
+# background, its output appended to LOG, and waits up to 20 s for MNT to be mounted.
+start_daemon() {
+    local name="$1" log="$2" mnt="$3"
+    shift 3
+    "$@" >>"$log" 2>&1 &
+    DAEMON_PID=$!
+    for _ in $(seq 200); do
+        is_mounted "$mnt" && return 0
+        kill -0 "$DAEMON_PID" 2>/dev/null || fail "$name exited at startup (see $log)"
+        sleep 0.1
+    done
+    fail "$name did not mount within 20 s"
+}
+
+# stop_daemon MNT: Ctrl-C to the daemon (it unmounts and exits), SIGKILL after 10 s, then a
+# lazy unmount of MNT if it is still mounted.
+stop_daemon() {
+    if [ -n "${DAEMON_PID:-}" ] && kill -0 "$DAEMON_PID" 2>/dev/null; then
+        kill -INT "$DAEMON_PID" 2>/dev/null || true
+        for _ in $(seq 100); do kill -0 "$DAEMON_PID" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$DAEMON_PID" 2>/dev/null || true
+        wait "$DAEMON_PID" 2>/dev/null || true
+    fi
+    DAEMON_PID=""
+    if is_mounted "$1"; then umount -l "$1" || true; fi
+}
+
+# Prints the names of failed cases in a pjdfstest log.
+failed_cases() { awk '$NF == "FAILED" { print $1 }' "$1" | sort; }
+
+# run_pjdfstest DIR SECOND LOG [SECONDS]: the whole suite in DIR (SECOND: a directory on
+# another filesystem, for EXDEV), bounded in time; fails unless it printed its summary.
+run_pjdfstest() {
+    local dir="$1" second="$2" log="$3" limit="${4:-900}"
+    mkdir -p "$dir"
+    chmod 755 "$dir"
+    (cd "$dir" && timeout "$limit" pjdfstest -c "$CONF/pjdfstest.toml" -p "$dir" -s "$second") >"$log" 2>&1 || true
+    grep '^Summary:' "$log" || fail "pjdfstest did not finish (see $log)"
+}

@@ -65,20 +65,7 @@ else
 fi
 mkdir -p "$MNT"
 chmod 755 "$WORK" "$MNT" "$SRC"
-PID=""
-
-is_mounted() { grep -q " $1 " /proc/self/mountinfo; }
-
-unmount_mirror() {
-    if [ -n "$PID" ] && kill -0 "$PID" 2>/dev/null; then
-        kill -INT "$PID" 2>/dev/null || true # Ctrl-C: the example unmounts and exits
-        for _ in $(seq 100); do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$PID" 2>/dev/null || true
-        wait "$PID" 2>/dev/null || true
-    fi
-    PID=""
-    if is_mounted "$MNT"; then umount -l "$MNT" || true; fi
-}
+unmount_mirror() { stop_daemon "$MNT"; }
 
 cleanup() {
     unmount_mirror
@@ -94,37 +81,22 @@ trap 'exit 130' INT TERM
 mount_mirror() {
     local flag=--no-kernel-passthrough
     [ "$1" = kernel ] && flag=--kernel-passthrough
-    RUST_LOG=info "$BIN" "$flag" -f -o allow_other "$SRC" "$MNT" >>"$LOGS/passthrough-$1.log" 2>&1 &
-    PID=$!
-    for _ in $(seq 200); do
-        is_mounted "$MNT" && return 0
-        kill -0 "$PID" 2>/dev/null || fail "passthrough exited at startup (see $LOGS/passthrough-$1.log)"
-        sleep 0.1
-    done
-    fail "passthrough did not mount within 20 s"
+    start_daemon passthrough "$LOGS/passthrough-$1.log" "$MNT" \
+        env RUST_LOG=info "$BIN" "$flag" -f -o allow_other "$SRC" "$MNT"
 }
 
 # ---- pjdfstest -----------------------------------------------------------------------------
-failed_cases() { awk '$NF == "FAILED" { print $1 }' "$1" | sort; }
-
-run_pjdfstest() {
-    local dir="$1" log="$2"
-    mkdir -p "$dir"
-    chmod 755 "$dir"
-    (cd "$dir" && timeout 900 pjdfstest -c "$CONF/pjdfstest.toml" -p "$dir" -s "$OTHER") >"$log" 2>&1 || true
-    grep '^Summary:' "$log" || fail "pjdfstest did not finish (see $log)"
-}
 
 pjdfstest_reference() {
     say "pjdfstest on the source filesystem, natively (reference)"
-    run_pjdfstest "$SRC/native" "$LOGS/pjdfstest-native.log"
+    run_pjdfstest "$SRC/native" "$OTHER" "$LOGS/pjdfstest-native.log"
     rm -rf "${SRC:?}/native"
 }
 
 pjdfstest_suite() {
     local mode="$1" log="$LOGS/pjdfstest-$1.log"
     say "pjdfstest through the mirror ($mode)"
-    run_pjdfstest "$MNT/p" "$log"
+    run_pjdfstest "$MNT/p" "$OTHER" "$log"
     rm -rf "${MNT:?}/p"
     local regressions
     regressions="$(comm -23 <(failed_cases "$log") <(failed_cases "$LOGS/pjdfstest-native.log"))"

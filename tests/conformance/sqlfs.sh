@@ -42,20 +42,7 @@ DBDIR="$WORK/d"  # a tmpfs for the database: the suites measure semantics, not t
 mkdir -p "$MNT" "$TMPFS" "$DBDIR"
 chmod 755 "$WORK" "$MNT"
 mount -t tmpfs -o mode=0700 tmpfs "$DBDIR"
-PID=""
-
-is_mounted() { grep -q " $1 " /proc/self/mountinfo; }
-
-unmount_sqlfs() {
-    if [ -n "$PID" ] && kill -0 "$PID" 2>/dev/null; then
-        kill -INT "$PID" 2>/dev/null || true # Ctrl-C: sqlfs unmounts and exits
-        for _ in $(seq 100); do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$PID" 2>/dev/null || true
-        wait "$PID" 2>/dev/null || true
-    fi
-    PID=""
-    if is_mounted "$MNT"; then umount -l "$MNT" || true; fi
-}
+unmount_sqlfs() { stop_daemon "$MNT"; }
 
 cleanup() {
     unmount_sqlfs
@@ -68,35 +55,20 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 mount_sqlfs() {
-    RUST_LOG=warn "$BIN" -f -o allow_other "$DBDIR/fs.db" "$MNT" >>"$LOGS/sqlfs.log" 2>&1 &
-    PID=$!
-    for _ in $(seq 200); do
-        is_mounted "$MNT" && return 0
-        kill -0 "$PID" 2>/dev/null || fail "sqlfs exited at startup (see $LOGS/sqlfs.log)"
-        sleep 0.1
-    done
-    fail "sqlfs did not mount within 20 s"
+    start_daemon sqlfs "$LOGS/sqlfs.log" "$MNT" \
+        env RUST_LOG=warn "$BIN" -f -o allow_other "$DBDIR/fs.db" "$MNT"
 }
 
 # ---- pjdfstest -----------------------------------------------------------------------------
-failed_cases() { awk '$NF == "FAILED" { print $1 }' "$1" | sort; }
-
-run_pjdfstest() {
-    local dir="$1" log="$2"
-    mkdir -p "$dir"
-    chmod 755 "$dir"
-    (cd "$dir" && timeout 1800 pjdfstest -c "$CONF/pjdfstest.toml" -p "$dir" -s "$SECOND") >"$log" 2>&1 || true
-    grep '^Summary:' "$log" || fail "pjdfstest did not finish (see $log)"
-}
 
 pjdfstest_suite() {
     say "pjdfstest on native tmpfs (reference)"
     mount -t tmpfs -o mode=0755 tmpfs "$TMPFS"
-    run_pjdfstest "$TMPFS/p" "$LOGS/pjdfstest-tmpfs.log"
+    run_pjdfstest "$TMPFS/p" "$SECOND" "$LOGS/pjdfstest-tmpfs.log" 1800
     umount "$TMPFS"
 
     say "pjdfstest on sqlfs"
-    run_pjdfstest "$MNT/p" "$LOGS/pjdfstest-sqlfs.log"
+    run_pjdfstest "$MNT/p" "$SECOND" "$LOGS/pjdfstest-sqlfs.log" 1800
     rm -rf "${MNT:?}/p"
 
     local regressions
