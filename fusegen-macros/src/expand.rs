@@ -62,6 +62,8 @@ pub fn derive(input: &DeriveInput, options: &Options) -> TokenStream {
         }
     }
     let checks = handler_checks(ident, options, &krate);
+    let thread_safety = crate::assertions::field_thread_safety(input, &krate);
+    let guard = crate::assertions::thread_safe_guard(&quote!(#ident), &krate);
     let allows = allows();
     // Plain `quote!`: the locals below and the statements in `mount`/`workers` must share one
     // hygiene context, which a user span (e.g. from inside a `macro_rules!`) would break.
@@ -69,7 +71,7 @@ pub fn derive(input: &DeriveInput, options: &Options) -> TokenStream {
         #allows
         const _: () = {
             #[automatically_derived]
-            impl #krate::Filesystem for #ident {
+            impl #krate::Filesystem for #ident #guard {
                 fn mount_options() -> #krate::MountOptions {
                     #[allow(unused_mut)]
                     let mut options = <#krate::MountOptions as ::core::default::Default>::default();
@@ -85,6 +87,8 @@ pub fn derive(input: &DeriveInput, options: &Options) -> TokenStream {
             }
         };
         #checks
+        #allows
+        const _: () = { #thread_safety };
     }
 }
 
@@ -241,19 +245,15 @@ pub fn handlers(
         quote!(#cfg let handlers = handlers.union(#krate::Handlers::#bit);)
     });
     let markers = markers(self_ty, written, krate);
-    // Spanned entirely on the type, so that a missing derive points at `impl Fs`.
-    let span = syn::spanned::Spanned::span(self_ty);
-    let filesystem = respan(quote!(#krate::__private::IsFilesystem), span);
-    let derived = quote_spanned! {span=>
-        #[allow(dead_code)]
-        fn __fusegen_check() where #self_ty: #filesystem {}
-    };
+    // Spanned on the type, so that a missing derive points at `impl Fs`.
+    let derived = crate::assertions::derived(self_ty, krate);
+    let guard = crate::assertions::thread_safe_guard(&quote!(#self_ty), krate);
     let allows = allows();
     quote! {
         #allows
         const _: () = {
             #[automatically_derived]
-            impl #krate::Operations for #self_ty {
+            impl #krate::Operations for #self_ty #guard {
                 const HANDLERS: #krate::Handlers = {
                     let handlers = #krate::Handlers::empty();
                     #(#bits)*
@@ -432,10 +432,14 @@ pub fn handlers_fallback(item: &ItemImpl, written: &[Written], krate: &TokenStre
     // A generic block gets a generic fallback, bounded so that it holds wherever the
     // trait's own requirements do (the block's bounds may not include them).
     let (impl_generics, _, where_clause) = item.generics.split_for_impl();
-    let bound = bounded(
-        where_clause,
-        quote!(Self: ::core::marker::Send + ::core::marker::Sync + 'static),
-    );
+    let bound = if item.generics.params.is_empty() {
+        crate::assertions::thread_safe_guard(&quote!(#self_ty), krate)
+    } else {
+        bounded(
+            where_clause,
+            quote!(Self: ::core::marker::Send + ::core::marker::Sync + 'static),
+        )
+    };
     quote! {
         const _: () = {
             impl #impl_generics #krate::Operations for #self_ty #bound {}
@@ -450,13 +454,15 @@ pub fn derive_fallback(input: &DeriveInput, krate: &TokenStream) -> TokenStream 
     let ident = &input.ident;
     let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
     let bound = if input.generics.params.is_empty() {
-        quote!(#where_clause)
+        crate::assertions::thread_safe_guard(&quote!(#ident), krate)
     } else {
         bounded(where_clause, quote!(Self: #krate::Operations))
     };
+    let thread_safety = crate::assertions::field_thread_safety(input, krate);
     quote! {
         const _: () = {
             impl #impl_generics #krate::Filesystem for #ident #ty_generics #bound {}
+            #thread_safety
         };
     }
 }

@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod assertions;
 mod ctxt;
 mod expand;
 mod handlers;
@@ -128,7 +129,8 @@ fn handlers_on_other(
         if generics.params.is_empty() {
             let ty: syn::Type = syn::parse_quote!(#ident);
             let markers = expand::permissive_markers(&ty, krate);
-            quote!(const _: () = { impl #krate::Operations for #ident {} #markers };)
+            let guard = assertions::thread_safe_guard(&quote!(#ident), krate);
+            quote!(const _: () = { impl #krate::Operations for #ident #guard {} #markers };)
         } else {
             proc_macro2::TokenStream::new()
         }

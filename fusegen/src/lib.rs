@@ -69,7 +69,7 @@ pub use proto::dir::ReaddirReply;
 pub use server::inflight::InFlightRequest;
 pub use server::metrics::{BUCKETS, MetricsSnapshot, OpMetrics, bucket_upper_micros};
 pub use server::notify::Notifier;
-pub use session::{Session, SessionHandle, mount, run, run_with};
+pub use session::{Run, Session, SessionHandle, mount, run, run_with};
 pub use transport::active::{ActiveTransport, RequestCounts};
 
 /// Everything a filesystem usually needs: `use fusegen::prelude::*;`.

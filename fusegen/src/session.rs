@@ -3,11 +3,14 @@
 //! the `/dev/fuse` worker pool, io_uring queues), stop on request or on unmount, unmount.
 //! It sits above both layers because it wires them together.
 
+use std::future::Future;
 use std::os::fd::{AsFd, OwnedFd};
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
+use std::task::{Context, Poll};
 
 use futures_util::FutureExt;
 use nix::sys::eventfd::{EfdFlags, EventFd};
@@ -586,8 +589,36 @@ fn reply_policy(o: &MountOptions) -> ReplyPolicy {
 /// fusegen::run(fs, "/mnt/x").await
 /// # }
 /// ```
-pub async fn run<FS: Filesystem>(fs: FS, mountpoint: impl AsRef<Path>) -> Result<(), Error> {
-    run_with(fs, mountpoint, FS::mount_options(), FS::workers()).await
+pub fn run<FS: Filesystem>(fs: FS, mountpoint: impl AsRef<Path>) -> Run {
+    let mountpoint = mountpoint.as_ref().to_path_buf();
+    Run(Box::pin(run_with(
+        fs,
+        mountpoint,
+        FS::mount_options(),
+        FS::workers(),
+    )))
+}
+
+/// The future of [`run`]: resolves once the filesystem is unmounted.
+///
+/// A named type rather than `async fn`'s anonymous one, for two messages: a forgotten
+/// `.await` names the fix, and passing `&fs` or `Arc<Fs>` to `run` is one error (the
+/// anonymous future would repeat it at the call and at the `.await`).
+#[must_use = "`fusegen::run` does nothing until it is awaited: write `fusegen::run(fs, mountpoint).await`"]
+pub struct Run(Pin<Box<dyn Future<Output = Result<(), Error>> + Send>>);
+
+impl Future for Run {
+    type Output = Result<(), Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.0.as_mut().poll(cx)
+    }
+}
+
+impl std::fmt::Debug for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Run").finish_non_exhaustive()
+    }
 }
 
 /// The `tracing` target of the one line that says a filesystem is mounted and serving.

@@ -33,9 +33,9 @@ use std::time::Duration;
 /// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a fusegen filesystem",
-    label = "`{Self}` does not implement `fusegen::Filesystem`",
-    note = "a filesystem is a struct with `#[derive(fusegen::Filesystem)]` and a `#[fusegen::handlers]` impl block",
-    note = "pass the filesystem itself, by value (not `&fs` or `Arc<Fs>`): the runtime shares it between requests"
+    label = "expected a filesystem itself, by value",
+    note = "pass the filesystem by value, not `&fs` or `Arc<Fs>`: the runtime shares it between requests internally",
+    note = "a filesystem is a struct with `#[derive(fusegen::Filesystem)]` and a `#[fusegen::handlers]` impl block"
 )]
 pub trait Filesystem: Operations {
     /// The mount options from `#[fuse(...)]` (defaults otherwise). Programs may change them

@@ -91,19 +91,79 @@ pub trait ReadOnlyAlone {
 
 impl<T> ReadOnlyAlone for &ReadOnlyProbe<T> {}
 
-/// `Filesystem` without its supertraits: what `#[fusegen::handlers]` requires of its type, so
-/// that a missing derive is one error and a type that is not `Send`/`Sync` is not reported
-/// again here.
+/// `T: Filesystem`, required by `#[fusegen::handlers]` of its type (through [`is_filesystem`])
+/// so that a missing derive is one error there. Implemented for the [`ThreadSafety`] verdicts:
+/// a type that is not thread-safe lacks `Filesystem` (see [`ThreadSafe`]), so only the derive
+/// ([`Derived`]) is required of it; its fields' errors explain the rest.
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` is not a fusegen filesystem: it needs `#[derive(Filesystem)]`",
-    label = "`{Self}` has handlers but no `#[derive(Filesystem)]`",
+    message = "`{T}` is not a fusegen filesystem: it needs `#[derive(Filesystem)]`",
+    label = "`{T}` has handlers but no `#[derive(Filesystem)]`",
     note = "add `#[derive(fusegen::Filesystem)]` to the struct (with its `#[fuse(...)]` options)"
 )]
-pub trait IsFilesystem {}
+pub trait IsFilesystem<T: ?Sized> {}
 
 // Hidden from the error, which then shows the message above once.
 #[diagnostic::do_not_recommend]
-impl<T: crate::Filesystem + ?Sized> IsFilesystem for T {}
+impl<T: crate::Filesystem + ?Sized> IsFilesystem<T> for IsThreadSafe {}
+
+#[diagnostic::do_not_recommend]
+impl<T: ?Sized + Derived> IsFilesystem<T> for NotThreadSafe {}
+
+/// Implemented by `#[derive(Filesystem)]` whatever the type's thread safety: what the
+/// handlers block requires of a type that is not thread-safe (and so lacks `Filesystem`).
+pub trait Derived {}
+
+/// Requires `T: Filesystem` when `verdict` says `T` is thread-safe.
+pub fn is_filesystem<V: IsFilesystem<T>, T: ?Sized>(verdict: V) {
+    let _ = verdict;
+}
+
+/// `Send + Sync`, for the macros' guards: their `impl Operations` and `impl Filesystem` hold
+/// only `where for<'a> Self: ThreadSafe`. A type that is not thread-safe then lacks the two
+/// traits instead of getting four errors on generated impls, and the derive's per-field
+/// checks ([`ThreadSafety`]) say which field to change. (`for<'a>` keeps the bound from being
+/// a "trivial" one, which stable Rust rejects when false.)
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be shared between the runtime's threads",
+    label = "`{Self}` is not `Send` and `Sync`",
+    note = "the runtime serves requests on several threads at once; the errors on the struct's fields say which field to change"
+)]
+pub trait ThreadSafe: Send + Sync {}
+
+#[diagnostic::do_not_recommend]
+impl<T: ?Sized + Send + Sync> ThreadSafe for T {}
+
+/// Picks [`ThreadSafety::verdict`]: [`IsThreadSafe`] when `T` is `Send + Sync`, else
+/// [`NotThreadSafe`] (the impl on `ThreadSafety<T>` wins over the one on `&ThreadSafety<T>`).
+/// The derive checks each field only under [`NotThreadSafe`], so that a type made thread-safe
+/// by hand (`unsafe impl Send`/`Sync` around a raw pointer) is accepted as it is.
+pub struct ThreadSafety<T: ?Sized>(pub PhantomData<T>);
+
+/// The filesystem type is `Send + Sync`: its fields are not checked.
+pub struct IsThreadSafe;
+
+/// The filesystem type is not `Send + Sync`: each field is checked, to name the culprits.
+pub struct NotThreadSafe;
+
+/// [`ThreadSafety`]'s method when the type is thread-safe.
+pub trait VerdictThreadSafe {
+    /// [`IsThreadSafe`].
+    fn verdict(&self) -> IsThreadSafe {
+        IsThreadSafe
+    }
+}
+
+impl<T: ?Sized + Send + Sync> VerdictThreadSafe for ThreadSafety<T> {}
+
+/// [`ThreadSafety`]'s method otherwise.
+pub trait VerdictNotThreadSafe {
+    /// [`NotThreadSafe`].
+    fn verdict(&self) -> NotThreadSafe {
+        NotThreadSafe
+    }
+}
+
+impl<T: ?Sized> VerdictNotThreadSafe for &ThreadSafety<T> {}
 
 /// What [`convert`] returns.
 pub type Converted<F, T, E, U> = futures_util::future::Map<F, fn(Result<T, E>) -> crate::Result<U>>;
