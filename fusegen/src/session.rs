@@ -582,7 +582,8 @@ fn reply_policy(o: &MountOptions) -> ReplyPolicy {
 }
 
 /// Mounts `fs` with its `#[fuse(...)]` configuration, serves it until Ctrl-C (SIGINT) or
-/// SIGTERM, then unmounts.
+/// SIGTERM, then unmounts. Nothing happens until the returned [`Run`] is awaited. `fs` is
+/// taken by value: the runtime shares it between requests itself.
 ///
 /// ```no_run
 /// # async fn demo(fs: impl fusegen::Filesystem) -> Result<(), fusegen::Error> {
