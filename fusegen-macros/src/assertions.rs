@@ -7,8 +7,7 @@
 //! then what the user reads.
 
 use proc_macro2::{Span, TokenStream, TokenTree};
-use quote::{ToTokens, format_ident, quote, quote_spanned};
-use syn::spanned::Spanned;
+use quote::{ToTokens, format_ident, quote};
 use syn::{Data, DeriveInput};
 
 /// `where for<'a> TY: ThreadSafe`: the generated impls hold only for a thread-safe type. The
@@ -29,14 +28,13 @@ fn verdict(ty: &TokenStream, krate: &TokenStream) -> TokenStream {
 /// block's type, spanned on the type, unless the type is not thread-safe (the derive's field
 /// errors say why it lacks `Filesystem` then).
 pub fn derived(self_ty: &syn::Type, krate: &TokenStream) -> TokenStream {
-    let span = self_ty.span();
     let ty = quote!(#self_ty);
     let verdict = verdict(&ty, krate);
-    let check = quote_spanned!(span=> #krate::__private::is_filesystem::<_, #self_ty>);
+    let witness = spanned_over(quote!(::core::marker::PhantomData::<), &ty, quote!(>));
     quote! {
         #[allow(dead_code)]
         fn __fusegen_derived() {
-            #check(#verdict);
+            #krate::__private::is_filesystem(#verdict, #witness);
         }
     }
 }

@@ -91,31 +91,33 @@ pub trait ReadOnlyAlone {
 
 impl<T> ReadOnlyAlone for &ReadOnlyProbe<T> {}
 
-/// `T: Filesystem`, required by `#[fusegen::handlers]` of its type (through [`is_filesystem`])
-/// so that a missing derive is one error there. Implemented for the [`ThreadSafety`] verdicts:
-/// a type that is not thread-safe lacks `Filesystem` (see [`ThreadSafe`]), so only the derive
-/// ([`Derived`]) is required of it; its fields' errors explain the rest.
+/// `Self: Filesystem`, required by `#[fusegen::handlers]` of its type (through
+/// [`is_filesystem`]) so that a missing derive is one error there. `V` is the type's
+/// [`ThreadSafety`] verdict: a type that is not thread-safe lacks `Filesystem` (see
+/// [`ThreadSafe`]), so only the derive ([`Derived`]) is required of it; its fields' errors
+/// explain the rest.
 #[diagnostic::on_unimplemented(
-    message = "`{T}` is not a fusegen filesystem: it needs `#[derive(Filesystem)]`",
-    label = "`{T}` has handlers but no `#[derive(Filesystem)]`",
+    message = "`{Self}` is not a fusegen filesystem: it needs `#[derive(Filesystem)]`",
+    label = "`{Self}` has handlers but no `#[derive(Filesystem)]`",
     note = "add `#[derive(fusegen::Filesystem)]` to the struct (with its `#[fuse(...)]` options)"
 )]
-pub trait IsFilesystem<T: ?Sized> {}
+pub trait IsFilesystem<V> {}
 
 // Hidden from the error, which then shows the message above once.
 #[diagnostic::do_not_recommend]
-impl<T: crate::Filesystem + ?Sized> IsFilesystem<T> for IsThreadSafe {}
+impl<T: crate::Filesystem + ?Sized> IsFilesystem<IsThreadSafe> for T {}
 
 #[diagnostic::do_not_recommend]
-impl<T: ?Sized + Derived> IsFilesystem<T> for NotThreadSafe {}
+impl<T: ?Sized + Derived> IsFilesystem<NotThreadSafe> for T {}
 
 /// Implemented by `#[derive(Filesystem)]` whatever the type's thread safety: what the
 /// handlers block requires of a type that is not thread-safe (and so lacks `Filesystem`).
 pub trait Derived {}
 
-/// Requires `T: Filesystem` when `verdict` says `T` is thread-safe.
-pub fn is_filesystem<V: IsFilesystem<T>, T: ?Sized>(verdict: V) {
-    let _ = verdict;
+/// Requires `T: IsFilesystem<V>`, `T` given as `PhantomData` so that the error is spanned on
+/// the argument (the handlers block's type).
+pub fn is_filesystem<V, T: ?Sized + IsFilesystem<V>>(verdict: V, ty: PhantomData<T>) {
+    let _ = (verdict, ty);
 }
 
 /// `Send + Sync`, for the macros' guards: their `impl Operations` and `impl Filesystem` hold
