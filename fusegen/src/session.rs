@@ -591,20 +591,14 @@ fn reply_policy(o: &MountOptions) -> ReplyPolicy {
 /// # }
 /// ```
 pub fn run<FS: Filesystem>(fs: FS, mountpoint: impl AsRef<Path>) -> Run {
-    let mountpoint = mountpoint.as_ref().to_path_buf();
-    Run(Box::pin(run_with(
-        fs,
-        mountpoint,
-        FS::mount_options(),
-        FS::workers(),
-    )))
+    run_with(fs, mountpoint, FS::mount_options(), FS::workers())
 }
 
-/// The future of [`run`]: resolves once the filesystem is unmounted.
+/// The future of [`run`] and [`run_with`]: resolves once the filesystem is unmounted.
 ///
 /// A named type rather than `async fn`'s anonymous one, for two messages: a forgotten
-/// `.await` names the fix, and passing `&fs` or `Arc<Fs>` to `run` is one error (the
-/// anonymous future would repeat it at the call and at the `.await`).
+/// `.await` names the fix, and passing `&fs` or `Arc<Fs>` is one error (the anonymous
+/// future would repeat it at the call and at the `.await`).
 #[must_use = "`fusegen::run` does nothing until it is awaited: write `fusegen::run(fs, mountpoint).await`"]
 pub struct Run(Pin<Box<dyn Future<Output = Result<(), Error>> + Send>>);
 
@@ -657,9 +651,22 @@ fn log_in_flight(handle: &SessionHandle) {
 /// `SIGUSR1` logs the requests in flight. Once serving, it logs `NAME: mounted on PATH`
 /// (`info`, target `fusegen::mounted`) and, under systemd, sends `READY=1` to
 /// `$NOTIFY_SOCKET`; `STOPPING=1` when it unmounts ([`systemd`](crate::systemd)).
-pub async fn run_with<FS: Operations>(
+pub fn run_with<FS: Operations>(
     fs: FS,
     mountpoint: impl AsRef<Path>,
+    options: MountOptions,
+    workers: Workers,
+) -> Run {
+    let mountpoint = mountpoint.as_ref().to_path_buf();
+    Run(Box::pin(serve_until_signal(
+        fs, mountpoint, options, workers,
+    )))
+}
+
+/// [`run_with`]'s body.
+async fn serve_until_signal<FS: Operations>(
+    fs: FS,
+    mountpoint: PathBuf,
     options: MountOptions,
     workers: Workers,
 ) -> Result<(), Error> {
