@@ -180,7 +180,7 @@ impl Core {
         Ok(())
     }
 
-    pub fn read(&self, ino: Inode, fh: FileHandle, offset: u64, size: u32) -> Result<Vec<u8>> {
+    pub fn read(&self, ino: Inode, fh: FileHandle, offset: u64, size: u32) -> Result<Bytes> {
         let (node, _) = self.open_node(ino, fh)?;
         let st = node.state.read();
         let data = st.file()?.read(offset, u64::from(size));

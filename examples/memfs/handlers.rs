@@ -158,7 +158,7 @@ impl MemFs {
         self.core.tmpfile(parent, mode, flags, ctx)
     }
 
-    async fn read(&self, ino: Inode, fh: FileHandle, offset: u64, size: u32) -> Result<Vec<u8>> {
+    async fn read(&self, ino: Inode, fh: FileHandle, offset: u64, size: u32) -> Result<Bytes> {
         self.core.read(ino, fh, offset, size)
     }
 

@@ -14,10 +14,12 @@
 //! file or kernel lookup refers to them any more, so memory comes back after deletes.
 //!
 //! Modules: `handlers` (the `#[fusegen::handlers]` block), `namespace` (the tree), `file`
-//! (contents, attributes, xattrs), `data` (sparse pages and the space budget), `node`
-//! (inodes, their table and lock order). POSIX and `flock` locks are `fusegen::locks`.
+//! (contents, attributes, xattrs), `data` (a file's size and the space budget), `extents`
+//! (file bytes as runs of pages, holes unallocated), `node` (inodes, their table and lock
+//! order). POSIX and `flock` locks are `fusegen::locks`.
 
 mod data;
+mod extents;
 mod file;
 mod handlers;
 mod namespace;
