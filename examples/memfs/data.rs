@@ -123,6 +123,11 @@ impl FileData {
         self.extents.read(offset..end)
     }
 
+    /// Frees the room kept for appends, once no open file is appending any more.
+    pub fn trim(&mut self) {
+        self.extents.trim();
+    }
+
     /// Unallocated pages among those that `[offset, end)` touches.
     fn missing_pages(&self, offset: u64, end: u64) -> u64 {
         let holes = self.extents.holes(page_floor(offset)..page_ceil(end));

@@ -260,6 +260,16 @@ impl Extents {
         }
     }
 
+    /// Gives back the room that runs grown by appending keep for further appends. Shared runs
+    /// are left as they are (trimming them would copy).
+    pub fn trim(&mut self) {
+        for run in self.runs.values_mut() {
+            if let Some(bytes) = Arc::get_mut(&mut run.0) {
+                bytes.shrink_to_fit();
+            }
+        }
+    }
+
     /// The first allocated byte at or after `offset`.
     pub fn next_data(&self, offset: u64) -> Option<u64> {
         if self.run_at(offset).is_some() {
@@ -341,6 +351,19 @@ mod tests {
         assert_eq!(e.pages(), 3 * CHUNK / PAGE);
         assert!(e.runs.values().all(|r| r.0.capacity() == CHUNK as usize));
         assert_eq!(e.read(0..3 * CHUNK), data);
+    }
+
+    #[test]
+    fn trim_gives_back_the_room_kept_for_appends() {
+        let mut e = Extents::default();
+        for i in 0..5 {
+            e.write(i * PAGE, &[1u8; PAGE as usize]);
+        }
+        assert_eq!(layout(&e), [(0, 5 * PAGE)]);
+        assert_eq!(e.runs[&0].0.capacity(), 8 * PAGE as usize, "doubled");
+        e.trim();
+        assert_eq!(e.runs[&0].0.capacity(), 5 * PAGE as usize);
+        assert!(e.read(0..5 * PAGE).iter().all(|&b| b == 1));
     }
 
     #[test]
