@@ -109,22 +109,14 @@ impl Extents {
         let mut pos = range.start;
         std::iter::from_fn(move || {
             while pos < range.end {
-                let hole_end = match runs.next() {
-                    Some((start, run)) => {
-                        let hole = pos..start.min(range.end);
-                        pos = (start + run.len()).min(range.end);
-                        if hole.is_empty() {
-                            continue;
-                        }
-                        hole
-                    }
-                    None => {
-                        let hole = pos..range.end;
-                        pos = range.end;
-                        hole
-                    }
+                let (hole, after) = match runs.next() {
+                    Some((start, run)) => (pos..start, (start + run.len()).min(range.end)),
+                    None => (pos..range.end, range.end),
                 };
-                return Some(hole_end);
+                pos = after;
+                if !hole.is_empty() {
+                    return Some(hole);
+                }
             }
             None
         })
@@ -255,7 +247,9 @@ impl Extents {
             if let Some(run) = self.runs.get_mut(&start) {
                 let from = range.start.max(start) - start;
                 let to = range.end.min(start + run.len()) - start;
-                run.bytes_mut()[from as usize..to as usize].fill(0);
+                if from < to {
+                    run.bytes_mut()[from as usize..to as usize].fill(0);
+                }
             }
         }
     }
