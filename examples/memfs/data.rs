@@ -1,15 +1,14 @@
-//! File contents and the space budget: sparse files stored as 4 KiB pages, and the byte
-//! counter that makes writes beyond the size limit fail with `ENOSPC`.
+//! File contents and the space budget: a file's size over its sparse bytes (`extents.rs`),
+//! and the byte counter that makes writes beyond the size limit fail with `ENOSPC`.
 //!
 //! Nothing here locks or knows about inodes; callers hold the file's lock.
 
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use fusegen::{Errno, Result};
+use fusegen::{Bytes, Errno, Result};
 
-/// Allocation unit of file data, and the block size reported by `stat` and `statfs`.
-pub const PAGE: u64 = 4096;
+pub use crate::extents::PAGE;
+use crate::extents::{Extents, page_ceil, page_floor};
 
 /// Bytes and inodes in use, against their limits. Pages count `PAGE` bytes each; extended
 /// attributes and symlink targets count their length.
@@ -92,23 +91,12 @@ impl Space {
 }
 
 /// The contents of a regular file. Invariant: every stored byte at or beyond `size` is zero,
-/// so growing the file (truncate up, write past the end) exposes zeros without extra work.
+/// so growing the file (truncate up, write past the end) exposes zeros without extra work,
+/// and allocates nothing.
 #[derive(Debug, Default)]
 pub struct FileData {
     size: u64,
-    pages: BTreeMap<u64, Box<[u8]>>,
-}
-
-fn zero_page() -> Box<[u8]> {
-    vec![0u8; PAGE as usize].into_boxed_slice()
-}
-
-/// The part of page `idx` covered by `[start, end)`, as offsets within the page.
-fn within(idx: u64, start: u64, end: u64) -> (usize, usize) {
-    let base = idx * PAGE;
-    let from = start.max(base) - base;
-    let to = end.min(base + PAGE) - base;
-    (from as usize, to as usize)
+    extents: Extents,
 }
 
 impl FileData {
@@ -118,27 +106,32 @@ impl FileData {
 
     /// Allocated 512-byte blocks, for `st_blocks`.
     pub fn blocks(&self) -> u64 {
-        self.pages.len() as u64 * (PAGE / 512)
+        self.extents.pages() * (PAGE / 512)
     }
 
     /// Bytes charged to the space budget.
     pub fn charged(&self) -> u64 {
-        self.pages.len() as u64 * PAGE
+        self.extents.pages() * PAGE
     }
 
     /// Up to `len` bytes at `offset`; fewer only at the end of the file. Holes read as zeros.
-    pub fn read(&self, offset: u64, len: u64) -> Vec<u8> {
+    pub fn read(&self, offset: u64, len: u64) -> Bytes {
         let end = self.size.min(offset.saturating_add(len));
         if end <= offset {
-            return Vec::new();
+            return Bytes::new();
         }
-        let mut out = vec![0u8; (end - offset) as usize];
-        for (&idx, page) in self.pages.range(offset / PAGE..=(end - 1) / PAGE) {
-            let (from, to) = within(idx, offset, end);
-            let at = (idx * PAGE + from as u64 - offset) as usize;
-            out[at..at + (to - from)].copy_from_slice(&page[from..to]);
-        }
-        out
+        self.extents.read(offset..end)
+    }
+
+    /// Frees the room kept for appends, once no open file is appending any more.
+    pub fn trim(&mut self) {
+        self.extents.trim();
+    }
+
+    /// Unallocated pages among those that `[offset, end)` touches.
+    fn missing_pages(&self, offset: u64, end: u64) -> u64 {
+        let holes = self.extents.holes(page_floor(offset)..page_ceil(end));
+        holes.map(|hole| (hole.end - hole.start) / PAGE).sum()
     }
 
     /// Writes `data` at `offset`. When the budget runs out part-way, writes the longest prefix
@@ -148,31 +141,24 @@ impl FileData {
             return Ok(0);
         }
         let mut end = offset.checked_add(data.len() as u64).ok_or(Errno::EFBIG)?;
-        let (first, last) = (offset / PAGE, (end - 1) / PAGE);
-        let present = self.pages.range(first..=last).count() as u64;
-        let missing = (last - first + 1) - present;
+        let missing = self.missing_pages(offset, end);
         let granted = space.reserve_pages_up_to(missing);
         if granted < missing {
-            let mut budget = granted;
-            for idx in first..=last {
-                if !self.pages.contains_key(&idx) {
-                    if budget == 0 {
-                        end = offset.max(idx * PAGE);
-                        break;
-                    }
-                    budget -= 1;
+            // Stop where the first page that did not fit begins.
+            let mut left = granted;
+            for hole in self.extents.holes(page_floor(offset)..page_ceil(end)) {
+                let pages = (hole.end - hole.start) / PAGE;
+                if pages > left {
+                    end = offset.max(hole.start + left * PAGE);
+                    break;
                 }
+                left -= pages;
             }
             if end == offset {
                 return Err(Errno::ENOSPC);
             }
         }
-        for idx in first..=(end - 1) / PAGE {
-            let page = self.pages.entry(idx).or_insert_with(zero_page);
-            let (from, to) = within(idx, offset, end);
-            let at = (idx * PAGE + from as u64 - offset) as usize;
-            page[from..to].copy_from_slice(&data[at..at + (to - from)]);
-        }
+        self.extents.write(offset, &data[..(end - offset) as usize]);
         self.size = self.size.max(end);
         Ok((end - offset) as usize)
     }
@@ -180,13 +166,9 @@ impl FileData {
     /// Sets the size; shrinking frees the pages past the end and zeroes the tail of the last.
     pub fn set_size(&mut self, size: u64, space: &Space) {
         if size < self.size {
-            let removed = self.pages.split_off(&size.div_ceil(PAGE));
-            space.release(removed.len() as u64 * PAGE);
-            if !size.is_multiple_of(PAGE)
-                && let Some(page) = self.pages.get_mut(&(size / PAGE))
-            {
-                page[(size % PAGE) as usize..].fill(0);
-            }
+            let freed = self.extents.free(page_ceil(size)..u64::MAX);
+            space.release(freed * PAGE);
+            self.extents.zero(size..page_ceil(size));
         }
         self.size = size;
     }
@@ -204,41 +186,25 @@ impl FileData {
         if len == 0 {
             return Err(Errno::EINVAL);
         }
-        let (first, last) = (offset / PAGE, (end - 1) / PAGE);
-        let present = self.pages.range(first..=last).count() as u64;
-        space.reserve(((last - first + 1) - present) * PAGE)?;
-        for idx in first..=last {
-            self.pages.entry(idx).or_insert_with(zero_page);
-        }
+        space.reserve(self.missing_pages(offset, end) * PAGE)?;
+        self.extents.allocate(page_floor(offset)..page_ceil(end));
         if !keep_size {
             self.size = self.size.max(end);
         }
         Ok(())
     }
 
-    /// Zeroes `[offset, offset + len)` within the file, freeing the pages it covers whole.
+    /// Zeroes `[offset, offset + len)`, freeing the pages it covers whole.
     pub fn punch_hole(&mut self, offset: u64, len: u64, space: &Space) {
-        let end = offset.saturating_add(len);
         if len == 0 {
             return;
         }
-        let (first_whole, end_whole) = (offset.div_ceil(PAGE), end / PAGE);
-        let whole: Vec<u64> = if first_whole < end_whole {
-            self.pages
-                .range(first_whole..end_whole)
-                .map(|(&idx, _)| idx)
-                .collect()
-        } else {
-            Vec::new()
-        };
-        for idx in &whole {
-            self.pages.remove(idx);
+        let end = offset.saturating_add(len);
+        let whole = page_ceil(offset)..page_floor(end);
+        if !whole.is_empty() {
+            space.release(self.extents.free(whole) * PAGE);
         }
-        space.release(whole.len() as u64 * PAGE);
-        for (&idx, page) in self.pages.range_mut(offset / PAGE..=(end - 1) / PAGE) {
-            let (from, to) = within(idx, offset, end);
-            page[from..to].fill(0);
-        }
+        self.extents.zero(offset..end);
     }
 
     /// Zeroes `[offset, offset + len)` and allocates it (`FALLOC_FL_ZERO_RANGE`).
@@ -250,11 +216,7 @@ impl FileData {
         space: &Space,
     ) -> Result<()> {
         self.allocate(offset, len, keep_size, space)?;
-        let end = offset + len;
-        for (&idx, page) in self.pages.range_mut(offset / PAGE..=(end - 1) / PAGE) {
-            let (from, to) = within(idx, offset, end);
-            page[from..to].fill(0);
-        }
+        self.extents.zero(offset..offset + len);
         Ok(())
     }
 
@@ -265,19 +227,10 @@ impl FileData {
             return Err(Errno::ENXIO);
         }
         if data {
-            match self.pages.range(offset / PAGE..).next() {
-                Some((&idx, _)) if idx * PAGE < self.size => Ok(offset.max(idx * PAGE)),
-                _ => Err(Errno::ENXIO),
-            }
+            let found = self.extents.next_data(offset);
+            found.filter(|&at| at < self.size).ok_or(Errno::ENXIO)
         } else {
-            let mut idx = offset / PAGE;
-            for (&present, _) in self.pages.range(idx..) {
-                if present != idx {
-                    break;
-                }
-                idx += 1;
-            }
-            Ok(offset.max(idx * PAGE).min(self.size))
+            Ok(self.extents.next_hole(offset).min(self.size))
         }
     }
 }
@@ -363,5 +316,130 @@ mod tests {
         assert_eq!((f.size(), s.used_bytes()), (0, 0));
         f.allocate(0, 2 * PAGE, true, &s).unwrap();
         assert_eq!((f.size(), f.blocks()), (0, 16));
+    }
+
+    /// A plain model of a sparse file: its bytes and its allocated pages.
+    #[derive(Default)]
+    struct Model {
+        bytes: Vec<u8>,
+        pages: std::collections::BTreeSet<u64>,
+    }
+
+    impl Model {
+        fn allocate(&mut self, from: u64, to: u64) {
+            self.pages.extend(from / PAGE..to.div_ceil(PAGE));
+        }
+
+        fn zero(&mut self, from: u64, to: u64) {
+            let to = to.min(self.bytes.len() as u64);
+            if from < to {
+                self.bytes[from as usize..to as usize].fill(0);
+            }
+        }
+    }
+
+    /// xorshift64: a fixed, dependency-free sequence of pseudo-random numbers.
+    struct Rng(u64);
+
+    impl Rng {
+        fn below(&mut self, n: u64) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0 % n
+        }
+    }
+
+    #[test]
+    fn random_operations_match_a_plain_model() {
+        let s = space(1 << 40);
+        let mut f = FileData::default();
+        let mut m = Model::default();
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        // Offsets over three chunks, so that runs meet chunk boundaries.
+        let span = 3 << 20;
+        for step in 0..3000u64 {
+            let offset = rng.below(span);
+            let most = if rng.below(4) == 0 { 300_000 } else { 9000 };
+            let len = 1 + rng.below(most);
+            let end = offset + len;
+            match rng.below(10) {
+                0..=4 => {
+                    let data: Vec<u8> = (0..len).map(|i| (i + step) as u8 | 1).collect();
+                    assert_eq!(f.write(offset, &data, &s).unwrap(), len as usize);
+                    if m.bytes.len() < end as usize {
+                        m.bytes.resize(end as usize, 0);
+                    }
+                    m.bytes[offset as usize..end as usize].copy_from_slice(&data);
+                    m.allocate(offset, end);
+                }
+                5 => {
+                    f.set_size(offset, &s);
+                    if offset < m.bytes.len() as u64 {
+                        m.pages.retain(|&p| p < offset.div_ceil(PAGE));
+                    }
+                    m.bytes.resize(offset as usize, 0);
+                }
+                6 => {
+                    f.punch_hole(offset, len, &s);
+                    m.pages
+                        .retain(|&p| !(offset.div_ceil(PAGE)..end / PAGE).contains(&p));
+                    m.zero(offset, end);
+                }
+                7 => {
+                    let keep_size = rng.below(2) == 0;
+                    f.allocate(offset, len, keep_size, &s).unwrap();
+                    m.allocate(offset, end);
+                    if !keep_size && m.bytes.len() < end as usize {
+                        m.bytes.resize(end as usize, 0);
+                    }
+                }
+                8 => {
+                    f.zero_range(offset, len, true, &s).unwrap();
+                    m.allocate(offset, end);
+                    m.zero(offset, end);
+                }
+                _ => {
+                    let size = m.bytes.len() as u64;
+                    let want_data = m
+                        .pages
+                        .range(offset / PAGE..)
+                        .next()
+                        .map(|&p| (p * PAGE).max(offset));
+                    let want_data = want_data.filter(|&at| at < size).ok_or(Errno::ENXIO);
+                    let mut hole = offset / PAGE;
+                    while m.pages.contains(&hole) {
+                        hole += 1;
+                    }
+                    let want_hole = (hole * PAGE).max(offset).min(size);
+                    if offset < size {
+                        assert_eq!(f.seek(offset, true), want_data, "SEEK_DATA at step {step}");
+                        assert_eq!(
+                            f.seek(offset, false),
+                            Ok(want_hole),
+                            "SEEK_HOLE at step {step}"
+                        );
+                    } else {
+                        assert_eq!(f.seek(offset, false), Err(Errno::ENXIO));
+                    }
+                }
+            }
+            assert_eq!(f.size(), m.bytes.len() as u64, "size after step {step}");
+            assert_eq!(
+                f.charged(),
+                m.pages.len() as u64 * PAGE,
+                "pages after step {step}"
+            );
+            assert_eq!(s.used_bytes(), f.charged(), "budget after step {step}");
+            let (from, len) = (rng.below(span), rng.below(2 << 20));
+            let want = &m.bytes
+                [(from as usize).min(m.bytes.len())..((from + len) as usize).min(m.bytes.len())];
+            assert!(
+                f.read(from, len) == want,
+                "read at {from}+{len} after step {step}"
+            );
+        }
+        f.set_size(0, &s);
+        assert_eq!(s.used_bytes(), 0);
     }
 }

@@ -72,7 +72,7 @@ impl Core {
     /// Registers an open of `node` (its `opens` already counted) and returns the handle.
     fn new_handle(&self, node: Arc<Node>, flags: i32) -> FileInfo {
         let fh = self.next_fh.fetch_add(1, Ordering::Relaxed);
-        let append = flags & libc::O_APPEND != 0;
+        let append = flags & libc::O_APPEND != 0 && !self.kernel_appends.load(Ordering::Relaxed);
         self.handles
             .shard(fh)
             .lock()
@@ -174,13 +174,20 @@ impl Core {
         self.locks.release(ino, fh);
         let mut st = node.state.write();
         st.opens = st.opens.saturating_sub(1);
+        // The last close of a file that stays: its room for appends goes back.
+        if st.opens == 0
+            && st.nlink > 0
+            && let Content::File(file) = &mut st.content
+        {
+            file.trim();
+        }
         let freed = unpin_if_unused(&self.table, &node, &mut st);
         drop(st);
         self.freed(freed);
         Ok(())
     }
 
-    pub fn read(&self, ino: Inode, fh: FileHandle, offset: u64, size: u32) -> Result<Vec<u8>> {
+    pub fn read(&self, ino: Inode, fh: FileHandle, offset: u64, size: u32) -> Result<Bytes> {
         let (node, _) = self.open_node(ino, fh)?;
         let st = node.state.read();
         let data = st.file()?.read(offset, u64::from(size));

@@ -2,6 +2,10 @@
 //! (contents and attributes). Handlers run concurrently; none holds a lock across an
 //! `.await` (only the blocking lock calls await at all).
 
+use std::sync::atomic::Ordering;
+
+use fusegen::ConnectionInfo;
+use fusegen::abi::FUSE_WRITEBACK_CACHE;
 use fusegen::prelude::*;
 
 use crate::MemFs;
@@ -10,6 +14,12 @@ use crate::node::Content;
 
 #[fusegen::handlers]
 impl MemFs {
+    async fn init(&self, info: &ConnectionInfo) -> Result<()> {
+        let writeback = info.capabilities & FUSE_WRITEBACK_CACHE != 0;
+        self.core.kernel_appends.store(writeback, Ordering::Relaxed);
+        Ok(())
+    }
+
     async fn lookup(&self, parent: Inode, name: &OsStr) -> Result<EntryAttributes> {
         self.core.lookup(parent, name)
     }
@@ -158,7 +168,7 @@ impl MemFs {
         self.core.tmpfile(parent, mode, flags, ctx)
     }
 
-    async fn read(&self, ino: Inode, fh: FileHandle, offset: u64, size: u32) -> Result<Vec<u8>> {
+    async fn read(&self, ino: Inode, fh: FileHandle, offset: u64, size: u32) -> Result<Bytes> {
         self.core.read(ino, fh, offset, size)
     }
 

@@ -14,17 +14,19 @@
 //! file or kernel lookup refers to them any more, so memory comes back after deletes.
 //!
 //! Modules: `handlers` (the `#[fusegen::handlers]` block), `namespace` (the tree), `file`
-//! (contents, attributes, xattrs), `data` (sparse pages and the space budget), `node`
-//! (inodes, their table and lock order). POSIX and `flock` locks are `fusegen::locks`.
+//! (contents, attributes, xattrs), `data` (a file's size and the space budget), `extents`
+//! (file bytes as runs of pages, holes unallocated), `node` (inodes, their table and lock
+//! order). POSIX and `flock` locks are `fusegen::locks`.
 
 mod data;
+mod extents;
 mod file;
 mod handlers;
 mod namespace;
 mod node;
 
 use std::process::ExitCode;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicBool, AtomicU64};
 
 use clap::Parser;
 use fusegen::locks::LockTable;
@@ -45,8 +47,32 @@ use crate::node::{Content, Table, fresh_state, install_root};
 /// the truncate step), so a running program could be truncated. Without it the kernel checks
 /// first and then truncates through `setattr`. (`open` still honours `O_TRUNC` when a user
 /// mounts with `-o atomic_o_trunc`.)
+///
+/// Caching: memfs changes only when a request through this mount changes it, so the kernel's
+/// caches are only wrong where the kernel forgets to update or drop them, and it does both for
+/// every change it sends (a write, truncate, link, unlink, rename, setattr or fallocate drops
+/// or rewrites the attributes it touches, a read marks atime stale, a create replaces a
+/// negative entry). Hence:
+/// - entries, negative entries and attributes are cached for a day (86,400 s, as libfuse's
+///   `passthrough_hp` with `cache=always`) instead of fusegen's 1 s per reply, so a warm
+///   tree is walked and `stat`ed without a request; `-o attr_timeout=0,entry_timeout=0`
+///   turns it off;
+/// - cached file data is kept across opens (`FileInfo::new` asks for `KEEP_CACHE`);
+/// - symlink targets are cached (`cache_symlinks`): a symlink's target never changes.
+///
+/// Not `writeback_cache`, which a user may still ask for with `-o writeback_cache`: written
+/// data would sit in the kernel and reach memfs later, so a write beyond `--size` would
+/// succeed and its `ENOSPC` surface only at `fsync` or `close`, or not at all.
 #[derive(Filesystem)]
-#[fuse(fsname = "memfs", subtype = "memfs", min_tasks = 4)]
+#[fuse(
+    fsname = "memfs",
+    subtype = "memfs",
+    min_tasks = 4,
+    entry_timeout = 86400,
+    negative_timeout = 86400,
+    attr_timeout = 86400,
+    cache_symlinks
+)]
 pub struct MemFs {
     core: Core,
 }
@@ -62,6 +88,9 @@ pub struct Core {
     rename_lock: Mutex<()>,
     /// POSIX and flock locks of every file.
     locks: LockTable,
+    /// The kernel positions `O_APPEND` writes itself (it does with the write-back cache, whose
+    /// WRITEs carry page offsets), so an open's `O_APPEND` must not move them to the end.
+    kernel_appends: AtomicBool,
 }
 
 impl MemFs {
@@ -75,6 +104,7 @@ impl MemFs {
             next_fh: AtomicU64::new(1),
             rename_lock: Mutex::new(()),
             locks: LockTable::new(),
+            kernel_appends: AtomicBool::new(false),
         };
         let root = fresh_state(
             libc::S_IFDIR | 0o755,

@@ -126,6 +126,8 @@ impl Core {
             }
             _ => match pst.dir()?.get(name) {
                 Some(e) => e.ino,
+                // Cached for the mount's `negative_timeout` (see `MemFs`), which overrides
+                // the timeout given here.
                 None => return Ok(EntryAttributes::negative(fusegen::DEFAULT_TIMEOUT)),
             },
         };

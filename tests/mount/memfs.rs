@@ -463,6 +463,95 @@ fn memfs_timestamps_follow_posix() {
     });
 }
 
+/// memfs lets the kernel cache names, negative entries and attributes for a day: every change
+/// made through the mount must still show at once.
+#[test]
+fn memfs_long_cache_timeouts_still_show_every_change() {
+    let Some(m) = Memfs::start("memfs_long_cache_timeouts_still_show_every_change", &[]) else {
+        return;
+    };
+    let root = m.path.clone();
+    on("changes under long timeouts", move || {
+        let (f, g) = (root.join("f"), root.join("g"));
+        assert_eq!(
+            errno(&fs::metadata(root.join("new")).unwrap_err()),
+            Some(libc::ENOENT)
+        );
+        fs::write(root.join("new"), b"x").unwrap();
+        assert_eq!(
+            fs::metadata(root.join("new")).unwrap().len(),
+            1,
+            "negative entry replaced"
+        );
+
+        fs::write(&f, b"abc").unwrap();
+        let mut other = OpenOptions::new().append(true).open(&f).unwrap();
+        other.write_all(&[1u8; 10_000]).unwrap();
+        let md = fs::metadata(&f).unwrap();
+        assert_eq!(
+            (md.len(), md.blocks()),
+            (10_003, 24),
+            "size and blocks after a write"
+        );
+
+        fs::hard_link(&f, &g).unwrap();
+        assert_eq!(fs::metadata(&f).unwrap().nlink(), 2);
+        fs::remove_file(&g).unwrap();
+        assert_eq!(fs::metadata(&f).unwrap().nlink(), 1);
+
+        // relatime: a read after a change moves atime (memfs sets it; the kernel must ask).
+        let old = nix::sys::time::TimeSpec::new(1_000_000_000, 0);
+        nix::sys::stat::utimensat(
+            nix::fcntl::AT_FDCWD,
+            &f,
+            &old,
+            &old,
+            nix::sys::stat::UtimensatFlags::NoFollowSymlink,
+        )
+        .unwrap();
+        assert_eq!(fs::metadata(&f).unwrap().atime(), 1_000_000_000);
+        if fs::write("/proc/sys/vm/drop_caches", "1").is_ok() {
+            assert_eq!(fs::read(&f).unwrap().len(), 10_003);
+            assert!(
+                fs::metadata(&f).unwrap().atime() > 1_000_000_000,
+                "atime after a read"
+            );
+        }
+
+        symlink("one", root.join("l")).unwrap();
+        assert_eq!(fs::read_link(root.join("l")).unwrap(), Path::new("one"));
+        fs::remove_file(root.join("l")).unwrap();
+        symlink("two", root.join("l")).unwrap();
+        assert_eq!(fs::read_link(root.join("l")).unwrap(), Path::new("two"));
+    });
+}
+
+/// With the write-back cache the kernel positions appends itself and writes pages back at
+/// their offsets; memfs must not move those writes to the end of the file.
+#[test]
+fn memfs_appends_under_writeback_cache() {
+    let Some(m) = Memfs::start(
+        "memfs_appends_under_writeback_cache",
+        &["-o", "writeback_cache"],
+    ) else {
+        return;
+    };
+    let path = m.join("log");
+    on("appends", move || {
+        for line in ["one\n", "two\n", "three\n"] {
+            let mut f = OpenOptions::new()
+                .append(true)
+                .create(true)
+                .open(&path)
+                .unwrap();
+            f.write_all(line.as_bytes()).unwrap();
+            f.sync_all().unwrap();
+        }
+        let _ = fs::write("/proc/sys/vm/drop_caches", "1");
+        assert_eq!(fs::read_to_string(&path).unwrap(), "one\ntwo\nthree\n");
+    });
+}
+
 #[test]
 fn memfs_extended_attributes() {
     let Some(m) = Memfs::start("memfs_extended_attributes", &[]) else {
