@@ -25,10 +25,10 @@ use tracing::Instrument;
 
 use crate::api::interruption;
 use crate::api::operations::Operations;
-use crate::proto::abi;
 use crate::proto::init::Negotiated;
+use crate::proto::opcodes::{gets_reply, opcode_name};
 use crate::proto::reply::{Reply, ReplyPolicy};
-use crate::proto::request::{self, Operation, opcode_name};
+use crate::proto::request::{self, Operation};
 use dispatch::dispatch;
 use inflight::{InFlight, Interrupt};
 use metrics::Metrics;
@@ -63,11 +63,7 @@ pub(crate) struct Server<FS> {
 /// unreadable or the request never gets a reply.
 pub(crate) fn malformed_reply(bytes: &[u8]) -> Option<(u64, Reply)> {
     let h = request::parse_header(bytes).ok()?;
-    let no_reply = matches!(
-        h.opcode,
-        abi::opcode::FUSE_FORGET | abi::opcode::FUSE_BATCH_FORGET | abi::opcode::FUSE_INTERRUPT
-    );
-    (!no_reply).then_some((h.unique, Reply::Error(crate::Errno::EIO)))
+    gets_reply(h.opcode).then_some((h.unique, Reply::Error(crate::Errno::EIO)))
 }
 
 /// Handles one request, whichever transport delivered it, and returns the reply to deliver
@@ -83,13 +79,7 @@ pub(crate) async fn respond<FS: Operations>(rt: &Server<FS>, bytes: &[u8]) -> Op
     let started = std::time::Instant::now();
     let h = req.header;
     let (unique, opcode) = (h.unique, h.opcode);
-    let no_reply = matches!(
-        req.op,
-        Operation::Forget { .. }
-            | Operation::BatchForget { .. }
-            | Operation::Interrupt { .. }
-            | Operation::NotifyReply { .. }
-    );
+    let no_reply = !gets_reply(opcode);
     if rt.debug {
         tracing::info!(
             unique,
@@ -155,13 +145,11 @@ pub(crate) async fn respond<FS: Operations>(rt: &Server<FS>, bytes: &[u8]) -> Op
         Some(Err(panic)) => {
             let msg = panic_message(&*panic);
             tracing::error!(unique, opcode = opcode_name(opcode), panic = %msg, "handler panicked, answering EIO");
-            if no_reply {
-                Reply::None
-            } else {
-                Reply::Error(crate::Errno::EIO)
-            }
+            Reply::Error(crate::Errno::EIO)
         }
     };
+    // Whether the kernel gets an answer is the opcode table's call (`Sent`), not the handler's.
+    let reply = if no_reply { Reply::None } else { reply };
     let failed = matches!(reply, Reply::Error(_));
     rt.metrics.record(opcode, failed, started.elapsed());
     Some((unique, reply))
