@@ -329,8 +329,19 @@ pub(crate) fn parse_header(buf: &[u8]) -> Result<&abi::fuse_in_header, RequestEr
 
 /// Parses one whole message as read from the device.
 pub(crate) fn parse(buf: &[u8], layout: Layout) -> Result<Request<'_>, RequestError> {
-    let header = parse_header(buf)?;
-    let body = &buf[size_of::<abi::fuse_in_header>()..];
+    parse_args(parse_header(buf)?, buf, layout)
+}
+
+/// Parses the arguments of a message whose header `parse_header` has read, so that a caller
+/// that needs the header even when the arguments are malformed reads it once.
+pub(crate) fn parse_args<'a>(
+    header: &'a abi::fuse_in_header,
+    buf: &'a [u8],
+    layout: Layout,
+) -> Result<Request<'a>, RequestError> {
+    let body = buf
+        .get(size_of::<abi::fuse_in_header>()..)
+        .ok_or(RequestError::ShortHeader(buf.len()))?;
     // Extension headers (security context, supplementary groups) sit after the arguments.
     let ext_len = usize::from(header.total_extlen) * 8;
     let body = match body.len().checked_sub(ext_len) {
