@@ -11,7 +11,7 @@ use syn::{DeriveInput, ItemImpl};
 use crate::handlers::Handler;
 use crate::ops::Returns;
 use crate::ops::{self, Op};
-use crate::option_table::{Demand, HANDLER_RULES, Kind, Target, WRITE_SIDE};
+use crate::option_table::{Demand, HANDLER_RULES, Kind, Target};
 use crate::options::{Options, Setting, Value};
 
 /// The path to the runtime crate.
@@ -323,7 +323,7 @@ fn markers(self_ty: &syn::Type, written: &[Written], krate: &TokenStream) -> Tok
     let mut write_side = Vec::new();
     for op in ops::OPS {
         let presence = presence(op, written);
-        if WRITE_SIDE.contains(&op.name) {
+        if op.writes {
             write_side.extend(presence.clone());
         }
         types.extend(assoc(&camel_ident(op.name), presence));

@@ -98,3 +98,33 @@ pub fn handler_set_types() -> TokenStream {
     });
     quote!(#(#types)*)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::ops::{OPS, find};
+    use crate::option_table::{Demand, HANDLER_RULES};
+
+    /// The option rules name handlers by string: each must be a row, or the generated bound
+    /// would name an associated type `HandlerSet` does not have.
+    #[test]
+    fn option_rules_name_rows_of_the_table() {
+        for rule in HANDLER_RULES {
+            let names = match rule.demand {
+                Demand::Needs(names) => names,
+                Demand::Excludes(name) => &[name][..],
+            };
+            for name in names {
+                assert!(find(name).is_some(), "`{}` names `{name}`", rule.option);
+            }
+        }
+    }
+
+    #[test]
+    fn names_are_unique_and_fit_the_bits() {
+        let mut names: Vec<&str> = OPS.iter().map(|op| op.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), OPS.len(), "two rows with one name");
+        assert!(OPS.len() <= 64, "`Handlers` is a u64");
+    }
+}
