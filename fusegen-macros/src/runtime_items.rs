@@ -11,7 +11,7 @@
 //! `expand.rs` uses when it refers to these items (`handlers_bit`, `camel_ident`).
 
 use proc_macro2::{Delimiter, Group, Literal, TokenStream, TokenTree};
-use quote::quote;
+use quote::{format_ident, quote};
 
 use crate::expand::{camel_ident, handlers_bit, table_type};
 use crate::ops::{Fallback, OPS, Op, Returns};
@@ -22,9 +22,9 @@ pub fn operation_methods(krate: &TokenStream) -> TokenStream {
 }
 
 fn method(op: &Op, krate: &TokenStream) -> TokenStream {
-    let name = quote::format_ident!("{}", op.name);
+    let name = format_ident!("{}", op.name);
     let params = op.params.iter().map(|p| {
-        let ident = quote::format_ident!("{}", p.name);
+        let ident = format_ident!("{}", p.name);
         let ty = table_type(p.path, krate);
         quote!(#ident: #ty)
     });
