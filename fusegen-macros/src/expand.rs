@@ -11,7 +11,7 @@ use syn::{DeriveInput, ItemImpl};
 use crate::handlers::Handler;
 use crate::ops::Returns;
 use crate::ops::{self, Op};
-use crate::option_table::{Demand, HANDLER_RULES, Kind, Target, WRITE_SIDE};
+use crate::option_table::{Demand, HANDLER_RULES, Kind, Target};
 use crate::options::{Options, Setting, Value};
 
 /// The path to the runtime crate.
@@ -23,7 +23,7 @@ pub fn krate(custom: Option<&syn::Path>) -> TokenStream {
 }
 
 /// A type from the operation table, with `::fusegen` replaced by the crate path.
-fn table_type(path: &str, krate: &TokenStream) -> TokenStream {
+pub(crate) fn table_type(path: &str, krate: &TokenStream) -> TokenStream {
     let replaced = path.replace("::fusegen", &krate.to_string());
     match syn::parse_str::<syn::Type>(&replaced) {
         Ok(ty) => quote!(#ty),
@@ -240,7 +240,7 @@ pub fn handlers(
     let self_ty = &item.self_ty;
     let methods = handlers.iter().map(|h| method(h, self_ty, krate));
     let bits = handlers.iter().map(|h| {
-        let bit = format_ident!("{}", h.op.name.to_uppercase());
+        let bit = handlers_bit(h.op);
         let cfg = h.cfg.as_ref().map(|c| quote!(#[cfg(#c)]));
         quote!(#cfg let handlers = handlers.union(#krate::Handlers::#bit);)
     });
@@ -323,7 +323,7 @@ fn markers(self_ty: &syn::Type, written: &[Written], krate: &TokenStream) -> Tok
     let mut write_side = Vec::new();
     for op in ops::OPS {
         let presence = presence(op, written);
-        if WRITE_SIDE.contains(&op.name) {
+        if op.writes {
             write_side.extend(presence.clone());
         }
         types.extend(assoc(&camel_ident(op.name), presence));
@@ -363,8 +363,15 @@ pub fn permissive_markers(self_ty: &syn::Type, krate: &TokenStream) -> TokenStre
     }
 }
 
-/// `copy_file_range` → `CopyFileRange`.
-fn camel_ident(name: &str) -> syn::Ident {
+/// The `Handlers` constant of an operation: `copy_file_range` → `COPY_FILE_RANGE`. The one
+/// place the name is made, for the definition (`runtime_items.rs`) and the uses here.
+pub(crate) fn handlers_bit(op: &Op) -> syn::Ident {
+    format_ident!("{}", op.name.to_uppercase())
+}
+
+/// `copy_file_range` → `CopyFileRange`: `HandlerSet`'s associated types (defined from the
+/// same function in `runtime_items.rs`) and the option checks' trait names.
+pub(crate) fn camel_ident(name: &str) -> syn::Ident {
     let camel: String = name
         .split('_')
         .map(|w| w[..1].to_uppercase() + &w[1..])

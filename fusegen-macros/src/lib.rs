@@ -14,6 +14,7 @@ mod handlers;
 mod ops;
 mod option_table;
 mod options;
+mod runtime_items;
 mod suggest;
 mod types;
 mod validate;
@@ -228,6 +229,30 @@ fn strip_fuse_attrs(item: &mut ItemImpl) {
             }
         }
     }
+}
+
+/// The methods of `fusegen::Operations`, from the operation table; only `fusegen` calls it,
+/// with its own path (`crate`) as input. See `runtime_items.rs`.
+#[doc(hidden)]
+#[proc_macro]
+pub fn __operation_methods(krate: TokenStream) -> TokenStream {
+    runtime_items::operation_methods(&krate.into()).into()
+}
+
+/// The `bitflags!` definition of `fusegen::Handlers`, one bit per row of the operation table;
+/// only `fusegen` calls it. See `runtime_items.rs`.
+#[doc(hidden)]
+#[proc_macro]
+pub fn __handler_bits(header: TokenStream) -> TokenStream {
+    runtime_items::handler_bits(header.into()).into()
+}
+
+/// The per-operation associated types of `fusegen::__private::HandlerSet`; only `fusegen`
+/// calls it. See `runtime_items.rs`.
+#[doc(hidden)]
+#[proc_macro]
+pub fn __handler_set_types(_: TokenStream) -> TokenStream {
+    runtime_items::handler_set_types().into()
 }
 
 /// With `FUSEGEN_MACROS_DEBUG` set, prints each expansion to stderr.

@@ -1,9 +1,14 @@
-//! THE table of FUSE operations a `#[fusegen::handlers]` block may implement: name, positional
-//! parameters, success type, and documentation.
+//! THE table of FUSE operations a filesystem can handle: name, positional parameters, success
+//! type, documentation and the answer when the handler is not written. One row per operation;
+//! everything that lists the operations is generated from it:
 //!
-//! Pure data with no dependency on `syn`, so the documentation test can include this file and
-//! check `docs/handlers.md` against it. `fusegen/src/operations.rs` mirrors it; the UI test
-//! `tests/ui/pass/all-handlers.rs` proves the two agree.
+//! - in the runtime, through the hidden macros of `runtime_items.rs`: the methods of
+//!   `fusegen::Operations` (signature, rustdoc, default body), the `fusegen::Handlers` bits and
+//!   the associated types of `fusegen::__private::HandlerSet`;
+//! - in this crate: the signatures `#[fusegen::handlers]` checks and the code it generates;
+//! - `docs/handlers.md`, whose generated section `tests/docs.rs` compares with this table.
+//!
+//! Pure data with no dependency on `syn`, so that `tests/docs.rs` can include this file.
 
 /// One handler parameter.
 pub struct Param {
@@ -28,6 +33,16 @@ pub enum Returns {
     Unit,
 }
 
+/// What the default method of `fusegen::Operations` answers, for a handler not written.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Fallback {
+    /// `Err(Errno::ENOSYS)`: the kernel remembers it and stops asking, or falls back to a
+    /// generic implementation (what `default` describes).
+    Enosys,
+    /// Success with the default value of the type: `Ok(())`, `()`, zeroed statistics.
+    Succeed,
+}
+
 /// One operation.
 pub struct Op {
     /// Method name (libfuse's lowlevel name).
@@ -38,14 +53,16 @@ pub struct Op {
     pub takes_ctx: bool,
     /// The success type.
     pub returns: Returns,
-    /// The kernel requests it serves.
-    #[allow(dead_code)] // read by the documentation test
+    /// What the trait's default method answers.
+    pub fallback: Fallback,
+    /// Whether it changes the filesystem: pointless under `read_only`, where the kernel refuses
+    /// the system calls with EROFS before they reach the filesystem.
+    pub writes: bool,
+    /// The kernel requests it serves, as named in `fuse.h` without `FUSE_`.
     pub requests: &'static str,
-    /// What happens when the handler is not written.
-    #[allow(dead_code)] // read by the documentation test
+    /// What the kernel sees when the handler is not written (for people: the docs).
     pub default: &'static str,
-    /// One-line description.
-    #[allow(dead_code)] // read by the documentation test
+    /// What the handler does, in a sentence or two.
     pub doc: &'static str,
 }
 
@@ -91,6 +108,8 @@ pub const OPS: &[Op] = &[
         params: &[p!("info": "&ConnectionInfo" => "&::fusegen::ConnectionInfo")],
         takes_ctx: false,
         returns: UNIT,
+        fallback: Fallback::Succeed,
+        writes: false,
         requests: "INIT",
         default: "nothing to do",
         doc: "Called once when the kernel connects, before any other request.",
@@ -100,9 +119,11 @@ pub const OPS: &[Op] = &[
         params: &[],
         takes_ctx: false,
         returns: Returns::Unit,
+        fallback: Fallback::Succeed,
+        writes: false,
         requests: "DESTROY, unmount",
         default: "nothing to do",
-        doc: "Called once when the session ends.",
+        doc: "Called once when the session ends (unmount or close).",
     },
     Op {
         name: "lookup",
@@ -112,18 +133,22 @@ pub const OPS: &[Op] = &[
         ],
         takes_ctx: true,
         returns: ENTRY,
+        fallback: Fallback::Enosys,
+        writes: false,
         requests: "LOOKUP",
         default: "ENOSYS",
-        doc: "Find `name` in `parent`; each reply with a non-zero inode is one lookup to be forgotten later.",
+        doc: "Find `name` in `parent`. Each reply with a non-zero inode is one lookup the kernel later forgets; `EntryAttributes::negative` lets the kernel cache the absence.",
     },
     Op {
         name: "forget",
         params: &[p!("forgets": "&[Forget]" => "&[::fusegen::Forget]")],
         takes_ctx: false,
         returns: Returns::Unit,
+        fallback: Fallback::Succeed,
+        writes: false,
         requests: "FORGET, BATCH_FORGET",
         default: "nothing (no reply is ever sent)",
-        doc: "The kernel drops lookup references.",
+        doc: "The kernel drops lookup references. No reply is sent.",
     },
     Op {
         name: "getattr",
@@ -133,9 +158,11 @@ pub const OPS: &[Op] = &[
         ],
         takes_ctx: true,
         returns: ENTRY,
+        fallback: Fallback::Enosys,
+        writes: false,
         requests: "GETATTR",
         default: "ENOSYS",
-        doc: "Attributes of an inode.",
+        doc: "Attributes of an inode; `fh` is set when the kernel asks through an open file.",
     },
     Op {
         name: "setattr",
@@ -146,6 +173,8 @@ pub const OPS: &[Op] = &[
         ],
         takes_ctx: true,
         returns: ENTRY,
+        fallback: Fallback::Enosys,
+        writes: true,
         requests: "SETATTR",
         default: "ENOSYS",
         doc: "chmod, chown, truncate, utimens; return the new attributes.",
@@ -155,6 +184,8 @@ pub const OPS: &[Op] = &[
         params: &[p!("ino": "Inode" => INODE)],
         takes_ctx: true,
         returns: DATA,
+        fallback: Fallback::Enosys,
+        writes: false,
         requests: "READLINK",
         default: "ENOSYS",
         doc: "Target of a symbolic link.",
@@ -169,9 +200,11 @@ pub const OPS: &[Op] = &[
         ],
         takes_ctx: true,
         returns: ENTRY,
+        fallback: Fallback::Enosys,
+        writes: true,
         requests: "MKNOD",
         default: "ENOSYS",
-        doc: "Create a file node; `mode` includes the file type bits.",
+        doc: "Create a file node (regular, FIFO, device, socket); `mode` includes the file type bits.",
     },
     Op {
         name: "mkdir",
@@ -182,6 +215,8 @@ pub const OPS: &[Op] = &[
         ],
         takes_ctx: true,
         returns: ENTRY,
+        fallback: Fallback::Enosys,
+        writes: true,
         requests: "MKDIR",
         default: "ENOSYS",
         doc: "Create a directory.",
@@ -194,6 +229,8 @@ pub const OPS: &[Op] = &[
         ],
         takes_ctx: true,
         returns: UNIT,
+        fallback: Fallback::Enosys,
+        writes: true,
         requests: "UNLINK",
         default: "ENOSYS",
         doc: "Remove a non-directory entry.",
@@ -206,6 +243,8 @@ pub const OPS: &[Op] = &[
         ],
         takes_ctx: true,
         returns: UNIT,
+        fallback: Fallback::Enosys,
+        writes: true,
         requests: "RMDIR",
         default: "ENOSYS",
         doc: "Remove an empty directory.",
@@ -219,9 +258,11 @@ pub const OPS: &[Op] = &[
         ],
         takes_ctx: true,
         returns: ENTRY,
+        fallback: Fallback::Enosys,
+        writes: true,
         requests: "SYMLINK",
         default: "ENOSYS",
-        doc: "Create a symbolic link `name` pointing to `target`.",
+        doc: "Create a symbolic link `name` in `parent` pointing to `target`.",
     },
     Op {
         name: "rename",
@@ -234,6 +275,8 @@ pub const OPS: &[Op] = &[
         ],
         takes_ctx: true,
         returns: UNIT,
+        fallback: Fallback::Enosys,
+        writes: true,
         requests: "RENAME, RENAME2",
         default: "ENOSYS",
         doc: "Rename, with `renameat2(2)` flags (NOREPLACE, EXCHANGE).",
@@ -247,15 +290,19 @@ pub const OPS: &[Op] = &[
         ],
         takes_ctx: true,
         returns: ENTRY,
+        fallback: Fallback::Enosys,
+        writes: true,
         requests: "LINK",
         default: "ENOSYS",
-        doc: "Create a hard link.",
+        doc: "Create a hard link to `ino` named `new_name` in `new_parent`.",
     },
     Op {
         name: "open",
         params: &[p!("ino": "Inode" => INODE), p!("flags": "i32" => "i32")],
         takes_ctx: true,
         returns: OPEN,
+        fallback: Fallback::Enosys,
+        writes: false,
         requests: "OPEN",
         default: "opens are free: the kernel sends no OPEN and every request carries handle 0",
         doc: "Open a file; `flags` are the `open(2)` flags.",
@@ -270,6 +317,8 @@ pub const OPS: &[Op] = &[
         ],
         takes_ctx: true,
         returns: DATA,
+        fallback: Fallback::Enosys,
+        writes: false,
         requests: "READ",
         default: "ENOSYS",
         doc: "Read up to `size` bytes at `offset`; fewer only at end of file (or with `direct_io`).",
@@ -284,6 +333,8 @@ pub const OPS: &[Op] = &[
         ],
         takes_ctx: true,
         returns: result("u32", "u32"),
+        fallback: Fallback::Enosys,
+        writes: true,
         requests: "WRITE",
         default: "ENOSYS",
         doc: "Write `data` at `offset`; return the number of bytes written.",
@@ -297,9 +348,11 @@ pub const OPS: &[Op] = &[
         ],
         takes_ctx: true,
         returns: UNIT,
+        fallback: Fallback::Enosys,
+        writes: false,
         requests: "FLUSH",
         default: "ENOSYS: the kernel stops sending FLUSH",
-        doc: "Called on each `close(2)` of a descriptor.",
+        doc: "Called on each `close(2)` of a descriptor (possibly several times per open).",
     },
     Op {
         name: "release",
@@ -310,9 +363,11 @@ pub const OPS: &[Op] = &[
         ],
         takes_ctx: true,
         returns: UNIT,
+        fallback: Fallback::Succeed,
+        writes: false,
         requests: "RELEASE",
         default: "success",
-        doc: "The last reference to an open file is gone.",
+        doc: "The last reference to an open file is gone. The kernel ignores errors.",
     },
     Op {
         name: "fsync",
@@ -323,6 +378,8 @@ pub const OPS: &[Op] = &[
         ],
         takes_ctx: true,
         returns: UNIT,
+        fallback: Fallback::Enosys,
+        writes: false,
         requests: "FSYNC",
         default: "ENOSYS: the kernel treats fsync as done",
         doc: "Flush file data (and metadata unless `datasync`) to stable storage.",
@@ -332,6 +389,8 @@ pub const OPS: &[Op] = &[
         params: &[p!("ino": "Inode" => INODE), p!("flags": "i32" => "i32")],
         takes_ctx: true,
         returns: OPEN,
+        fallback: Fallback::Enosys,
+        writes: false,
         requests: "OPENDIR",
         default: "opendir is free, as for `open`",
         doc: "Open a directory.",
@@ -346,15 +405,19 @@ pub const OPS: &[Op] = &[
         ],
         takes_ctx: true,
         returns: UNIT,
+        fallback: Fallback::Enosys,
+        writes: false,
         requests: "READDIR, READDIRPLUS",
         default: "ENOSYS",
-        doc: "List entries from `offset` into `out` until `out.add` returns false.",
+        doc: "List entries from `offset` (0 = the start) into `out` until `out.add` returns false.",
     },
     Op {
         name: "releasedir",
         params: &[p!("ino": "Inode" => INODE), p!("fh": "FileHandle" => FH)],
         takes_ctx: true,
         returns: UNIT,
+        fallback: Fallback::Succeed,
+        writes: false,
         requests: "RELEASEDIR",
         default: "success",
         doc: "The last reference to an open directory is gone.",
@@ -368,6 +431,8 @@ pub const OPS: &[Op] = &[
         ],
         takes_ctx: true,
         returns: UNIT,
+        fallback: Fallback::Enosys,
+        writes: false,
         requests: "FSYNCDIR",
         default: "ENOSYS: the kernel treats it as done",
         doc: "Sync a directory.",
@@ -377,9 +442,11 @@ pub const OPS: &[Op] = &[
         params: &[p!("ino": "Inode" => INODE)],
         takes_ctx: true,
         returns: result("StatvfsData", "::fusegen::StatvfsData"),
+        fallback: Fallback::Succeed,
+        writes: false,
         requests: "STATFS",
         default: "zero sizes, 255-byte names",
-        doc: "Filesystem statistics (`df`).",
+        doc: "Filesystem statistics (`statfs(2)`, `df`).",
     },
     Op {
         name: "setxattr",
@@ -391,6 +458,8 @@ pub const OPS: &[Op] = &[
         ],
         takes_ctx: true,
         returns: UNIT,
+        fallback: Fallback::Enosys,
+        writes: true,
         requests: "SETXATTR",
         default: "ENOSYS: xattrs are unsupported (EOPNOTSUPP)",
         doc: "Set an extended attribute (`XATTR_CREATE`/`XATTR_REPLACE` in `flags`).",
@@ -400,15 +469,19 @@ pub const OPS: &[Op] = &[
         params: &[p!("ino": "Inode" => INODE), p!("name": "&OsStr" => OSSTR)],
         takes_ctx: true,
         returns: DATA,
+        fallback: Fallback::Enosys,
+        writes: false,
         requests: "GETXATTR",
         default: "ENOSYS: xattrs are unsupported (EOPNOTSUPP)",
-        doc: "Value of an extended attribute (`ENODATA` if absent); size probes are automatic.",
+        doc: "Value of an extended attribute (`ENODATA` if absent); size probes and `ERANGE` are handled by the runtime.",
     },
     Op {
         name: "listxattr",
         params: &[p!("ino": "Inode" => INODE)],
         takes_ctx: true,
         returns: result("Vec<OsString>", "::std::vec::Vec<::std::ffi::OsString>"),
+        fallback: Fallback::Enosys,
+        writes: false,
         requests: "LISTXATTR",
         default: "ENOSYS: xattrs are unsupported (EOPNOTSUPP)",
         doc: "Names of the extended attributes.",
@@ -418,6 +491,8 @@ pub const OPS: &[Op] = &[
         params: &[p!("ino": "Inode" => INODE), p!("name": "&OsStr" => OSSTR)],
         takes_ctx: true,
         returns: UNIT,
+        fallback: Fallback::Enosys,
+        writes: true,
         requests: "REMOVEXATTR",
         default: "ENOSYS: xattrs are unsupported (EOPNOTSUPP)",
         doc: "Remove an extended attribute.",
@@ -427,9 +502,11 @@ pub const OPS: &[Op] = &[
         params: &[p!("ino": "Inode" => INODE), p!("mask": "i32" => "i32")],
         takes_ctx: true,
         returns: result("bool", "bool"),
+        fallback: Fallback::Enosys,
+        writes: false,
         requests: "ACCESS",
         default: "every access is granted",
-        doc: "Check access for `access(2)`; `false` answers EACCES.",
+        doc: "Check access for `access(2)` (not called with `default_permissions`); `false` answers EACCES.",
     },
     Op {
         name: "create",
@@ -441,6 +518,8 @@ pub const OPS: &[Op] = &[
         ],
         takes_ctx: true,
         returns: CREATED,
+        fallback: Fallback::Enosys,
+        writes: true,
         requests: "CREATE",
         default: "the kernel uses `mknod` then `open`",
         doc: "Create and open a file.",
@@ -455,9 +534,11 @@ pub const OPS: &[Op] = &[
         ],
         takes_ctx: true,
         returns: result("FileLock", "::fusegen::FileLock"),
+        fallback: Fallback::Enosys,
+        writes: false,
         requests: "GETLK",
         default: "locks are local to the kernel",
-        doc: "Test for a POSIX lock (with `setlk`).",
+        doc: "Test for a POSIX lock (`F_GETLK`): return the conflicting lock, or `lock` with type `F_UNLCK` if there is none. Written together with `setlk`.",
     },
     Op {
         name: "setlk",
@@ -470,9 +551,11 @@ pub const OPS: &[Op] = &[
         ],
         takes_ctx: true,
         returns: UNIT,
+        fallback: Fallback::Enosys,
+        writes: false,
         requests: "SETLK, SETLKW",
         default: "locks are local to the kernel",
-        doc: "Acquire or release a POSIX lock (with `getlk`).",
+        doc: "Acquire or release a POSIX lock; `sleep` is true for `F_SETLKW`. Written together with `getlk`.",
     },
     Op {
         name: "flock",
@@ -484,6 +567,8 @@ pub const OPS: &[Op] = &[
         ],
         takes_ctx: true,
         returns: UNIT,
+        fallback: Fallback::Enosys,
+        writes: false,
         requests: "SETLK with FUSE_LK_FLOCK",
         default: "flock is local to the kernel",
         doc: "`flock(2)`: LOCK_SH, LOCK_EX or LOCK_UN, with LOCK_NB when non-blocking.",
@@ -497,6 +582,8 @@ pub const OPS: &[Op] = &[
         ],
         takes_ctx: true,
         returns: result("u64", "u64"),
+        fallback: Fallback::Enosys,
+        writes: false,
         requests: "BMAP",
         default: "ENOSYS",
         doc: "Map a file block to a device block. The kernel sends BMAP only to block-device (`fuseblk`) mounts, which fusegen does not make: never called today.",
@@ -513,6 +600,8 @@ pub const OPS: &[Op] = &[
         ],
         takes_ctx: true,
         returns: result("IoctlReply", "::fusegen::IoctlReply"),
+        fallback: Fallback::Enosys,
+        writes: false,
         requests: "IOCTL",
         default: "ENOSYS (ENOTTY for the caller)",
         doc: "A restricted `ioctl(2)` on an open file.",
@@ -527,9 +616,11 @@ pub const OPS: &[Op] = &[
         ],
         takes_ctx: true,
         returns: result("u32", "u32"),
+        fallback: Fallback::Enosys,
+        writes: false,
         requests: "POLL",
         default: "always ready",
-        doc: "I/O readiness; `kh` identifies a later wake-up.",
+        doc: "I/O readiness: return the ready events; `kh`, when set, identifies a later wake-up notification.",
     },
     Op {
         name: "fallocate",
@@ -542,9 +633,11 @@ pub const OPS: &[Op] = &[
         ],
         takes_ctx: true,
         returns: UNIT,
+        fallback: Fallback::Enosys,
+        writes: true,
         requests: "FALLOCATE",
         default: "ENOSYS (EOPNOTSUPP for the caller)",
-        doc: "Allocate or punch space.",
+        doc: "Allocate or punch space (`fallocate(2)`; `mode` holds the `FALLOC_FL_*` bits).",
     },
     Op {
         name: "lseek",
@@ -556,9 +649,11 @@ pub const OPS: &[Op] = &[
         ],
         takes_ctx: true,
         returns: result("u64", "u64"),
+        fallback: Fallback::Enosys,
+        writes: false,
         requests: "LSEEK",
         default: "the kernel's generic seek (no SEEK_DATA/SEEK_HOLE)",
-        doc: "SEEK_DATA and SEEK_HOLE.",
+        doc: "Reposition for `SEEK_DATA` and `SEEK_HOLE`, the only whences that reach the filesystem.",
     },
     Op {
         name: "copy_file_range",
@@ -574,15 +669,19 @@ pub const OPS: &[Op] = &[
         ],
         takes_ctx: true,
         returns: result("u64", "u64"),
+        fallback: Fallback::Enosys,
+        writes: true,
         requests: "COPY_FILE_RANGE, COPY_FILE_RANGE_64",
         default: "the kernel copies through read and write",
-        doc: "Copy a range between open files.",
+        doc: "Copy a range between two open files without passing the data through the caller.",
     },
     Op {
         name: "syncfs",
         params: &[p!("ino": "Inode" => INODE)],
         takes_ctx: true,
         returns: UNIT,
+        fallback: Fallback::Enosys,
+        writes: false,
         requests: "SYNCFS",
         default: "ENOSYS",
         doc: "Sync the whole filesystem. The kernel (6.18) sends SYNCFS only to `fuseblk` and virtiofs mounts, not to a plain FUSE mount: never called today.",
@@ -596,9 +695,11 @@ pub const OPS: &[Op] = &[
         ],
         takes_ctx: true,
         returns: CREATED,
+        fallback: Fallback::Enosys,
+        writes: true,
         requests: "TMPFILE",
         default: "ENOSYS (O_TMPFILE fails with EOPNOTSUPP)",
-        doc: "Create an unnamed temporary file.",
+        doc: "Create an unnamed temporary file in `parent` (`O_TMPFILE`).",
     },
     Op {
         name: "statx",
@@ -610,9 +711,11 @@ pub const OPS: &[Op] = &[
         ],
         takes_ctx: true,
         returns: ENTRY,
+        fallback: Fallback::Enosys,
+        writes: false,
         requests: "STATX",
         default: "the kernel uses `getattr`",
-        doc: "Attributes including birth time.",
+        doc: "Attributes including birth time (`statx(2)`).",
     },
 ];
 

@@ -579,23 +579,3 @@ pub const HANDLER_RULES: &[HandlerRule] = &[
         unless: None,
     },
 ];
-
-/// Handlers that change the filesystem: pointless under `read_only`, where the kernel refuses
-/// the system calls with EROFS before they reach the filesystem.
-pub const WRITE_SIDE: &[&str] = &[
-    "setattr",
-    "mknod",
-    "mkdir",
-    "unlink",
-    "rmdir",
-    "symlink",
-    "rename",
-    "link",
-    "create",
-    "write",
-    "setxattr",
-    "removexattr",
-    "fallocate",
-    "copy_file_range",
-    "tmpfile",
-];

@@ -15,52 +15,11 @@ pub struct No;
 /// Which handlers a type has, one associated type per operation ([`Yes`] or [`No`], named
 /// after the operation in CamelCase), plus `WriteSide`: [`Yes`] when a handler changes the
 /// filesystem (`write`, `setattr`, `mkdir`, …). Implemented by `#[fusegen::handlers]` in a
-/// single impl, so that two handler blocks conflict once, not once per operation.
-#[allow(missing_docs)]
+/// single impl, so that two handler blocks conflict once, not once per operation. The
+/// per-operation types come from the operation table (`fusegen-macros/src/ops.rs`).
 pub trait HandlerSet {
-    type Init;
-    type Destroy;
-    type Lookup;
-    type Forget;
-    type Getattr;
-    type Setattr;
-    type Readlink;
-    type Mknod;
-    type Mkdir;
-    type Unlink;
-    type Rmdir;
-    type Symlink;
-    type Rename;
-    type Link;
-    type Open;
-    type Read;
-    type Write;
-    type Flush;
-    type Release;
-    type Fsync;
-    type Opendir;
-    type Readdir;
-    type Releasedir;
-    type Fsyncdir;
-    type Statfs;
-    type Setxattr;
-    type Getxattr;
-    type Listxattr;
-    type Removexattr;
-    type Access;
-    type Create;
-    type Getlk;
-    type Setlk;
-    type Flock;
-    type Bmap;
-    type Ioctl;
-    type Poll;
-    type Fallocate;
-    type Lseek;
-    type CopyFileRange;
-    type Syncfs;
-    type Tmpfile;
-    type Statx;
+    fusegen_macros::__handler_set_types!();
+    /// [`Yes`] when some handler changes the filesystem.
     type WriteSide;
 }
 

@@ -10,7 +10,8 @@ use std::os::unix::ffi::OsStrExt;
 
 use zerocopy::{FromBytes, Immutable, KnownLayout};
 
-use crate::proto::abi::{self, opcode::*};
+use crate::proto::abi;
+use crate::proto::opcodes::{Opcode, opcode_name};
 
 /// Why a message could not be parsed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -310,65 +311,6 @@ impl<'a> ArgReader<'a> {
     }
 }
 
-/// The kernel's name of an opcode, for logs.
-pub(crate) fn opcode_name(opcode: u32) -> &'static str {
-    match opcode {
-        FUSE_LOOKUP => "LOOKUP",
-        FUSE_FORGET => "FORGET",
-        FUSE_GETATTR => "GETATTR",
-        FUSE_SETATTR => "SETATTR",
-        FUSE_READLINK => "READLINK",
-        FUSE_SYMLINK => "SYMLINK",
-        FUSE_MKNOD => "MKNOD",
-        FUSE_MKDIR => "MKDIR",
-        FUSE_UNLINK => "UNLINK",
-        FUSE_RMDIR => "RMDIR",
-        FUSE_RENAME => "RENAME",
-        FUSE_LINK => "LINK",
-        FUSE_OPEN => "OPEN",
-        FUSE_READ => "READ",
-        FUSE_WRITE => "WRITE",
-        FUSE_STATFS => "STATFS",
-        FUSE_RELEASE => "RELEASE",
-        FUSE_FSYNC => "FSYNC",
-        FUSE_SETXATTR => "SETXATTR",
-        FUSE_GETXATTR => "GETXATTR",
-        FUSE_LISTXATTR => "LISTXATTR",
-        FUSE_REMOVEXATTR => "REMOVEXATTR",
-        FUSE_FLUSH => "FLUSH",
-        FUSE_INIT => "INIT",
-        FUSE_OPENDIR => "OPENDIR",
-        FUSE_READDIR => "READDIR",
-        FUSE_RELEASEDIR => "RELEASEDIR",
-        FUSE_FSYNCDIR => "FSYNCDIR",
-        FUSE_GETLK => "GETLK",
-        FUSE_SETLK => "SETLK",
-        FUSE_SETLKW => "SETLKW",
-        FUSE_ACCESS => "ACCESS",
-        FUSE_CREATE => "CREATE",
-        FUSE_INTERRUPT => "INTERRUPT",
-        FUSE_BMAP => "BMAP",
-        FUSE_DESTROY => "DESTROY",
-        FUSE_IOCTL => "IOCTL",
-        FUSE_POLL => "POLL",
-        FUSE_NOTIFY_REPLY => "NOTIFY_REPLY",
-        FUSE_BATCH_FORGET => "BATCH_FORGET",
-        FUSE_FALLOCATE => "FALLOCATE",
-        FUSE_READDIRPLUS => "READDIRPLUS",
-        FUSE_RENAME2 => "RENAME2",
-        FUSE_LSEEK => "LSEEK",
-        FUSE_COPY_FILE_RANGE => "COPY_FILE_RANGE",
-        FUSE_SETUPMAPPING => "SETUPMAPPING",
-        FUSE_REMOVEMAPPING => "REMOVEMAPPING",
-        FUSE_SYNCFS => "SYNCFS",
-        FUSE_TMPFILE => "TMPFILE",
-        FUSE_STATX => "STATX",
-        FUSE_COPY_FILE_RANGE_64 => "COPY_FILE_RANGE_64",
-        CUSE_INIT => "CUSE_INIT",
-        _ => "UNKNOWN",
-    }
-}
-
 /// Parses the header only; used to answer a request whose arguments are malformed.
 pub(crate) fn parse_header(buf: &[u8]) -> Result<&abi::fuse_in_header, RequestError> {
     if buf.len() < size_of::<abi::fuse_in_header>() {
@@ -387,8 +329,19 @@ pub(crate) fn parse_header(buf: &[u8]) -> Result<&abi::fuse_in_header, RequestEr
 
 /// Parses one whole message as read from the device.
 pub(crate) fn parse(buf: &[u8], layout: Layout) -> Result<Request<'_>, RequestError> {
-    let header = parse_header(buf)?;
-    let body = &buf[size_of::<abi::fuse_in_header>()..];
+    parse_args(parse_header(buf)?, buf, layout)
+}
+
+/// Parses the arguments of a message whose header `parse_header` has read, so that a caller
+/// that needs the header even when the arguments are malformed reads it once.
+pub(crate) fn parse_args<'a>(
+    header: &'a abi::fuse_in_header,
+    buf: &'a [u8],
+    layout: Layout,
+) -> Result<Request<'a>, RequestError> {
+    let body = buf
+        .get(size_of::<abi::fuse_in_header>()..)
+        .ok_or(RequestError::ShortHeader(buf.len()))?;
     // Extension headers (security context, supplementary groups) sit after the arguments.
     let ext_len = usize::from(header.total_extlen) * 8;
     let body = match body.len().checked_sub(ext_len) {
@@ -409,40 +362,44 @@ fn parse_op<'a>(
     layout: Layout,
 ) -> Result<Operation<'a>, RequestError> {
     use Operation as O;
+    let Some(opcode) = Opcode::from_raw(opcode) else {
+        let _ = r.rest();
+        return Ok(O::Unknown { opcode });
+    };
     Ok(match opcode {
-        FUSE_LOOKUP => O::Lookup {
+        Opcode::Lookup => O::Lookup {
             name: r.fetch_name()?,
         },
-        FUSE_FORGET => O::Forget {
+        Opcode::Forget => O::Forget {
             arg: r.fetch("fuse_forget_in")?,
         },
-        FUSE_GETATTR => O::Getattr {
+        Opcode::Getattr => O::Getattr {
             arg: r.fetch("fuse_getattr_in")?,
         },
-        FUSE_SETATTR => O::Setattr {
+        Opcode::Setattr => O::Setattr {
             arg: r.fetch("fuse_setattr_in")?,
         },
-        FUSE_READLINK => O::Readlink,
+        Opcode::Readlink => O::Readlink,
         // The entry name comes first, then the link target.
-        FUSE_SYMLINK => O::Symlink {
+        Opcode::Symlink => O::Symlink {
             name: r.fetch_name()?,
             target: r.fetch_name()?,
         },
-        FUSE_MKNOD => O::Mknod {
+        Opcode::Mknod => O::Mknod {
             arg: r.fetch("fuse_mknod_in")?,
             name: r.fetch_name()?,
         },
-        FUSE_MKDIR => O::Mkdir {
+        Opcode::Mkdir => O::Mkdir {
             arg: r.fetch("fuse_mkdir_in")?,
             name: r.fetch_name()?,
         },
-        FUSE_UNLINK => O::Unlink {
+        Opcode::Unlink => O::Unlink {
             name: r.fetch_name()?,
         },
-        FUSE_RMDIR => O::Rmdir {
+        Opcode::Rmdir => O::Rmdir {
             name: r.fetch_name()?,
         },
-        FUSE_RENAME => {
+        Opcode::Rename => {
             let arg: &abi::fuse_rename_in = r.fetch("fuse_rename_in")?;
             O::Rename {
                 newdir: arg.newdir,
@@ -451,7 +408,7 @@ fn parse_op<'a>(
                 newname: r.fetch_name()?,
             }
         }
-        FUSE_RENAME2 => {
+        Opcode::Rename2 => {
             let arg: &abi::fuse_rename2_in = r.fetch("fuse_rename2_in")?;
             O::Rename {
                 newdir: arg.newdir,
@@ -460,31 +417,31 @@ fn parse_op<'a>(
                 newname: r.fetch_name()?,
             }
         }
-        FUSE_LINK => O::Link {
+        Opcode::Link => O::Link {
             arg: r.fetch("fuse_link_in")?,
             name: r.fetch_name()?,
         },
-        FUSE_OPEN => O::Open {
+        Opcode::Open => O::Open {
             arg: r.fetch("fuse_open_in")?,
         },
-        FUSE_READ => O::Read {
+        Opcode::Read => O::Read {
             arg: r.fetch("fuse_read_in")?,
         },
-        FUSE_WRITE => {
+        Opcode::Write => {
             let arg: &abi::fuse_write_in = r.fetch("fuse_write_in")?;
             O::Write {
                 arg,
                 data: r.fetch_bytes(arg.size as usize, "write data")?,
             }
         }
-        FUSE_STATFS => O::Statfs,
-        FUSE_RELEASE => O::Release {
+        Opcode::Statfs => O::Statfs,
+        Opcode::Release => O::Release {
             arg: r.fetch("fuse_release_in")?,
         },
-        FUSE_FSYNC => O::Fsync {
+        Opcode::Fsync => O::Fsync {
             arg: r.fetch("fuse_fsync_in")?,
         },
-        FUSE_SETXATTR => {
+        Opcode::Setxattr => {
             let (size, flags, setxattr_flags) = if layout.setxattr_ext {
                 let a: &abi::fuse_setxattr_in = r.fetch("fuse_setxattr_in")?;
                 (a.size, a.flags, a.setxattr_flags)
@@ -503,103 +460,103 @@ fn parse_op<'a>(
                 value,
             }
         }
-        FUSE_GETXATTR => O::Getxattr {
+        Opcode::Getxattr => O::Getxattr {
             arg: r.fetch("fuse_getxattr_in")?,
             name: r.fetch_name()?,
         },
-        FUSE_LISTXATTR => O::Listxattr {
+        Opcode::Listxattr => O::Listxattr {
             arg: r.fetch("fuse_getxattr_in")?,
         },
-        FUSE_REMOVEXATTR => O::Removexattr {
+        Opcode::Removexattr => O::Removexattr {
             name: r.fetch_name()?,
         },
-        FUSE_FLUSH => O::Flush {
+        Opcode::Flush => O::Flush {
             arg: r.fetch("fuse_flush_in")?,
         },
-        FUSE_INIT => O::Init {
+        Opcode::Init => O::Init {
             arg: parse_init(r)?,
         },
-        FUSE_OPENDIR => O::Opendir {
+        Opcode::Opendir => O::Opendir {
             arg: r.fetch("fuse_open_in")?,
         },
-        FUSE_READDIR => O::Readdir {
+        Opcode::Readdir => O::Readdir {
             arg: r.fetch("fuse_read_in")?,
         },
-        FUSE_RELEASEDIR => O::Releasedir {
+        Opcode::Releasedir => O::Releasedir {
             arg: r.fetch("fuse_release_in")?,
         },
-        FUSE_FSYNCDIR => O::Fsyncdir {
+        Opcode::Fsyncdir => O::Fsyncdir {
             arg: r.fetch("fuse_fsync_in")?,
         },
-        FUSE_GETLK => O::Getlk {
+        Opcode::Getlk => O::Getlk {
             arg: r.fetch("fuse_lk_in")?,
         },
-        FUSE_SETLK => O::Setlk {
+        Opcode::Setlk => O::Setlk {
             arg: r.fetch("fuse_lk_in")?,
             sleep: false,
         },
-        FUSE_SETLKW => O::Setlk {
+        Opcode::Setlkw => O::Setlk {
             arg: r.fetch("fuse_lk_in")?,
             sleep: true,
         },
-        FUSE_ACCESS => O::Access {
+        Opcode::Access => O::Access {
             arg: r.fetch("fuse_access_in")?,
         },
-        FUSE_CREATE => O::Create {
+        Opcode::Create => O::Create {
             arg: r.fetch("fuse_create_in")?,
             name: r.fetch_name()?,
         },
-        FUSE_INTERRUPT => O::Interrupt {
+        Opcode::Interrupt => O::Interrupt {
             arg: r.fetch("fuse_interrupt_in")?,
         },
-        FUSE_BMAP => O::Bmap {
+        Opcode::Bmap => O::Bmap {
             arg: r.fetch("fuse_bmap_in")?,
         },
-        FUSE_DESTROY => O::Destroy,
-        FUSE_IOCTL => {
+        Opcode::Destroy => O::Destroy,
+        Opcode::Ioctl => {
             let arg: &abi::fuse_ioctl_in = r.fetch("fuse_ioctl_in")?;
             O::Ioctl {
                 arg,
                 data: r.fetch_bytes(arg.in_size as usize, "ioctl input")?,
             }
         }
-        FUSE_POLL => O::Poll {
+        Opcode::Poll => O::Poll {
             arg: r.fetch("fuse_poll_in")?,
         },
-        FUSE_NOTIFY_REPLY => {
+        Opcode::NotifyReply => {
             let arg: &abi::fuse_notify_retrieve_in = r.fetch("fuse_notify_retrieve_in")?;
             O::NotifyReply {
                 arg,
                 data: r.fetch_bytes(arg.size as usize, "retrieved data")?,
             }
         }
-        FUSE_BATCH_FORGET => {
+        Opcode::BatchForget => {
             let arg: &abi::fuse_batch_forget_in = r.fetch("fuse_batch_forget_in")?;
             O::BatchForget {
                 forgets: r.fetch_slice(arg.count as usize, "fuse_forget_one list")?,
             }
         }
-        FUSE_FALLOCATE => O::Fallocate {
+        Opcode::Fallocate => O::Fallocate {
             arg: r.fetch("fuse_fallocate_in")?,
         },
-        FUSE_READDIRPLUS => O::Readdirplus {
+        Opcode::Readdirplus => O::Readdirplus {
             arg: r.fetch("fuse_read_in")?,
         },
-        FUSE_LSEEK => O::Lseek {
+        Opcode::Lseek => O::Lseek {
             arg: r.fetch("fuse_lseek_in")?,
         },
-        FUSE_COPY_FILE_RANGE => O::CopyFileRange {
+        Opcode::CopyFileRange => O::CopyFileRange {
             arg: r.fetch("fuse_copy_file_range_in")?,
             wide: false,
         },
-        FUSE_COPY_FILE_RANGE_64 => O::CopyFileRange {
+        Opcode::CopyFileRange64 => O::CopyFileRange {
             arg: r.fetch("fuse_copy_file_range_in")?,
             wide: true,
         },
-        FUSE_SETUPMAPPING => O::Setupmapping {
+        Opcode::Setupmapping => O::Setupmapping {
             arg: r.fetch("fuse_setupmapping_in")?,
         },
-        FUSE_REMOVEMAPPING => {
+        Opcode::Removemapping => {
             let count = r
                 .fetch::<abi::fuse_removemapping_in>("fuse_removemapping_in")?
                 .count;
@@ -609,23 +566,19 @@ fn parse_op<'a>(
                 entries: r.fetch_bytes(len, "removemapping list")?,
             }
         }
-        FUSE_SYNCFS => O::Syncfs {
+        Opcode::Syncfs => O::Syncfs {
             arg: r.fetch("fuse_syncfs_in")?,
         },
-        FUSE_TMPFILE => O::Tmpfile {
+        Opcode::Tmpfile => O::Tmpfile {
             arg: r.fetch("fuse_create_in")?,
             name: r.fetch_name()?,
         },
-        FUSE_STATX => O::Statx {
+        Opcode::Statx => O::Statx {
             arg: r.fetch("fuse_statx_in")?,
         },
-        CUSE_INIT => O::CuseInit {
+        Opcode::CuseInit => O::CuseInit {
             arg: r.fetch("cuse_init_in")?,
         },
-        other => {
-            let _ = r.rest();
-            O::Unknown { opcode: other }
-        }
     })
 }
 

@@ -3,8 +3,8 @@
 //!
 //! Also where kernel expectations that no handler should have to know are kept: ENOSYS from
 //! `open` on kernels without no-open support, xattr size probes, flock vs POSIX locks, the
-//! `noforget` option, clearing setuid/setgid when the kernel asks (`killpriv`), requests that
-//! get no reply.
+//! `noforget` option, clearing setuid/setgid when the kernel asks (`killpriv`). Which
+//! requests get no reply is the opcode table's (`proto/opcodes.rs`), applied by `respond`.
 
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt;

@@ -10,7 +10,7 @@ use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use crate::proto::request::opcode_name;
+use crate::proto::opcodes::opcode_name;
 
 /// Opcodes below this get a row of their own (the highest the kernel sends is 53); CUSE and
 /// anything unknown share the last row.

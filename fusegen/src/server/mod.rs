@@ -27,8 +27,9 @@ use crate::api::interruption;
 use crate::api::operations::Operations;
 use crate::proto::abi;
 use crate::proto::init::Negotiated;
+use crate::proto::opcodes::{gets_reply, opcode_name};
 use crate::proto::reply::{Reply, ReplyPolicy};
-use crate::proto::request::{self, Operation, opcode_name};
+use crate::proto::request::{self, Operation};
 use dispatch::dispatch;
 use inflight::{InFlight, Interrupt};
 use metrics::Metrics;
@@ -62,34 +63,36 @@ pub(crate) struct Server<FS> {
 /// The answer to a request whose arguments could not be parsed: `EIO`, unless the header is
 /// unreadable or the request never gets a reply.
 pub(crate) fn malformed_reply(bytes: &[u8]) -> Option<(u64, Reply)> {
-    let h = request::parse_header(bytes).ok()?;
-    let no_reply = matches!(
-        h.opcode,
-        abi::opcode::FUSE_FORGET | abi::opcode::FUSE_BATCH_FORGET | abi::opcode::FUSE_INTERRUPT
-    );
-    (!no_reply).then_some((h.unique, Reply::Error(crate::Errno::EIO)))
+    malformed_answer(request::parse_header(bytes).ok()?)
+}
+
+/// `malformed_reply` for a header already read.
+fn malformed_answer(h: &abi::fuse_in_header) -> Option<(u64, Reply)> {
+    gets_reply(h.opcode).then_some((h.unique, Reply::Error(crate::Errno::EIO)))
 }
 
 /// Handles one request, whichever transport delivered it, and returns the reply to deliver
 /// (`Reply::None` for requests without one); `None` when not even the header is readable.
 pub(crate) async fn respond<FS: Operations>(rt: &Server<FS>, bytes: &[u8]) -> Option<(u64, Reply)> {
-    let req = match request::parse(bytes, rt.negotiated.layout) {
+    // The header is read once; a request with malformed arguments is answered through it.
+    let header = match request::parse_header(bytes) {
+        Ok(header) => header,
+        Err(e) => {
+            tracing::warn!(error = %e, "malformed request from the kernel");
+            return None;
+        }
+    };
+    let req = match request::parse_args(header, bytes, rt.negotiated.layout) {
         Ok(req) => req,
         Err(e) => {
             tracing::warn!(error = %e, "malformed request from the kernel");
-            return malformed_reply(bytes);
+            return malformed_answer(header);
         }
     };
     let started = std::time::Instant::now();
     let h = req.header;
     let (unique, opcode) = (h.unique, h.opcode);
-    let no_reply = matches!(
-        req.op,
-        Operation::Forget { .. }
-            | Operation::BatchForget { .. }
-            | Operation::Interrupt { .. }
-            | Operation::NotifyReply { .. }
-    );
+    let no_reply = !gets_reply(opcode);
     if rt.debug {
         tracing::info!(
             unique,
@@ -155,13 +158,11 @@ pub(crate) async fn respond<FS: Operations>(rt: &Server<FS>, bytes: &[u8]) -> Op
         Some(Err(panic)) => {
             let msg = panic_message(&*panic);
             tracing::error!(unique, opcode = opcode_name(opcode), panic = %msg, "handler panicked, answering EIO");
-            if no_reply {
-                Reply::None
-            } else {
-                Reply::Error(crate::Errno::EIO)
-            }
+            Reply::Error(crate::Errno::EIO)
         }
     };
+    // Whether the kernel gets an answer is the opcode table's call (`Sent`), not the handler's.
+    let reply = if no_reply { Reply::None } else { reply };
     let failed = matches!(reply, Reply::Error(_));
     rt.metrics.record(opcode, failed, started.elapsed());
     Some((unique, reply))
@@ -185,5 +186,43 @@ fn interrupt<FS>(rt: &Server<FS>, target: u64) -> Reply {
             Reply::None
         }
         Interrupt::Unknown => Reply::Error(crate::Errno::EAGAIN),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use zerocopy::IntoBytes;
+
+    use super::*;
+    use crate::proto::abi::opcode::*;
+
+    /// A request of `opcode` that is only a header, without the arguments the opcode needs.
+    fn bare_header(opcode: u32) -> abi::fuse_in_header {
+        abi::fuse_in_header {
+            len: size_of::<abi::fuse_in_header>() as u32,
+            opcode,
+            unique: 7,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn malformed_requests_get_eio_unless_the_kernel_waits_for_no_reply() {
+        let answer = malformed_reply(bare_header(FUSE_GETATTR).as_bytes());
+        assert!(
+            matches!(answer, Some((7, Reply::Error(e))) if e == crate::Errno::EIO),
+            "{answer:?}"
+        );
+        for opcode in [
+            FUSE_FORGET,
+            FUSE_BATCH_FORGET,
+            FUSE_INTERRUPT,
+            FUSE_NOTIFY_REPLY,
+        ] {
+            let answer = malformed_reply(bare_header(opcode).as_bytes());
+            assert!(answer.is_none(), "{}: {answer:?}", opcode_name(opcode));
+        }
+        // No readable header, no unique to answer to.
+        assert!(malformed_reply(&bare_header(FUSE_GETATTR).as_bytes()[..20]).is_none());
     }
 }

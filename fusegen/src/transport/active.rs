@@ -7,7 +7,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::api::error::Error;
 use crate::mount::options::{TRANSPORT_ENV, Transport};
-use crate::proto::abi::opcode;
+use crate::proto::opcodes::always_on_dev;
+use crate::proto::request::parse_header;
 
 /// The transport a session runs with: the explicit option, else `FUSEGEN_TRANSPORT`, else auto.
 pub(crate) fn resolve(option: Option<Transport>) -> Result<Transport, Error> {
@@ -76,14 +77,11 @@ impl TransportStats {
     /// Counts one message read from `/dev/fuse`, by its opcode.
     pub(crate) fn count_dev(&self, bytes: &[u8]) {
         // The parser owns the header layout; a header it cannot read counts as ordinary.
-        let op = crate::proto::request::parse_header(bytes)
-            .ok()
-            .map(|h| h.opcode);
-        let counter = match op {
-            Some(opcode::FUSE_FORGET | opcode::FUSE_BATCH_FORGET | opcode::FUSE_INTERRUPT) => {
-                &self.dev_forget_interrupt
-            }
-            _ => &self.dev,
+        let priority = parse_header(bytes).is_ok_and(|h| always_on_dev(h.opcode));
+        let counter = if priority {
+            &self.dev_forget_interrupt
+        } else {
+            &self.dev
         };
         counter.fetch_add(1, Ordering::Relaxed);
     }
@@ -100,6 +98,7 @@ impl TransportStats {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::proto::abi::opcode;
 
     #[test]
     fn parse_and_display_round_trip() {

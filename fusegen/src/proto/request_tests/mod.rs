@@ -8,7 +8,7 @@
 use zerocopy::IntoBytes;
 
 use super::*;
-use crate::proto::abi::{self, fuse_in_header};
+use crate::proto::abi::{self, fuse_in_header, opcode::*};
 
 const PLAIN: Layout = Layout {
     setxattr_ext: false,
