@@ -50,8 +50,8 @@ pub use proto::abi;
 
 pub use api::errno::{Errno, Result};
 pub use api::error::Error;
-pub use api::filesystem::Filesystem;
 pub use api::filesystem::Workers;
+pub use api::filesystem::{Filesystem, IntoOperations};
 pub use api::interruption::Interruption;
 pub use api::operations::{ConnectionInfo, Handlers, IoctlReply, Operations};
 pub use api::types::*;

@@ -587,7 +587,8 @@ fn reply_policy(o: &MountOptions) -> ReplyPolicy {
 /// # }
 /// ```
 pub async fn run<FS: Filesystem>(fs: FS, mountpoint: impl AsRef<Path>) -> Result<(), Error> {
-    run_with(fs, mountpoint, FS::mount_options(), FS::workers()).await
+    let (options, workers) = (FS::mount_options(), FS::workers());
+    run_with(fs.into_operations(), mountpoint, options, workers).await
 }
 
 /// The `tracing` target of the one line that says a filesystem is mounted and serving.

@@ -122,3 +122,15 @@ where
         Err(error) => Err(error.into()),
     })
 }
+
+/// [`convert`] for a blocking handler's result.
+pub fn convert_now<T, E, U>(result: Result<T, E>) -> crate::Result<U>
+where
+    T: Into<U>,
+    E: Into<crate::Errno>,
+{
+    match result {
+        Ok(value) => Ok(value.into()),
+        Err(error) => Err(error.into()),
+    }
+}
