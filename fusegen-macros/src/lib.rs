@@ -218,8 +218,14 @@ fn parse_args(cx: &Ctxt, args: TokenStream) -> (proc_macro2::TokenStream, Mode) 
                  `#[derive(Filesystem)]`"
             )
         } else {
-            let suggestion = suggest::did_you_mean(&name, ["paths", "blocking", "crate"], &[])
-                .map_or_else(String::new, |s| format!("{s} "));
+            let meant = suggest::closest(&name, ["paths", "blocking", "crate"]);
+            // Checked as meant, so that the handlers add no second error for this one.
+            match meant {
+                Some("paths") => mode.paths = true,
+                Some("blocking") => blocking = Some(meta.path.clone()),
+                _ => {}
+            }
+            let suggestion = meant.map_or_else(String::new, |m| format!("did you mean `{m}`? "));
             format!(
                 "unknown argument `{name}`: {suggestion}`#[fusegen::handlers]` takes `paths` \
                  (path-level handlers), `blocking` (with `paths`: plain `fn` handlers run on \
@@ -239,9 +245,10 @@ fn parse_args(cx: &Ctxt, args: TokenStream) -> (proc_macro2::TokenStream, Mode) 
         cx.syn_error(e);
     }
     if let Some(blocking) = blocking {
-        if mode.paths {
-            mode.blocking = true;
-        } else {
+        // Without `paths` this is an error, and the handlers are still checked as the plain
+        // `fn`s they were written as: one error for the one mistake.
+        mode.blocking = true;
+        if !mode.paths && blocking.is_ident("blocking") {
             cx.error_spanned_by(
                 &blocking,
                 "`blocking` handlers are path-level: write `#[fusegen::handlers(paths, blocking)]` \

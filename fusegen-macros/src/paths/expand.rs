@@ -60,11 +60,13 @@ pub fn handlers(
     });
     let wrapped = wrap(mode, krate);
     let markers = expand::markers(self_ty, &inode_level(written), krate);
+    // The derive's configuration, required once and spanned on the type, so that a missing
+    // derive is one error that points at `impl Fs`.
     let span = syn::spanned::Spanned::span(self_ty);
-    let filesystem = expand::respan(quote!(#krate::__private::IsFilesystem), span);
-    let derived = quote_spanned! {span=>
-        #[allow(dead_code)]
-        fn __fusegen_check() where #self_ty: #filesystem {}
+    let configured = expand::respan(quote!(#krate::__private::Configured), span);
+    let configuration = quote_spanned! {span=>
+        const __FUSEGEN_CONFIGURATION: fn() -> (#krate::MountOptions, #krate::Workers) =
+            <#self_ty as #configured>::configuration;
     };
     let allows = expand::allows();
     quote! {
@@ -77,8 +79,15 @@ pub fn handlers(
                     #(#bits)*
                     handlers
                 };
+                fn mount_options() -> #krate::MountOptions {
+                    __FUSEGEN_CONFIGURATION().0
+                }
+                fn workers() -> #krate::Workers {
+                    __FUSEGEN_CONFIGURATION().1
+                }
                 #(#methods)*
             }
+            #configuration
             #[automatically_derived]
             impl #krate::IntoOperations for #self_ty {
                 type Operations = #served;
@@ -87,7 +96,6 @@ pub fn handlers(
                 }
             }
             #markers
-            #derived
         };
     }
 }

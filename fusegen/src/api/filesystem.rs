@@ -56,9 +56,9 @@ pub trait Filesystem: IntoOperations {
 /// inodes. [`run`](crate::run), [`cli::run`](crate::cli::run) and the test harness convert with
 /// it, so both kinds are passed to them the same way.
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` has no handlers: it needs a `#[fusegen::handlers]` impl block",
-    label = "`{Self}` has no `#[fusegen::handlers]` block",
-    note = "write the handlers in `#[fusegen::handlers] impl {Self} {{ ... }}` (inode level) or `#[fusegen::handlers(paths)] impl {Self} {{ ... }}` (path level)"
+    message = "`{Self}` has no FUSE handlers",
+    label = "no `#[fusegen::handlers]` block for `{Self}`",
+    note = "write the handlers as `async fn`s in an `impl {Self} {{ ... }}` block marked `#[fusegen::handlers]` (inode level) or `#[fusegen::handlers(paths)]` (path level)"
 )]
 pub trait IntoOperations: Sized + Send + Sync + 'static {
     /// The inode-level filesystem that answers the kernel.
