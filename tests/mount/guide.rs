@@ -68,7 +68,10 @@ fn guide_step_5_is_a_read_write_filesystem() {
 /// Step 6 writes step 5's filesystem with path-level handlers: it must behave the same.
 #[test]
 fn guide_step_6_paths_serve_the_same_filesystem() {
-    read_write_notes("guide_paths", "guide_step_6_paths_serve_the_same_filesystem");
+    read_write_notes(
+        "guide_paths",
+        "guide_step_6_paths_serve_the_same_filesystem",
+    );
 }
 
 fn read_write_notes(example: &str, test: &str) {

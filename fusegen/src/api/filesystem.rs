@@ -60,7 +60,7 @@ pub trait Filesystem: IntoOperations {
     label = "no `#[fusegen::handlers]` block for `{Self}`",
     note = "write the handlers as `async fn`s in an `impl {Self} {{ ... }}` block marked `#[fusegen::handlers]` (inode level) or `#[fusegen::handlers(paths)]` (path level)"
 )]
-pub trait IntoOperations: Sized + Send + Sync + 'static {
+pub trait IntoOperations: Send + Sync + 'static {
     /// The inode-level filesystem that answers the kernel.
     type Operations: Operations;
 
