@@ -121,14 +121,22 @@ pub fn report_inode_only(cx: &Ctxt, mode: Mode, f: &ImplItemFn) -> bool {
 /// A handler whose parameters are those of the other mode (an `Inode` in a path block, a
 /// `&Path` in an inode block): the one error for its signature.
 pub fn wrong_mode(mode: Mode, op: &Op, params: &[&syn::PatType]) -> Option<String> {
-    let foreign = |ty: &str| {
-        if mode.paths {
-            ty == "Inode"
-        } else {
-            matches!(ty, "&Path" | "PathBuf" | "&PathBuf")
+    let param = if mode.paths {
+        // No path-level handler takes an inode.
+        params.iter().find(|p| normalize(&p.ty) == "Inode")?
+    } else {
+        // A path where the inode (or parent) goes; `&Path` for a name is a plain type error.
+        let first = params.first()?;
+        let is_path = matches!(
+            normalize(&first.ty).as_str(),
+            "&Path" | "PathBuf" | "&PathBuf"
+        );
+        let wants_inode = op.params.first().is_some_and(|p| p.ty == "Inode");
+        if !(is_path && wants_inode) {
+            return None;
         }
+        first
     };
-    let param = params.iter().find(|p| foreign(&normalize(&p.ty)))?;
     let written = format!(
         "{}: {}",
         quote::ToTokens::to_token_stream(&param.pat),
@@ -219,6 +227,51 @@ mod tests {
         assert_eq!(
             blocking.signature(op),
             "fn unlink(&self, path: &Path, ctx: &RequestContext) -> Result<()>"
+        );
+    }
+
+    fn wrong_mode_of(mode: Mode, src: &str) -> Option<String> {
+        let f: syn::TraitItemFn = syn::parse_str(&format!("{src};")).expect("signature");
+        let params: Vec<&syn::PatType> = f
+            .sig
+            .inputs
+            .iter()
+            .filter_map(|a| match a {
+                syn::FnArg::Typed(t) => Some(t),
+                syn::FnArg::Receiver(_) => None,
+            })
+            .collect();
+        let op = mode.find(&f.sig.ident.to_string()).expect("operation");
+        wrong_mode(mode, op, &params)
+    }
+
+    #[test]
+    fn signatures_of_the_other_mode_are_recognised() {
+        let inodes = Mode::default();
+        assert!(
+            wrong_mode_of(
+                PATHS,
+                "async fn getattr(&self, ino: Inode, fh: Option<FileHandle>)"
+            )
+            .is_some()
+        );
+        assert!(
+            wrong_mode_of(
+                PATHS,
+                "async fn getattr(&self, p: &Path, fh: Option<FileHandle>)"
+            )
+            .is_none()
+        );
+        assert!(
+            wrong_mode_of(
+                inodes,
+                "async fn getattr(&self, p: &Path, fh: Option<FileHandle>)"
+            )
+            .is_some()
+        );
+        // A `&Path` where a name goes is a type error of its own, not a mode mix-up.
+        assert!(
+            wrong_mode_of(inodes, "async fn lookup(&self, parent: Inode, name: &Path)").is_none()
         );
     }
 
