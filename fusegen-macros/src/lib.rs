@@ -48,7 +48,9 @@ pub fn derive_filesystem(input: TokenStream) -> TokenStream {
 }
 
 /// Turns an `impl` block's `async fn`s named after FUSE operations into the
-/// `fusegen::Operations` implementation. See `docs/handlers.md` for every signature.
+/// `fusegen::Operations` implementation; with `paths`, path-level handlers into
+/// `fusegen::paths::PathOperations` (with `paths, blocking`, plain `fn`s into
+/// `BlockingPathOperations`). See `docs/handlers.md` for every signature.
 #[proc_macro_attribute]
 pub fn handlers(args: TokenStream, input: TokenStream) -> TokenStream {
     let cx = Ctxt::new();

@@ -53,7 +53,7 @@ pub trait Filesystem: IntoOperations {
 /// What serves a [`Filesystem`]'s requests: the type itself when it implements
 /// [`Operations`] (inode-level handlers), or, for a path-level filesystem written with
 /// `#[fusegen::handlers(paths)]`, the [`PathFs`](crate::paths::PathFs) adapter that keeps its
-/// inodes. [`run`](crate::run), [`cli::run`](crate::cli::run) and the test harness convert with
+/// inodes. [`run`](crate::run), `cli::run` and the test harness convert with
 /// it, so both kinds are passed to them the same way.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` has no FUSE handlers",
