@@ -1,6 +1,6 @@
-//! A key-value map as files, written with path-level handlers: keys are paths, values are file
-//! contents, and directories are key prefixes. No inode numbers, lookup counts or FORGET:
-//! `fusegen::paths::PathFs` keeps those.
+//! A key-value map as files, written with path-level handlers
+//! (`#[fusegen::handlers(paths)]`): keys are paths, values are file contents, and directories
+//! are key prefixes. No inode numbers, lookup counts or FORGET: the runtime keeps those.
 //!
 //! ```text
 //! mkdir -p /tmp/kv && cargo run --example kvfs -- -f /tmp/kv
@@ -18,9 +18,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::SystemTime;
 
-use fusegen::paths::{DirEntry, PathFs, PathOperations};
+use fusegen::paths::DirEntry;
 use fusegen::prelude::*;
-use fusegen::{Handlers, MountOptions};
 use parking_lot::Mutex;
 
 /// A file or directory: its identity, attributes and, for a file, its bytes.
@@ -31,6 +30,8 @@ struct Node {
 
 type Shared = Arc<Node>;
 
+#[derive(Filesystem)]
+#[fuse(fsname = "kvfs", default_permissions)]
 struct KvFs {
     /// Every key (path) and what it holds; a directory's entries are the keys under it.
     keys: Mutex<BTreeMap<PathBuf, Shared>>,
@@ -100,34 +101,9 @@ impl KvFs {
     }
 }
 
-impl PathOperations for KvFs {
-    const HANDLERS: Handlers = Handlers::GETATTR
-        .union(Handlers::SETATTR)
-        .union(Handlers::READDIR)
-        .union(Handlers::MKDIR)
-        .union(Handlers::RMDIR)
-        .union(Handlers::CREATE)
-        .union(Handlers::OPEN)
-        .union(Handlers::READ)
-        .union(Handlers::WRITE)
-        .union(Handlers::RELEASE)
-        .union(Handlers::UNLINK)
-        .union(Handlers::RENAME)
-        .union(Handlers::LINK);
-
-    fn mount_options() -> MountOptions {
-        let mut options = MountOptions::default();
-        options.fsname = Some("kvfs".into());
-        options.default_permissions = true;
-        options
-    }
-
-    async fn getattr(
-        &self,
-        path: &Path,
-        fh: Option<FileHandle>,
-        _ctx: &RequestContext,
-    ) -> Result<EntryAttributes> {
+#[fusegen::handlers(paths)]
+impl KvFs {
+    async fn getattr(&self, path: &Path, fh: Option<FileHandle>) -> Result<EntryAttributes> {
         let node = match fh {
             Some(fh) => self.file(fh).or_else(|_| self.get(path))?,
             None => self.get(path)?,
@@ -141,7 +117,6 @@ impl PathOperations for KvFs {
         path: &Path,
         set: &SetAttr,
         fh: Option<FileHandle>,
-        _ctx: &RequestContext,
     ) -> Result<EntryAttributes> {
         let node = match fh {
             Some(fh) => self.file(fh)?,
@@ -160,12 +135,7 @@ impl PathOperations for KvFs {
         Ok(*attr)
     }
 
-    async fn readdir(
-        &self,
-        path: &Path,
-        _fh: FileHandle,
-        _ctx: &RequestContext,
-    ) -> Result<Vec<DirEntry>> {
+    async fn readdir(&self, path: &Path, _fh: FileHandle) -> Result<Vec<DirEntry>> {
         let keys = self.keys.lock();
         let entries = KvFs::children(&keys, path)
             .into_iter()
@@ -180,7 +150,7 @@ impl PathOperations for KvFs {
         self.insert(path, self.node(FileType::Directory, mode, ctx))
     }
 
-    async fn rmdir(&self, path: &Path, _ctx: &RequestContext) -> Result<()> {
+    async fn rmdir(&self, path: &Path) -> Result<()> {
         let mut keys = self.keys.lock();
         if !KvFs::children(&keys, path).is_empty() {
             return Err(Errno::ENOTEMPTY);
@@ -202,7 +172,7 @@ impl PathOperations for KvFs {
         Ok((FileInfo::new(fh), attr))
     }
 
-    async fn open(&self, path: &Path, flags: i32, _ctx: &RequestContext) -> Result<FileInfo> {
+    async fn open(&self, path: &Path, flags: i32) -> Result<FileInfo> {
         let node = self.get(path)?;
         if flags & libc::O_TRUNC != 0 {
             node.data.lock().clear();
@@ -213,14 +183,7 @@ impl PathOperations for KvFs {
         Ok(FileInfo::new(fh))
     }
 
-    async fn read(
-        &self,
-        _path: &Path,
-        fh: FileHandle,
-        offset: u64,
-        size: u32,
-        _ctx: &RequestContext,
-    ) -> Result<Bytes> {
+    async fn read(&self, _path: &Path, fh: FileHandle, offset: u64, size: u32) -> Result<Bytes> {
         let node = self.file(fh)?;
         let data = node.data.lock();
         let start = usize::try_from(offset)
@@ -230,14 +193,7 @@ impl PathOperations for KvFs {
         Ok(Bytes::copy_from_slice(&data[start..end]))
     }
 
-    async fn write(
-        &self,
-        _path: &Path,
-        fh: FileHandle,
-        offset: u64,
-        bytes: &[u8],
-        _ctx: &RequestContext,
-    ) -> Result<u32> {
+    async fn write(&self, _path: &Path, fh: FileHandle, offset: u64, bytes: &[u8]) -> Result<u32> {
         let node = self.file(fh)?;
         let start = usize::try_from(offset).map_err(|_| Errno::EFBIG)?;
         let end = start.checked_add(bytes.len()).ok_or(Errno::EFBIG)?;
@@ -252,30 +208,18 @@ impl PathOperations for KvFs {
         Ok(bytes.len() as u32)
     }
 
-    async fn release(
-        &self,
-        _path: &Path,
-        fh: FileHandle,
-        _flags: i32,
-        _ctx: &RequestContext,
-    ) -> Result<()> {
+    async fn release(&self, _path: &Path, fh: FileHandle, _flags: i32) -> Result<()> {
         self.open.lock().remove(&fh.0);
         Ok(())
     }
 
-    async fn unlink(&self, path: &Path, _ctx: &RequestContext) -> Result<()> {
+    async fn unlink(&self, path: &Path) -> Result<()> {
         let node = self.keys.lock().remove(path).ok_or(Errno::ENOENT)?;
         node.attr.lock().nlink -= 1;
         Ok(())
     }
 
-    async fn rename(
-        &self,
-        from: &Path,
-        to: &Path,
-        flags: RenameFlags,
-        _ctx: &RequestContext,
-    ) -> Result<()> {
+    async fn rename(&self, from: &Path, to: &Path, flags: RenameFlags) -> Result<()> {
         if !flags.is_empty() {
             return Err(Errno::EINVAL);
         }
@@ -315,12 +259,7 @@ impl PathOperations for KvFs {
         Ok(())
     }
 
-    async fn link(
-        &self,
-        existing: &Path,
-        new: &Path,
-        _ctx: &RequestContext,
-    ) -> Result<EntryAttributes> {
+    async fn link(&self, existing: &Path, new: &Path) -> Result<EntryAttributes> {
         let node = self.get(existing)?;
         if node.attr.lock().kind() == Some(FileType::Directory) {
             return Err(Errno::EPERM);
@@ -333,5 +272,5 @@ impl PathOperations for KvFs {
 }
 
 fn main() -> ExitCode {
-    fusegen::cli::run(PathFs::new(KvFs::new()))
+    fusegen::cli::run(KvFs::new())
 }

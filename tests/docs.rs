@@ -9,11 +9,34 @@ mod ops;
 #[allow(dead_code)]
 #[path = "../fusegen-macros/src/option_table.rs"]
 mod option_table;
+// The path-level table (`crate::ops` in it is the module above).
+#[allow(dead_code)]
+#[path = "../fusegen-macros/src/paths/table.rs"]
+mod path_table;
 
 use std::path::PathBuf;
 
 const BEGIN: &str = "<!-- BEGIN GENERATED: do not edit; see tests/docs.rs -->";
 const END: &str = "<!-- END GENERATED -->";
+const PATHS_BEGIN: &str = "<!-- BEGIN GENERATED PATH HANDLERS: do not edit; see tests/docs.rs -->";
+const PATHS_END: &str = "<!-- END GENERATED PATH HANDLERS -->";
+
+/// The path-level handlers (`#[fusegen::handlers(paths)]`), from their table: a table of
+/// signatures, without a section per handler (the inode-level sections above cover what
+/// each operation does).
+fn path_handlers_section() -> String {
+    let mut out = String::new();
+    out.push_str("| handler | signature | when not written |\n|---|---|---|\n");
+    for op in path_table::PATH_OPS {
+        out.push_str(&format!(
+            "| `{}` | `{}` | {} |\n",
+            op.name,
+            ops::signature(op),
+            op.default
+        ));
+    }
+    out
+}
 
 fn handlers_section() -> String {
     let mut out = String::new();
@@ -97,20 +120,24 @@ fn options_section() -> String {
 }
 
 fn check(doc: &str, section: String) {
+    check_between(doc, (BEGIN, END), section);
+}
+
+fn check_between(doc: &str, (begin, end_marker): (&str, &str), section: String) {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("..")
         .join(doc);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{doc}: {e}"));
-    let (Some(start), Some(end)) = (text.find(BEGIN), text.find(END)) else {
+    let (Some(start), Some(end)) = (text.find(begin), text.find(end_marker)) else {
         panic!("{doc} lacks the generated-section markers");
     };
-    let current = &text[start + BEGIN.len()..end];
+    let current = &text[start + begin.len()..end];
     let wanted = format!("\n{section}");
     if current == wanted {
         return;
     }
     if std::env::var_os("FUSEGEN_BLESS").is_some() {
-        let updated = format!("{}{BEGIN}{wanted}{}", &text[..start], &text[end..]);
+        let updated = format!("{}{begin}{wanted}{}", &text[..start], &text[end..]);
         std::fs::write(&path, updated).unwrap();
         return;
     }
@@ -122,6 +149,15 @@ fn check(doc: &str, section: String) {
 #[test]
 fn handlers_doc_matches_the_table() {
     check("docs/handlers.md", handlers_section());
+}
+
+#[test]
+fn path_handlers_doc_matches_the_path_table() {
+    check_between(
+        "docs/handlers.md",
+        (PATHS_BEGIN, PATHS_END),
+        path_handlers_section(),
+    );
 }
 
 #[test]
@@ -146,7 +182,7 @@ fn every_option_is_documented_once() {
 /// those tagged `rw` the finished one. Each program is an example (`examples/guide_ro.rs`,
 /// `examples/guide.rs`) that `cargo test` builds and `tests/mount/guide.rs` mounts, so every
 /// block of the guide compiles and works as the guide says.
-const GUIDE_PROGRAMS: [(&str, &str, &str); 2] = [
+const GUIDE_PROGRAMS: [(&str, &str, &str); 3] = [
     (
         "ro",
         "examples/guide_ro.rs",
@@ -156,6 +192,11 @@ const GUIDE_PROGRAMS: [(&str, &str, &str); 2] = [
         "rw",
         "examples/guide.rs",
         "//! The finished filesystem of docs/guide.md, step 5 (a flat directory of files in memory,\n//! read and write): `cargo run --example guide -- -f DIR`, Ctrl-C unmounts.\n",
+    ),
+    (
+        "paths",
+        "examples/guide_paths.rs",
+        "//! Step 5's filesystem with path-level handlers, from docs/guide.md step 6:\n//! `cargo run --example guide_paths -- -f DIR`, Ctrl-C unmounts.\n",
     ),
 ];
 

@@ -1,15 +1,15 @@
-//! The path-level handlers: plain functions (`BlockingPathOperations`), each one a
-//! transaction over the database (`store`, `data`); `fusegen::paths::Blocking` runs them on
-//! tokio's blocking pool. Requests through an open file find it by its handle,
+//! The path-level handlers: plain functions (`#[fusegen::handlers(paths, blocking)]`), each
+//! one a transaction over the database (`store`, `data`); the runtime runs them on tokio's
+//! blocking pool. Requests through an open file find it by its handle,
 //! so a file unlinked or replaced while open stays readable and writable.
 
 use std::ffi::OsString;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::Path;
 
-use fusegen::paths::{BlockingPathOperations, DirEntry};
+use fusegen::ConnectionInfo;
+use fusegen::paths::DirEntry;
 use fusegen::prelude::*;
-use fusegen::{ConnectionInfo, Handlers};
 use rusqlite::Connection;
 
 use crate::state::{OpenFiles, SqlFs};
@@ -55,49 +55,14 @@ fn checkpoint(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
-impl BlockingPathOperations for SqlFs {
-    const HANDLERS: Handlers = Handlers::INIT
-        .union(Handlers::DESTROY)
-        .union(Handlers::GETATTR)
-        .union(Handlers::SETATTR)
-        .union(Handlers::READLINK)
-        .union(Handlers::MKNOD)
-        .union(Handlers::MKDIR)
-        .union(Handlers::UNLINK)
-        .union(Handlers::RMDIR)
-        .union(Handlers::SYMLINK)
-        .union(Handlers::RENAME)
-        .union(Handlers::LINK)
-        .union(Handlers::OPEN)
-        .union(Handlers::READ)
-        .union(Handlers::WRITE)
-        .union(Handlers::RELEASE)
-        .union(Handlers::FSYNC)
-        .union(Handlers::READDIR)
-        .union(Handlers::FSYNCDIR)
-        .union(Handlers::STATFS)
-        .union(Handlers::SETXATTR)
-        .union(Handlers::GETXATTR)
-        .union(Handlers::LISTXATTR)
-        .union(Handlers::REMOVEXATTR)
-        .union(Handlers::CREATE)
-        .union(Handlers::FALLOCATE);
-
-    fn mount_options() -> MountOptions {
-        let mut options = MountOptions::default();
-        options.fsname = Some("sqlfs".into());
-        options.subtype = Some("sqlfs".into());
-        // The kernel checks permissions from the stored modes and owners.
-        options.default_permissions = true;
-        options
-    }
-
+#[fusegen::handlers(paths, blocking)]
+impl SqlFs {
     fn init(&self, _info: &ConnectionInfo) -> Result<()> {
         let conn = schema::open(&self.path, self.owner, store::now_pair()).map_err(|e| {
             tracing::error!("sqlfs: {e}");
             Errno::EIO
         })?;
-        self.open(conn);
+        self.connect(conn);
         Ok(())
     }
 
@@ -125,12 +90,7 @@ impl BlockingPathOperations for SqlFs {
         }
     }
 
-    fn getattr(
-        &self,
-        path: &Path,
-        fh: Option<FileHandle>,
-        _ctx: &RequestContext,
-    ) -> Result<EntryAttributes> {
+    fn getattr(&self, path: &Path, fh: Option<FileHandle>) -> Result<EntryAttributes> {
         self.tx(|conn, open| store::attr(conn, inode(conn, open, path, fh)?))
     }
 
@@ -139,12 +99,11 @@ impl BlockingPathOperations for SqlFs {
         path: &Path,
         set: &SetAttr,
         fh: Option<FileHandle>,
-        _ctx: &RequestContext,
     ) -> Result<EntryAttributes> {
         self.tx(|conn, open| store::setattr(conn, inode(conn, open, path, fh)?, set))
     }
 
-    fn readlink(&self, path: &Path, _ctx: &RequestContext) -> Result<Bytes> {
+    fn readlink(&self, path: &Path) -> Result<Bytes> {
         let target = self.tx(|conn, _| store::readlink(conn, store::resolve(conn, path)?))?;
         Ok(Bytes::from(target))
     }
@@ -198,29 +157,23 @@ impl BlockingPathOperations for SqlFs {
         })
     }
 
-    fn unlink(&self, path: &Path, _ctx: &RequestContext) -> Result<()> {
+    fn unlink(&self, path: &Path) -> Result<()> {
         self.tx(|conn, open| store::remove(conn, path, false, |ino| open.is_open(ino)))
     }
 
-    fn rmdir(&self, path: &Path, _ctx: &RequestContext) -> Result<()> {
+    fn rmdir(&self, path: &Path) -> Result<()> {
         self.tx(|conn, open| store::remove(conn, path, true, |ino| open.is_open(ino)))
     }
 
-    fn rename(
-        &self,
-        from: &Path,
-        to: &Path,
-        flags: RenameFlags,
-        _ctx: &RequestContext,
-    ) -> Result<()> {
+    fn rename(&self, from: &Path, to: &Path, flags: RenameFlags) -> Result<()> {
         self.tx(|conn, open| store::rename(conn, from, to, flags, |ino| open.is_open(ino)))
     }
 
-    fn link(&self, existing: &Path, new: &Path, _ctx: &RequestContext) -> Result<EntryAttributes> {
+    fn link(&self, existing: &Path, new: &Path) -> Result<EntryAttributes> {
         self.tx(|conn, _| store::attr(conn, store::link(conn, existing, new)?))
     }
 
-    fn open(&self, path: &Path, flags: i32, _ctx: &RequestContext) -> Result<FileInfo> {
+    fn open(&self, path: &Path, flags: i32) -> Result<FileInfo> {
         let fh = self.tx(|conn, open| {
             let ino = store::resolve(conn, path)?;
             truncate_on_open(conn, ino, flags)?;
@@ -264,26 +217,12 @@ impl BlockingPathOperations for SqlFs {
         Ok((FileInfo::new(fh), attr))
     }
 
-    fn read(
-        &self,
-        _path: &Path,
-        fh: FileHandle,
-        offset: u64,
-        size: u32,
-        _ctx: &RequestContext,
-    ) -> Result<Bytes> {
+    fn read(&self, _path: &Path, fh: FileHandle, offset: u64, size: u32) -> Result<Bytes> {
         let data = self.tx(|conn, open| data::read(conn, open.get(fh.0)?.ino, offset, size))?;
         Ok(Bytes::from(data))
     }
 
-    fn write(
-        &self,
-        _path: &Path,
-        fh: FileHandle,
-        offset: u64,
-        bytes: &[u8],
-        _ctx: &RequestContext,
-    ) -> Result<u32> {
+    fn write(&self, _path: &Path, fh: FileHandle, offset: u64, bytes: &[u8]) -> Result<u32> {
         let len = u32::try_from(bytes.len()).map_err(|_| Errno::EINVAL)?;
         self.tx(|conn, open| {
             let handle = open.get(fh.0)?;
@@ -297,45 +236,22 @@ impl BlockingPathOperations for SqlFs {
         })
     }
 
-    fn release(
-        &self,
-        _path: &Path,
-        fh: FileHandle,
-        _flags: i32,
-        _ctx: &RequestContext,
-    ) -> Result<()> {
+    fn release(&self, _path: &Path, fh: FileHandle, _flags: i32) -> Result<()> {
         self.tx(|conn, open| match open.close(fh.0) {
             Some(ino) => store::delete_if_unlinked(conn, ino),
             None => Ok(()),
         })
     }
 
-    fn fsync(
-        &self,
-        _path: &Path,
-        _fh: FileHandle,
-        _datasync: bool,
-        _ctx: &RequestContext,
-    ) -> Result<()> {
+    fn fsync(&self, _path: &Path, _fh: FileHandle, _datasync: bool) -> Result<()> {
         self.db(|s| checkpoint(&s.conn))
     }
 
-    fn fsyncdir(
-        &self,
-        _path: &Path,
-        _fh: FileHandle,
-        _datasync: bool,
-        _ctx: &RequestContext,
-    ) -> Result<()> {
+    fn fsyncdir(&self, _path: &Path, _fh: FileHandle, _datasync: bool) -> Result<()> {
         self.db(|s| checkpoint(&s.conn))
     }
 
-    fn readdir(
-        &self,
-        path: &Path,
-        _fh: FileHandle,
-        _ctx: &RequestContext,
-    ) -> Result<Vec<DirEntry>> {
+    fn readdir(&self, path: &Path, _fh: FileHandle) -> Result<Vec<DirEntry>> {
         let entries = self.tx(|conn, _| store::list(conn, store::resolve(conn, path)?))?;
         Ok(entries
             .into_iter()
@@ -343,7 +259,7 @@ impl BlockingPathOperations for SqlFs {
             .collect())
     }
 
-    fn statfs(&self, _path: &Path, _ctx: &RequestContext) -> Result<StatvfsData> {
+    fn statfs(&self, _path: &Path) -> Result<StatvfsData> {
         let files = self.tx(|conn, _| store::count_inodes(conn))?;
         let dir = self.path.parent().unwrap_or(Path::new("/"));
         // Space is the space of the filesystem holding the database.
@@ -361,28 +277,21 @@ impl BlockingPathOperations for SqlFs {
         Ok(out)
     }
 
-    fn setxattr(
-        &self,
-        path: &Path,
-        name: &OsStr,
-        value: &[u8],
-        flags: i32,
-        _ctx: &RequestContext,
-    ) -> Result<()> {
+    fn setxattr(&self, path: &Path, name: &OsStr, value: &[u8], flags: i32) -> Result<()> {
         self.tx(|conn, _| store::setxattr(conn, store::resolve(conn, path)?, name, value, flags))
     }
 
-    fn getxattr(&self, path: &Path, name: &OsStr, _ctx: &RequestContext) -> Result<Bytes> {
+    fn getxattr(&self, path: &Path, name: &OsStr) -> Result<Bytes> {
         let value = self.tx(|conn, _| store::getxattr(conn, store::resolve(conn, path)?, name))?;
         Ok(Bytes::from(value))
     }
 
-    fn listxattr(&self, path: &Path, _ctx: &RequestContext) -> Result<Vec<OsString>> {
+    fn listxattr(&self, path: &Path) -> Result<Vec<OsString>> {
         let names = self.tx(|conn, _| store::listxattr(conn, store::resolve(conn, path)?))?;
         Ok(names.into_iter().map(OsString::from_vec).collect())
     }
 
-    fn removexattr(&self, path: &Path, name: &OsStr, _ctx: &RequestContext) -> Result<()> {
+    fn removexattr(&self, path: &Path, name: &OsStr) -> Result<()> {
         self.tx(|conn, _| store::removexattr(conn, store::resolve(conn, path)?, name))
     }
 
@@ -393,7 +302,6 @@ impl BlockingPathOperations for SqlFs {
         offset: u64,
         length: u64,
         mode: i32,
-        _ctx: &RequestContext,
     ) -> Result<()> {
         let end = offset
             .checked_add(length)

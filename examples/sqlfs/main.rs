@@ -1,6 +1,6 @@
 //! sqlfs: files and directories in a SQLite database, written with blocking path-level
-//! handlers (`fusegen::paths::BlockingPathOperations`): plain functions that
-//! `fusegen::paths::Blocking` runs on tokio's blocking pool.
+//! handlers (`#[fusegen::handlers(paths, blocking)]`): plain functions that the runtime runs
+//! on tokio's blocking pool.
 //!
 //! ```text
 //! mkdir -p /tmp/s && cargo run --release --example sqlfs -- /tmp/files.db /tmp/s
@@ -62,7 +62,7 @@
 //!
 //! Modules: `schema` (tables, opening, the orphan sweep), `store` (names and attributes),
 //! `data` (blocks), `state` (the connection and the open files), `handlers` (the
-//! `BlockingPathOperations` impl: plain functions that `Blocking` runs on the blocking pool).
+//! handlers block: plain functions run on the blocking pool).
 
 mod data;
 mod handlers;
@@ -74,7 +74,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use fusegen::paths::{Blocking, BlockingPathOperations, PathFs};
 
 use crate::state::SqlFs;
 
@@ -109,6 +108,5 @@ fn main() -> ExitCode {
         eprintln!("sqlfs: {e}");
         return ExitCode::FAILURE;
     }
-    let fs = PathFs::new(Blocking::new(SqlFs::new(path, owner)));
-    fusegen::cli::Serve::with(fs, SqlFs::mount_options(), SqlFs::workers()).run(&args.mount)
+    fusegen::cli::Serve::new(SqlFs::new(path, owner)).run(&args.mount)
 }

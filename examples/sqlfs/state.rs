@@ -1,6 +1,5 @@
 //! The filesystem's state: the database connection, the table of open files, and the one
-//! way handlers reach them, [`SqlFs::db`] (handlers run on tokio's blocking pool, through
-//! `fusegen::paths::Blocking`).
+//! way handlers reach them, [`SqlFs::db`] (handlers run on tokio's blocking pool).
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -81,6 +80,9 @@ impl Store {
 /// The filesystem. The database is opened by `init`, in the process that serves (the one
 /// that detached from the terminal): a SQLite connection and its locks must not cross a
 /// `fork`.
+#[derive(fusegen::Filesystem)]
+// The kernel checks permissions from the stored modes and owners.
+#[fuse(fsname = "sqlfs", subtype = "sqlfs", default_permissions)]
 pub struct SqlFs {
     pub path: PathBuf,
     pub owner: (u32, u32),
@@ -96,16 +98,16 @@ impl SqlFs {
         }
     }
 
-    /// Opens the database (at INIT).
-    pub fn open(&self, conn: Connection) {
+    /// Keeps the database connection opened at INIT.
+    pub fn connect(&self, conn: Connection) {
         let _ = self.store.set(Mutex::new(Store {
             conn,
             open: OpenFiles::default(),
         }));
     }
 
-    /// Runs `f` with the store. Handlers are blocking functions (`fusegen::paths::Blocking`
-    /// runs them on tokio's blocking pool), so SQLite's disk I/O never blocks a worker that
+    /// Runs `f` with the store. Handlers are blocking functions (run on
+    /// tokio's blocking pool), so SQLite's disk I/O never blocks a worker that
     /// serves other requests; requests are serialized on the one connection.
     pub fn db<R>(&self, f: impl FnOnce(&mut Store) -> Result<R>) -> Result<R> {
         let store = self.store.get().ok_or(Errno::EIO)?;

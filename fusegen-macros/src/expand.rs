@@ -34,7 +34,7 @@ pub(crate) fn table_type(path: &str, krate: &TokenStream) -> TokenStream {
 
 const ALLOWS: &str = "non_upper_case_globals, unused_qualifications, clippy::all, clippy::pedantic";
 
-fn allows() -> TokenStream {
+pub(crate) fn allows() -> TokenStream {
     let list: TokenStream = ALLOWS.parse().unwrap_or_default();
     quote!(#[allow(#list)])
 }
@@ -268,7 +268,7 @@ pub fn handlers(
 }
 
 /// `tokens` with every span set to `span`.
-fn respan(tokens: TokenStream, span: proc_macro2::Span) -> TokenStream {
+pub(crate) fn respan(tokens: TokenStream, span: proc_macro2::Span) -> TokenStream {
     tokens
         .into_iter()
         .map(|mut tree| {
@@ -308,7 +308,11 @@ fn presence(op: &Op, written: &[Written]) -> Option<Option<TokenStream>> {
 /// The `HandlerSet` implementation: `Yes` or `No` for every operation, and for `WriteSide`
 /// (some handler changes the filesystem), following the handlers' `cfg`s. What the derive's
 /// option checks look at.
-fn markers(self_ty: &syn::Type, written: &[Written], krate: &TokenStream) -> TokenStream {
+pub(crate) fn markers(
+    self_ty: &syn::Type,
+    written: &[Written],
+    krate: &TokenStream,
+) -> TokenStream {
     let yes = quote!(#krate::__private::Yes);
     let no = quote!(#krate::__private::No);
     let assoc = |name: &syn::Ident, presence: Option<Option<TokenStream>>| match presence {
@@ -379,7 +383,7 @@ pub(crate) fn camel_ident(name: &str) -> syn::Ident {
     format_ident!("{}", camel)
 }
 
-fn method(h: &Handler, self_ty: &syn::Type, krate: &TokenStream) -> TokenStream {
+pub(crate) fn method(h: &Handler, self_ty: &syn::Type, krate: &TokenStream) -> TokenStream {
     let name = &h.ident;
     let params: Vec<_> = (0..h.op.params.len())
         .map(|i| format_ident!("__fusegen_arg{}", i))

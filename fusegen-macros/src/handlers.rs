@@ -12,7 +12,8 @@ use syn::spanned::Spanned;
 use syn::{FnArg, ImplItem, ImplItemFn, ItemImpl, Meta, ReturnType, Token};
 
 use crate::ctxt::Ctxt;
-use crate::ops::{self, Op, Returns};
+use crate::ops::{Op, Returns};
+use crate::paths::Mode;
 use crate::suggest::{closest, hint};
 use crate::types::{normalize, result_err_type, result_ok_type};
 
@@ -41,7 +42,7 @@ pub struct Parsed {
 }
 
 /// Reads the handlers of `item`, recording every problem in `cx`.
-pub fn from_impl(cx: &Ctxt, item: &ItemImpl) -> Parsed {
+pub fn from_impl(cx: &Ctxt, item: &ItemImpl, mode: Mode) -> Parsed {
     let mut parsed = Parsed {
         handlers: Vec::new(),
         written: Vec::new(),
@@ -52,9 +53,11 @@ pub fn from_impl(cx: &Ctxt, item: &ItemImpl) -> Parsed {
         let ImplItem::Fn(f) = impl_item else { continue };
         check_attrs(cx, &f.attrs);
         let name = f.sig.ident.to_string();
-        let Some(op) = ops::find(&name) else {
-            if f.sig.asyncness.is_some() {
-                report_near_miss(cx, f, &name, &self_ty);
+        let Some(op) = mode.find(&name) else {
+            if !crate::paths::report_inode_only(cx, mode, f)
+                && crate::paths::may_be_handler(mode, f)
+            {
+                report_near_miss(cx, mode, f, &name, &self_ty);
             }
             continue;
         };
@@ -75,7 +78,7 @@ pub fn from_impl(cx: &Ctxt, item: &ItemImpl) -> Parsed {
             continue;
         }
         parsed.written.push((op, f.sig.ident.clone(), cfg.clone()));
-        if let Some(h) = check_handler(cx, op, f, cfg) {
+        if let Some(h) = check_handler(cx, mode, op, f, cfg) {
             parsed.handlers.push(h);
         }
     }
@@ -128,8 +131,8 @@ pub fn check_attrs(cx: &Ctxt, attrs: &[syn::Attribute]) {
 
 /// Reports an `async fn` that looks like a misnamed handler: its name is a near miss of an
 /// operation (or a name known from other libraries) and its parameters fit that operation.
-fn report_near_miss(cx: &Ctxt, f: &ImplItemFn, name: &str, self_ty: &str) {
-    let Some((op, suggestion)) = near_miss(name) else {
+fn report_near_miss(cx: &Ctxt, mode: Mode, f: &ImplItemFn, name: &str, self_ty: &str) {
+    let Some((op, suggestion)) = near_miss(mode, name) else {
         return;
     };
     if !fits(op, &f.sig) {
@@ -147,17 +150,22 @@ fn report_near_miss(cx: &Ctxt, f: &ImplItemFn, name: &str, self_ty: &str) {
 /// The operation `name` probably stands for, with the "did you mean" text: an explicit hint
 /// first, else the closest operation name. A name that extends an operation's name
 /// (`reader`, `read_all`, `lookups`) is a helper, not a typo.
-pub fn near_miss(name: &str) -> Option<(&'static Op, String)> {
-    if let Some(text) = hint(name, ops::HINTS) {
-        let op = text.split('`').skip(1).step_by(2).find_map(ops::find)?;
+pub fn near_miss(mode: Mode, name: &str) -> Option<(&'static Op, String)> {
+    if let Some(text) = hint(name, &mode.hints()) {
+        let op = text
+            .split('`')
+            .skip(1)
+            .step_by(2)
+            .find_map(|n| mode.find(n))?;
         return Some((op, format!("did you mean {text}?")));
     }
-    let candidates = ops::OPS
+    let candidates = mode
+        .ops()
         .iter()
         .map(|o| o.name)
         .filter(|c| !name.starts_with(c));
     let c = closest(name, candidates)?;
-    Some((ops::find(c)?, format!("did you mean `{c}`?")))
+    Some((mode.find(c)?, format!("did you mean `{c}`?")))
 }
 
 /// Whether `sig` could be meant as the handler of `op`: a `self` receiver followed by as many
@@ -174,23 +182,24 @@ pub fn fits(op: &Op, sig: &syn::Signature) -> bool {
 
 fn check_handler(
     cx: &Ctxt,
+    mode: Mode,
     op: &'static Op,
     f: &ImplItemFn,
     cfg: Option<TokenStream>,
 ) -> Option<Handler> {
     let sig = &f.sig;
     let name = op.name;
-    let expected = ops::signature(op);
+    let expected = mode.signature(op);
     let mut ok = true;
     let mut fail = |tokens: &dyn quote::ToTokens, msg: String| {
         cx.error_spanned_by(tokens, msg);
         ok = false;
     };
-    if sig.asyncness.is_none() {
-        fail(
-            &sig.fn_token,
-            format!("handler `{name}` must be an `async fn`: write `{expected}`"),
-        );
+    if let Some(msg) = crate::paths::asyncness_problem(mode, op, sig) {
+        match &sig.asyncness {
+            Some(asyncness) => fail(asyncness, msg),
+            None => fail(&sig.fn_token, msg),
+        }
     }
     if let Some(unsafety) = &sig.unsafety {
         fail(unsafety, format!("handler `{name}` cannot be `unsafe`"));
@@ -229,6 +238,11 @@ fn check_handler(
         .collect();
     let n = op.params.len();
     let has_ctx = op.takes_ctx && params.len() == n + 1;
+    if let Some(msg) = crate::paths::wrong_mode(mode, op, &params) {
+        // A signature of the other mode: one error, not one per parameter.
+        fail(&sig.inputs, msg);
+        return None;
+    }
     if params.len() != n && !has_ctx {
         let optional = if op.takes_ctx {
             " (the trailing `ctx` is optional)"
@@ -243,7 +257,7 @@ fn check_handler(
                 plural(n)
             ),
         );
-    } else if let Some(fix) = reordered(op, &params, has_ctx) {
+    } else if let Some(fix) = reordered(mode, op, &params, has_ctx) {
         // The right types in the wrong order: one error, not one per misplaced parameter.
         fail(
             &sig.inputs,
@@ -254,6 +268,7 @@ fn check_handler(
             let got = normalize(&param.ty);
             if got != strip_lifetimes(want.ty) {
                 let why = type_hint(want.name, want.ty, &got)
+                    .or_else(|| crate::paths::type_hint(want.name, want.ty, &got))
                     .unwrap_or_else(|| format!("write `{expected}`"));
                 fail(
                     &param.ty,
@@ -293,7 +308,7 @@ fn check_handler(
 
 /// The signature with the user's own parameters put in the expected order, when the written
 /// types are exactly the expected ones in another order.
-fn reordered(op: &Op, params: &[&syn::PatType], has_ctx: bool) -> Option<String> {
+fn reordered(mode: Mode, op: &Op, params: &[&syn::PatType], has_ctx: bool) -> Option<String> {
     let mut want: Vec<(String, &str)> = op
         .params
         .iter()
@@ -321,9 +336,10 @@ fn reordered(op: &Op, params: &[&syn::PatType], has_ctx: bool) -> Option<String>
         let pat = params[i].pat.to_token_stream().to_string();
         list.push(format!("{pat}: {shown}"));
     }
-    let signature = ops::signature(op);
+    let signature = mode.signature(op);
     let ret = signature.rsplit_once(')').map_or("", |(_, r)| r);
-    Some(format!("async fn {}({}){ret}", op.name, list.join(", ")))
+    let keyword = if mode.blocking { "fn" } else { "async fn" };
+    Some(format!("{keyword} {}({}){ret}", op.name, list.join(", ")))
 }
 
 /// What is wrong with a receiver other than `&self`.
@@ -467,12 +483,12 @@ mod tests {
     }
 
     fn op(name: &str) -> &'static Op {
-        ops::find(name).unwrap_or_else(|| panic!("no operation {name}"))
+        crate::ops::find(name).unwrap_or_else(|| panic!("no operation {name}"))
     }
 
     #[test]
     fn typos_and_foreign_names_are_near_misses() {
-        let name = |n: &str| near_miss(n).map(|(op, _)| op.name);
+        let name = |n: &str| near_miss(Mode::default(), n).map(|(op, _)| op.name);
         assert_eq!(name("lokup"), Some("lookup"));
         assert_eq!(name("get_attr"), Some("getattr"));
         assert_eq!(name("readdirplus"), Some("readdir"));
@@ -481,10 +497,9 @@ mod tests {
 
     #[test]
     fn extended_names_are_helpers() {
-        assert!(near_miss("reader").is_none());
-        assert!(near_miss("read_all").is_none());
-        assert!(near_miss("lookups").is_none());
-        assert!(near_miss("refresh").is_none());
+        for name in ["reader", "read_all", "lookups", "refresh"] {
+            assert!(near_miss(Mode::default(), name).is_none(), "{name}");
+        }
     }
 
     #[test]
@@ -540,7 +555,7 @@ mod tests {
             "async fn read(&self, h: FileHandle, i: Inode, at: u64, len: u32) -> Result<Bytes>",
         );
         assert_eq!(
-            reordered(op("read"), &typed(&s), false).as_deref(),
+            reordered(Mode::default(), op("read"), &typed(&s), false).as_deref(),
             Some(
                 "async fn read(&self, i: Inode, h: FileHandle, at: u64, len: u32) -> Result<Bytes>"
             )
@@ -548,10 +563,16 @@ mod tests {
         let s = sig(
             "async fn read(&self, i: Inode, h: FileHandle, at: u64, len: u32) -> Result<Bytes>",
         );
-        assert_eq!(reordered(op("read"), &typed(&s), false), None);
+        assert_eq!(
+            reordered(Mode::default(), op("read"), &typed(&s), false),
+            None
+        );
         // Two `u64`s swapped cannot be told apart: not a reordering.
         let s = sig("async fn read(&self, i: Inode, h: u64, at: u64, len: u32) -> Result<Bytes>");
-        assert_eq!(reordered(op("read"), &typed(&s), false), None);
+        assert_eq!(
+            reordered(Mode::default(), op("read"), &typed(&s), false),
+            None
+        );
     }
 
     #[test]

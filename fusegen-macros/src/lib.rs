@@ -14,6 +14,7 @@ mod handlers;
 mod ops;
 mod option_table;
 mod options;
+mod paths;
 mod runtime_items;
 mod suggest;
 mod types;
@@ -25,6 +26,7 @@ use syn::{DeriveInput, ItemImpl, parse_macro_input};
 
 use ctxt::Ctxt;
 use options::Options;
+use paths::Mode;
 
 /// Implements `fusegen::Filesystem` for a struct: its `#[fuse(...)]` options become the
 /// default `MountOptions` and `Workers`. See `docs/options.md` for every option.
@@ -48,13 +50,15 @@ pub fn derive_filesystem(input: TokenStream) -> TokenStream {
 }
 
 /// Turns an `impl` block's `async fn`s named after FUSE operations into the
-/// `fusegen::Operations` implementation. See `docs/handlers.md` for every signature.
+/// `fusegen::Operations` implementation; with `paths`, path-level handlers into
+/// `fusegen::paths::PathOperations` (with `paths, blocking`, plain `fn`s into
+/// `BlockingPathOperations`). See `docs/handlers.md` for every signature.
 #[proc_macro_attribute]
 pub fn handlers(args: TokenStream, input: TokenStream) -> TokenStream {
     let cx = Ctxt::new();
-    let krate = parse_args(&cx, args);
+    let (krate, mode) = parse_args(&cx, args);
     let output = match syn::parse::<ItemImpl>(input.clone()) {
-        Ok(item) => handlers_on_impl(cx, item, &krate),
+        Ok(item) => handlers_on_impl(cx, item, &krate, mode),
         Err(_) => handlers_on_other(cx, input.into(), &krate),
     };
     debug_print("handlers", &output);
@@ -65,6 +69,7 @@ fn handlers_on_impl(
     cx: Ctxt,
     mut item: ItemImpl,
     krate: &proc_macro2::TokenStream,
+    mode: Mode,
 ) -> proc_macro2::TokenStream {
     validate::check_impl(&cx, &item);
     if item.trait_.is_some() {
@@ -75,19 +80,23 @@ fn handlers_on_impl(
         if is_operations(&item) {
             item.trait_ = None;
         }
-        strip_fuse_attrs(&mut item);
-        return with_fallback(cx, item, krate, &[], proc_macro2::TokenStream::new());
+        strip_fuse_attrs(&mut item, mode);
+        return with_fallback(cx, item, krate, mode, &[], proc_macro2::TokenStream::new());
     }
-    let parsed = handlers::from_impl(&cx, &item);
+    let parsed = handlers::from_impl(&cx, &item, mode);
     validate::check_handler_set(&cx, &parsed.written);
     // The user's block is re-emitted: without `#[fuse]` attributes (already reported, and
     // rustc would report them again) and without second copies of a handler.
-    strip_fuse_attrs(&mut item);
+    strip_fuse_attrs(&mut item, mode);
     for index in parsed.duplicates.into_iter().rev() {
         item.items.remove(index);
     }
-    let generated = expand::handlers(&item, &parsed.handlers, &parsed.written, krate);
-    with_fallback(cx, item, krate, &parsed.written, generated)
+    let generated = if mode.paths {
+        paths::expand::handlers(&item, &parsed.handlers, &parsed.written, mode, krate)
+    } else {
+        expand::handlers(&item, &parsed.handlers, &parsed.written, krate)
+    };
+    with_fallback(cx, item, krate, mode, &parsed.written, generated)
 }
 
 /// `item` followed by `generated`, or, when `cx` holds errors, by the errors and a default
@@ -96,6 +105,7 @@ fn with_fallback(
     cx: Ctxt,
     item: ItemImpl,
     krate: &proc_macro2::TokenStream,
+    mode: Mode,
     written: &[expand::Written],
     generated: proc_macro2::TokenStream,
 ) -> proc_macro2::TokenStream {
@@ -103,7 +113,11 @@ fn with_fallback(
         Ok(()) => quote!(#item #generated),
         Err(errors) => {
             let errors = errors.to_compile_error();
-            let fallback = expand::handlers_fallback(&item, written, krate);
+            let fallback = if mode.paths {
+                paths::expand::fallback(&item, written, mode, krate)
+            } else {
+                expand::handlers_fallback(&item, written, krate)
+            };
             quote!(#errors #item #fallback)
         }
     }
@@ -168,11 +182,22 @@ fn handlers_on_other(
     quote!(#errors #input #fallback)
 }
 
-/// `#[fusegen::handlers]` or `#[fusegen::handlers(crate = "path")]`; anything else is recorded
-/// in `cx` and the default path is used.
-fn parse_args(cx: &Ctxt, args: TokenStream) -> proc_macro2::TokenStream {
+/// `#[fusegen::handlers]`, with `paths`, `paths, blocking` and `crate = "path"`; anything
+/// else is recorded in `cx` and the default is used.
+fn parse_args(cx: &Ctxt, args: TokenStream) -> (proc_macro2::TokenStream, Mode) {
     let mut krate = None;
+    let mut mode = Mode::default();
+    let mut blocking = None;
     let parser = syn::meta::parser(|meta| {
+        let bare = meta.input.is_empty() || meta.input.peek(syn::Token![,]);
+        if bare && meta.path.is_ident("paths") {
+            mode.paths = true;
+            return Ok(());
+        }
+        if bare && meta.path.is_ident("blocking") {
+            blocking = Some(meta.path.clone());
+            return Ok(());
+        }
         if meta.path.is_ident("crate") {
             let lit: syn::LitStr = meta.value()?.parse()?;
             match lit.parse::<syn::Path>() {
@@ -198,8 +223,18 @@ fn parse_args(cx: &Ctxt, args: TokenStream) -> proc_macro2::TokenStream {
                  `#[derive(Filesystem)]`"
             )
         } else {
+            let meant = suggest::closest(&name, ["paths", "blocking", "crate"]);
+            // Checked as meant, so that the handlers add no second error for this one.
+            match meant {
+                Some("paths") => mode.paths = true,
+                Some("blocking") => blocking = Some(meta.path.clone()),
+                _ => {}
+            }
+            let suggestion = meant.map_or_else(String::new, |m| format!("did you mean `{m}`? "));
             format!(
-                "unknown argument `{name}`: `#[fusegen::handlers]` takes only `crate = \"path\"`"
+                "unknown argument `{name}`: {suggestion}`#[fusegen::handlers]` takes `paths` \
+                 (path-level handlers), `blocking` (with `paths`: plain `fn` handlers run on \
+                 tokio's blocking pool) and `crate = \"path\"`"
             )
         };
         cx.error_spanned_by(&meta.path, message);
@@ -214,16 +249,32 @@ fn parse_args(cx: &Ctxt, args: TokenStream) -> proc_macro2::TokenStream {
     if let Err(e) = syn::parse::Parser::parse(parser, args) {
         cx.syn_error(e);
     }
-    expand::krate(krate.as_ref())
+    if let Some(blocking) = blocking {
+        // Without `paths` this is an error, and the handlers are still checked as the plain
+        // `fn`s they were written as: one error for the one mistake.
+        mode.blocking = true;
+        if !mode.paths && blocking.is_ident("blocking") {
+            cx.error_spanned_by(
+                &blocking,
+                "`blocking` handlers are path-level: write `#[fusegen::handlers(paths, blocking)]` \
+                 (inode-level handlers are `async fn`s; call `tokio::task::spawn_blocking` in \
+                 them for synchronous work)",
+            );
+        }
+    }
+    (expand::krate(krate.as_ref()), mode)
 }
 
-fn strip_fuse_attrs(item: &mut ItemImpl) {
+fn strip_fuse_attrs(item: &mut ItemImpl, mode: Mode) {
     item.attrs.retain(|a| !a.path().is_ident("fuse"));
     for impl_item in &mut item.items {
         if let syn::ImplItem::Fn(f) = impl_item {
             f.attrs.retain(|a| !a.path().is_ident("fuse"));
             // The kernel dictates these signatures; clippy's argument-count lint cannot apply.
-            if ops::find(&f.sig.ident.to_string()).is_some_and(|op| op.params.len() >= 6) {
+            let params = mode
+                .find(&f.sig.ident.to_string())
+                .map(|op| op.params.len());
+            if params.is_some_and(|n| n >= 6) {
                 f.attrs
                     .push(syn::parse_quote!(#[allow(clippy::too_many_arguments)]));
             }

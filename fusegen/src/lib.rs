@@ -50,8 +50,8 @@ pub use proto::abi;
 
 pub use api::errno::{Errno, Result};
 pub use api::error::Error;
-pub use api::filesystem::Filesystem;
 pub use api::filesystem::Workers;
+pub use api::filesystem::{Filesystem, IntoOperations};
 pub use api::interruption::Interruption;
 pub use api::operations::{ConnectionInfo, Handlers, IoctlReply, Operations};
 pub use api::types::*;
@@ -60,7 +60,8 @@ pub use doctor::doctor;
 /// `#[derive(Filesystem)]`: mount configuration from `#[fuse(...)]` options (`docs/options.md`).
 pub use fusegen_macros::Filesystem;
 /// `#[fusegen::handlers]`: the `Operations` implementation from an `impl` block of `async fn`
-/// handlers (`docs/handlers.md`).
+/// handlers; `#[fusegen::handlers(paths)]` and `(paths, blocking)` for path-level handlers
+/// (`docs/handlers.md`, `docs/paths.md`).
 pub use fusegen_macros::handlers;
 pub use helpers::dir_entries::{DirEntries, Dots};
 pub use mount::options::{TRANSPORT_ENV, Transport};

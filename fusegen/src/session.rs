@@ -592,7 +592,8 @@ fn reply_policy(o: &MountOptions) -> ReplyPolicy {
 /// # }
 /// ```
 pub fn run<FS: Filesystem>(fs: FS, mountpoint: impl AsRef<Path>) -> Run {
-    run_with(fs, mountpoint, FS::mount_options(), FS::workers())
+    let (options, workers) = (FS::mount_options(), FS::workers());
+    run_with(fs.into_operations(), mountpoint, options, workers)
 }
 
 /// The future of [`run`] and [`run_with`]: resolves once the filesystem is unmounted.

@@ -129,7 +129,7 @@ impl TestMount {
     pub fn mount<FS: Filesystem>(fs: FS) -> Option<TestMount> {
         fuse_available(std::thread::current().name().unwrap_or("test"))?;
         Some(
-            TestMount::start(fs, FS::mount_options(), FS::workers())
+            TestMount::start(fs.into_operations(), FS::mount_options(), FS::workers())
                 .unwrap_or_else(|e| panic!("mounting the filesystem under test failed: {e}")),
         )
     }

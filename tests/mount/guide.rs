@@ -62,10 +62,23 @@ fn guide_step_3_is_a_read_only_filesystem() {
 
 #[test]
 fn guide_step_5_is_a_read_write_filesystem() {
-    let Some(()) = fuse_available("guide_step_5_is_a_read_write_filesystem") else {
+    read_write_notes("guide", "guide_step_5_is_a_read_write_filesystem");
+}
+
+/// Step 6 writes step 5's filesystem with path-level handlers: it must behave the same.
+#[test]
+fn guide_step_6_paths_serve_the_same_filesystem() {
+    read_write_notes(
+        "guide_paths",
+        "guide_step_6_paths_serve_the_same_filesystem",
+    );
+}
+
+fn read_write_notes(example: &str, test: &str) {
+    let Some(()) = fuse_available(test) else {
         return;
     };
-    let ex = Example::start("guide", &[]);
+    let ex = Example::start(example, &[]);
     let m = ex.path();
     ok(m, "echo 'buy milk' > $M/todo");
     assert_eq!(ok(m, "cat $M/todo"), "buy milk\n");

@@ -70,7 +70,7 @@ probe_fs!(@ Writeback, [writeback_cache], {
 probe_fs!(Named, read_only, fsname = "probefs", subtype = "probe");
 
 fn mount<FS: Filesystem>(fs: FS) -> TestMount {
-    TestMount::start(fs, FS::mount_options(), FS::workers())
+    TestMount::start(fs.into_operations(), FS::mount_options(), FS::workers())
         .unwrap_or_else(|e| panic!("mount: {e}"))
 }
 

@@ -7,7 +7,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::sync::{Arc, Condvar, Mutex};
 
-use fusegen::paths::{Blocking, BlockingPathOperations, DirEntry, PathFs, PathOperations};
+use fusegen::paths::{DirEntry, PathFs, PathOperations};
 use fusegen::{
     EntryAttributes, Errno, FileHandle, FileType, Handlers, Inode, RequestContext, Result,
 };
@@ -250,21 +250,16 @@ fn path_fs_drops_the_inodes_the_kernel_forgets() {
     });
 }
 
-/// A synchronous path filesystem: `getattr` of a name starting with `slow` blocks its thread
-/// until the test opens the gate.
+/// A synchronous path filesystem written with the macros: `getattr` of a name starting with
+/// `slow` blocks its thread until the test opens the gate.
+#[derive(fusegen::Filesystem)]
 struct Gated {
     gate: Gate,
 }
 
-impl BlockingPathOperations for Gated {
-    const HANDLERS: Handlers = Handlers::GETATTR;
-
-    fn getattr(
-        &self,
-        path: &Path,
-        _fh: Option<FileHandle>,
-        _ctx: &RequestContext,
-    ) -> Result<EntryAttributes> {
+#[fusegen::handlers(paths, blocking)]
+impl Gated {
+    fn getattr(&self, path: &Path, _fh: Option<FileHandle>) -> Result<EntryAttributes> {
         let name = path.to_str().ok_or(Errno::ENOENT)?;
         if name == "/" {
             return Ok(EntryAttributes::new(Inode(0), FileType::Directory, 0o755));
@@ -289,7 +284,10 @@ fn blocking_handlers_run_off_the_workers() {
         return;
     };
     let gate = Arc::new((Mutex::new(false), Condvar::new()));
-    let m = TestMount::new(PathFs::new(Blocking::new(Gated { gate: gate.clone() })));
+    // Mounted as users mount it: the harness serves it through `PathFs` and `Blocking`.
+    let Some(m) = TestMount::mount(Gated { gate: gate.clone() }) else {
+        return;
+    };
     // Dropped before the mount, also when an assertion fails: the blocked handlers return
     // and the mount can go instead of leaving their callers waiting.
     let _release = OpenOnDrop(gate.clone());

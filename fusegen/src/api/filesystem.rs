@@ -37,7 +37,7 @@ use std::time::Duration;
     note = "pass the filesystem by value, not `&fs` or `Arc<Fs>`: the runtime shares it between requests internally",
     note = "a filesystem is a struct with `#[derive(fusegen::Filesystem)]` and a `#[fusegen::handlers]` impl block"
 )]
-pub trait Filesystem: Operations {
+pub trait Filesystem: IntoOperations {
     /// The mount options from `#[fuse(...)]` (defaults otherwise). Programs may change them
     /// before mounting, e.g. from `-o` arguments with [`MountOptions::set`].
     fn mount_options() -> MountOptions {
@@ -47,6 +47,34 @@ pub trait Filesystem: Operations {
     /// Worker limits from `#[fuse(min_tasks, max_tasks, shutdown_grace)]`.
     fn workers() -> Workers {
         Workers::default()
+    }
+}
+
+/// What serves a [`Filesystem`]'s requests: the type itself when it implements
+/// [`Operations`] (inode-level handlers), or, for a path-level filesystem written with
+/// `#[fusegen::handlers(paths)]`, the [`PathFs`](crate::paths::PathFs) adapter that keeps its
+/// inodes. [`run`](crate::run), `cli::run` and the test harness convert with
+/// it, so both kinds are passed to them the same way.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no FUSE handlers",
+    label = "no `#[fusegen::handlers]` block for `{Self}`",
+    note = "write the handlers as `async fn`s in an `impl {Self} {{ ... }}` block marked `#[fusegen::handlers]` (inode level) or `#[fusegen::handlers(paths)]` (path level)"
+)]
+pub trait IntoOperations: Send + Sync + 'static {
+    /// The inode-level filesystem that answers the kernel.
+    type Operations: Operations;
+
+    /// Turns the filesystem into the one that answers the kernel.
+    fn into_operations(self) -> Self::Operations;
+}
+
+// Hidden from errors about other types: their fix is a handlers block, not `Operations`.
+#[diagnostic::do_not_recommend]
+impl<T: Operations> IntoOperations for T {
+    type Operations = T;
+
+    fn into_operations(self) -> T {
+        self
     }
 }
 

@@ -143,3 +143,35 @@ where
         Err(error) => Err(error.into()),
     })
 }
+
+/// [`convert`] for a blocking handler's result.
+pub fn convert_now<T, E, U>(result: Result<T, E>) -> crate::Result<U>
+where
+    T: Into<U>,
+    E: Into<crate::Errno>,
+{
+    match result {
+        Ok(value) => Ok(value.into()),
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// [`IsFilesystem`] with the configuration the derive wrote: what a path-level block's
+/// `mount_options` and `workers` read, so that `PathFs::new(fs)` mounts with the same options
+/// as `fs`. Required once per block, so a missing derive is one error.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a fusegen filesystem: it needs `#[derive(Filesystem)]`",
+    label = "`{Self}` has handlers but no `#[derive(Filesystem)]`",
+    note = "add `#[derive(fusegen::Filesystem)]` to the struct (with its `#[fuse(...)]` options)"
+)]
+pub trait Configured {
+    /// The derive's mount options and worker limits.
+    fn configuration() -> (crate::MountOptions, crate::Workers);
+}
+
+#[diagnostic::do_not_recommend]
+impl<T: crate::Filesystem> Configured for T {
+    fn configuration() -> (crate::MountOptions, crate::Workers) {
+        (T::mount_options(), T::workers())
+    }
+}

@@ -41,14 +41,13 @@ pub struct Serve<FS> {
     apply_args: bool,
 }
 
-impl<FS: Filesystem> Serve<FS> {
-    /// Serves `fs` with its `#[fuse(...)]` mount options and worker limits.
-    pub fn new(fs: FS) -> Serve<FS> {
-        Serve::with(fs, FS::mount_options(), FS::workers())
-    }
-}
-
 impl<FS: Operations> Serve<FS> {
+    /// Serves `fs` with its `#[fuse(...)]` mount options and worker limits (a path-level
+    /// filesystem through the adapter that keeps its inodes).
+    pub fn new<F: Filesystem<Operations = FS>>(fs: F) -> Serve<FS> {
+        Serve::with(fs.into_operations(), F::mount_options(), F::workers())
+    }
+
     /// Serves `fs`, an [`Operations`] implementation without `#[derive(Filesystem)]`, with
     /// explicit options and limits.
     pub fn with(fs: FS, options: MountOptions, workers: Workers) -> Serve<FS> {

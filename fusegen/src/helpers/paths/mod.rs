@@ -5,6 +5,10 @@
 //! owns the inode table (numbers, the kernel's lookup counts and FORGET, renames that move
 //! whole subtrees, hard links, files unlinked while open). See `docs/paths.md`.
 //!
+//! `#[fusegen::handlers(paths)]` writes the implementation from a handlers block (and
+//! `#[fusegen::handlers(paths, blocking)]` a [`BlockingPathOperations`] one); by hand it looks
+//! like this:
+//!
 //! ```no_run
 //! use fusegen::paths::{DirEntry, PathFs, PathOperations};
 //! use fusegen::prelude::*;

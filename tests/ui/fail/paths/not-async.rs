@@ -1,0 +1,14 @@
+use fusegen::prelude::*;
+use std::path::Path;
+
+#[derive(Filesystem)]
+struct Fs;
+
+#[fusegen::handlers(paths)]
+impl Fs {
+    fn getattr(&self, _path: &Path, _fh: Option<FileHandle>) -> Result<EntryAttributes> {
+        Err(Errno::ENOENT)
+    }
+}
+
+fn main() {}
