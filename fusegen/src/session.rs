@@ -14,7 +14,7 @@ use std::task::{Context, Poll};
 
 use futures_util::FutureExt;
 use nix::sys::eventfd::{EfdFlags, EventFd};
-use tokio::sync::{Mutex, mpsc, watch};
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 
 use crate::api::error::Error;
@@ -34,7 +34,8 @@ use crate::server::notify::{Notifier, NotifyChannel};
 use crate::server::passthrough::Backings;
 use crate::transport::active::{self, ActiveTransport, RequestCounts, TransportStats};
 use crate::transport::dev::{Device, ReadBuf, ReadOutcome};
-use crate::transport::pool::worker;
+use crate::transport::reader;
+use crate::transport::stop::wake_on_stop;
 use crate::transport::uring::{self, Plan};
 use crate::transport::{Control, End, Runtime, answer_malformed, send};
 
@@ -311,6 +312,12 @@ impl<FS: Operations> Session<FS> {
         };
         let (stop_tx, stop) = watch::channel(false);
         let (control, mut control_rx) = mpsc::unbounded_channel();
+        let stop_fd = Arc::new(
+            EventFd::from_flags(EfdFlags::EFD_CLOEXEC).map_err(|e| Error::Device(e.into()))?,
+        );
+        let runtime = tokio::runtime::Handle::current();
+        // Readers only need the wake-up: at a runtime shutdown `main` is gone already.
+        let _ = wake_on_stop(stop.clone(), stop_fd.clone(), &runtime);
         let server = Server {
             fs: self.fs.clone(),
             negotiated,
@@ -329,25 +336,38 @@ impl<FS: Operations> Session<FS> {
         };
         let rt = Arc::new(Runtime {
             server,
-            dev,
-            read_lock: Mutex::new(()),
+            dev: Arc::new(dev),
+            detached: AtomicBool::new(false),
+            stopping: AtomicBool::new(false),
+            sleepers: Default::default(),
             alive: AtomicUsize::new(workers.min),
             idle: AtomicUsize::new(0),
-            handoff_left: Default::default(),
             workers,
             stop,
+            stop_fd,
             control,
             buffers: Default::default(),
             stats: self.stats.clone(),
-            ring_permits: Arc::new(tokio::sync::Semaphore::new(workers.max)),
+            permits: Arc::new(tokio::sync::Semaphore::new(workers.max)),
+            handlers: Default::default(),
         });
         let mut tasks = JoinSet::new();
         for queue in self.start_transport(plan, &rt, &init_out, no_uring)? {
-            let runtime = tokio::runtime::Handle::current();
+            let runtime = runtime.clone();
             tasks.spawn_blocking(move || queue.serve(runtime));
         }
+        // Reader threads are not tokio tasks: one blocked in `read(2)` must not hold up the
+        // runtime's shutdown. Their exits come back as `Control::ReaderLeft`.
+        let mut readers = 0usize;
+        let start_reader = |readers: &mut usize| match reader::start(rt.clone(), runtime.clone()) {
+            Ok(()) => *readers += 1,
+            Err(e) => {
+                rt.alive.fetch_sub(1, Ordering::SeqCst);
+                tracing::error!(error = %e, "starting a reader thread failed");
+            }
+        };
         for _ in 0..workers.min {
-            tasks.spawn(worker(rt.clone()));
+            start_reader(&mut readers);
         }
         self.ready.send_replace(true);
         let end = loop {
@@ -360,37 +380,65 @@ impl<FS: Operations> Session<FS> {
                     }
                 }
                 Some(msg) = control_rx.recv() => match msg {
-                    Control::Spawn => { tasks.spawn(worker(rt.clone())); }
+                    Control::Spawn => start_reader(&mut readers),
+                    Control::ReaderLeft => readers -= 1,
                     Control::End(end) => break end,
                 },
                 Some(joined) = tasks.join_next() => {
                     if let Err(e) = joined {
-                        tracing::error!(error = %e, "worker task failed");
-                    }
-                    if tasks.is_empty() && rt.alive.load(Ordering::SeqCst) == 0 {
-                        // The last worker may have said why it stopped (e.g. unmounted) just
-                        // before finishing; that message wins over "no workers left".
-                        let mut told = None;
-                        while let Ok(msg) = control_rx.try_recv() {
-                            if let Control::End(end) = msg {
-                                told = Some(end);
-                                break;
-                            }
-                        }
-                        break told.unwrap_or(End::Failed(Error::NotRunning("all workers stopped")));
+                        tracing::error!(error = %e, "io_uring queue thread failed");
                     }
                 }
             }
+            if readers == 0 && tasks.is_empty() {
+                // The last reader may have said why it stopped (e.g. unmounted) just before
+                // leaving; that message wins over "no readers left".
+                let mut told = None;
+                while let Ok(msg) = control_rx.try_recv() {
+                    if let Control::End(end) = msg {
+                        told = Some(end);
+                        break;
+                    }
+                }
+                break told.unwrap_or(End::Failed(Error::NotRunning("all workers stopped")));
+            }
         };
+        rt.stopping.store(true, Ordering::SeqCst);
         let _ = stop_tx.send(true);
-        if tokio::time::timeout(workers.grace, async {
+        // Readers and queues leave at once (a handler running in place finishes first); then
+        // the handlers that became tasks get what is left of the grace period.
+        let deadline = tokio::time::Instant::now() + workers.grace;
+        let threads_done = tokio::time::timeout_at(deadline, async {
             while tasks.join_next().await.is_some() {}
+            // Readers asleep in `read(2)` need the wake signal; it is sent again until they
+            // are gone, since one can land just before a thread enters `read(2)`.
+            let mut nudge = tokio::time::interval(std::time::Duration::from_millis(10));
+            while readers > 0 {
+                tokio::select! {
+                    msg = control_rx.recv() => match msg {
+                        Some(Control::ReaderLeft) => readers -= 1,
+                        Some(_) => {}
+                        None => break,
+                    },
+                    _ = nudge.tick() => rt.sleepers.interrupt(),
+                }
+            }
         })
         .await
-        .is_err()
-        {
+        .is_ok();
+        let mut handlers =
+            std::mem::take(&mut *rt.handlers.lock().unwrap_or_else(|e| e.into_inner()));
+        let handlers_done = threads_done
+            && tokio::time::timeout_at(deadline, async {
+                while handlers.join_next().await.is_some() {}
+            })
+            .await
+            .is_ok();
+        if !handlers_done {
             tracing::warn!(grace = ?workers.grace, "handlers still running after the grace period, cancelling them");
-            tasks.abort_all();
+            rt.detached.store(true, Ordering::SeqCst);
+            handlers.abort_all();
+            while handlers.join_next().await.is_some() {}
             while tasks.join_next().await.is_some() {}
         }
         drop(rt);
@@ -457,7 +505,11 @@ impl<FS: Operations> Session<FS> {
     ) -> Result<(Negotiated, abi::fuse_init_out, Option<String>), Error> {
         let mut buf = ReadBuf::new(abi::FUSE_MIN_READ_BUFFER * 2);
         loop {
-            let n = match dev.read(buf.as_mut_bytes()).await.map_err(Error::Device)? {
+            let n = match dev
+                .read_async(buf.as_mut_bytes())
+                .await
+                .map_err(Error::Device)?
+            {
                 ReadOutcome::Request(n) => n,
                 ReadOutcome::Ended => return Err(Error::Protocol("unmounted before INIT".into())),
             };

@@ -312,3 +312,75 @@ pub(crate) fn adopt_inherited_fd(n: RawFd) -> std::io::Result<OwnedFd> {
     )?;
     Ok(fd)
 }
+
+nix::ioctl_read_bad!(ioctl_dev_clone, abi::FUSE_DEV_IOC_CLONE, u32);
+
+/// `FUSE_DEV_IOC_CLONE`: a new, blocking descriptor of `/dev/fuse` attached to the connection
+/// of `session`. Requests read from it must be answered on it; closing it ends (with
+/// `ECONNABORTED`) the requests read from it and not answered.
+pub(crate) fn clone_device(session: BorrowedFd<'_>) -> std::io::Result<OwnedFd> {
+    let fd = nix::fcntl::open(
+        "/dev/fuse",
+        nix::fcntl::OFlag::O_RDWR | nix::fcntl::OFlag::O_CLOEXEC,
+        nix::sys::stat::Mode::empty(),
+    )?;
+    let mut session_fd =
+        u32::try_from(session.as_raw_fd()).map_err(|_| nix::errno::Errno::EBADF)?;
+    // SAFETY: both descriptors are open for the call, and the argument points to a live `u32`
+    // (the session's descriptor number) that the kernel only reads.
+    unsafe { ioctl_dev_clone(fd.as_raw_fd(), &mut session_fd) }?;
+    Ok(fd)
+}
+
+/// The signal that interrupts a reader thread sleeping in `read(2)` on the device when the
+/// session stops (nothing else wakes such a thread; libfuse cancels its threads instead).
+/// Chosen once per process among the highest real-time signals, skipping any that has a
+/// handler already; its handler does nothing and is installed without `SA_RESTART`, so the
+/// read returns `EINTR`. `None` when every candidate is taken: readers then wait in
+/// `epoll_wait` instead.
+pub(crate) fn wake_signal() -> Option<libc::c_int> {
+    static SIGNAL: std::sync::OnceLock<Option<libc::c_int>> = std::sync::OnceLock::new();
+    *SIGNAL.get_or_init(|| {
+        extern "C" fn nothing(_: libc::c_int) {}
+        let max = libc::SIGRTMAX();
+        (0..4).map(|k| max - k).find(|&signal| {
+            // SAFETY: an all-zero `sigaction` is a valid value of the C struct.
+            let mut old: libc::sigaction = unsafe { std::mem::zeroed() };
+            // SAFETY: a null new action only reads the current one into `old`, which we own.
+            let read = unsafe { libc::sigaction(signal, std::ptr::null(), &mut old) };
+            if read != 0 || old.sa_sigaction != libc::SIG_DFL {
+                return false;
+            }
+            // SAFETY: as above.
+            let mut action: libc::sigaction = unsafe { std::mem::zeroed() };
+            action.sa_sigaction = nothing as extern "C" fn(libc::c_int) as libc::sighandler_t;
+            // SAFETY: the handler is an `extern "C"` function that touches nothing (so it is
+            // async-signal-safe); flags 0 means no `SA_RESTART`; the old action is not read.
+            unsafe { libc::sigaction(signal, &action, std::ptr::null_mut()) == 0 }
+        })
+    })
+}
+
+/// Lets `signal` reach the calling thread (a program may block it in the thread that spawns
+/// the session's threads, which inherit the mask).
+pub(crate) fn unblock_signal(signal: libc::c_int) -> nix::Result<()> {
+    // SAFETY: an all-zero `sigset_t` is a valid value; `sigemptyset` initialises it anyway.
+    let mut set: libc::sigset_t = unsafe { std::mem::zeroed() };
+    // SAFETY: `set` is a live `sigset_t` we own; `signal` comes from `wake_signal`, a valid
+    // signal number; `pthread_sigmask` only reads `set` and does not write an old mask.
+    let rc = unsafe {
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, signal);
+        libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut())
+    };
+    nix::errno::Errno::result(rc).map(drop)
+}
+
+/// Sends `signal` to the thread `tid` of this process. A thread that has ended makes this
+/// fail with `ESRCH`; the caller keeps its list of threads current so that an id is not
+/// reused by the time it is signalled.
+pub(crate) fn signal_thread(tid: nix::unistd::Pid, signal: libc::c_int) -> nix::Result<()> {
+    // SAFETY: `tgkill` takes plain integers and touches no memory of ours.
+    let rc = unsafe { libc::tgkill(libc::getpid(), tid.as_raw(), signal) };
+    nix::errno::Errno::result(rc).map(drop)
+}

@@ -5,7 +5,9 @@ use std::time::{Duration, Instant};
 
 use fusegen::{MountOptions, Workers};
 
-use crate::mount::common::{CALL_TIMEOUT, TestMount, fuse_available, within};
+use crate::mount::common::{
+    CALL_TIMEOUT, TestMount, abort_connection, connection_number, fuse_available, within,
+};
 use crate::mount::fixture::TestFs;
 
 fn pattern(len: usize) -> Vec<u8> {
@@ -152,4 +154,56 @@ fn handlers_that_block_their_thread_still_run_in_parallel() {
         probe.peak.load(Ordering::SeqCst) >= 2,
         "blocking handlers ran one at a time"
     );
+}
+
+/// The stop wakes reader threads asleep in `read(2)` with a signal; a handler that is blocked
+/// in a system call on a reader thread when the stop begins must not be interrupted by it.
+#[test]
+fn the_stop_does_not_interrupt_a_handler_blocked_in_a_system_call() {
+    let Some(()) = fuse_available("the_stop_does_not_interrupt_a_handler_blocked_in_a_system_call")
+    else {
+        return;
+    };
+    let fs = TestFs::new(&[("pipe", b"data")]);
+    let (read_end, write_end) = nix::unistd::pipe().unwrap();
+    *fs.pipe.lock().unwrap() = Some(read_end);
+    let probe = fs.probe.clone();
+    let mut m = TestMount::start(
+        fs,
+        MountOptions::parse(["direct_io"]).unwrap(),
+        Workers::default(),
+    )
+    .unwrap();
+    let connection = connection_number(m.path()).expect("the mount's connection");
+    let path = m.join("pipe");
+    // One read(2), and the file stays open: a second read or the close (FLUSH) would wait
+    // for a server that has stopped.
+    let reader = std::thread::spawn(move || {
+        within(CALL_TIMEOUT, "read blocked in the handler", move || {
+            let mut file = std::fs::File::open(path)?;
+            let mut data = vec![0; 64];
+            let n = std::io::Read::read(&mut file, &mut data)?;
+            data.truncate(n);
+            Ok::<_, std::io::Error>((file, data))
+        })
+    });
+    eventually("the handler to block", || {
+        probe.in_flight.load(Ordering::SeqCst) == 1
+    });
+    m.handle().terminate();
+    // Long enough for the stop to signal the sleeping readers several times (every 10 ms).
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(nix::unistd::write(&write_end, b"x").unwrap(), 1);
+    let (file, data) = reader.join().unwrap().unwrap();
+    assert_eq!(data, b"data");
+    assert_eq!(m.join_server(CALL_TIMEOUT), Ok(()));
+    assert_eq!(
+        probe.pipe_eintr.load(Ordering::SeqCst),
+        0,
+        "the stop's wake signal reached a handler"
+    );
+    assert!(probe.destroyed.load(Ordering::SeqCst));
+    // Nothing serves the mount any more: end the connection so the close cannot wait.
+    abort_connection(connection).unwrap();
+    drop(file);
 }

@@ -4,7 +4,8 @@
 //! `slow` wait at a gate the test controls (those starting with `polite` wait there too, or
 //! until their request is interrupted, and then answer `EINTR`), reads of files whose name starts with `blocking`
 //! block their thread for 100 ms without awaiting (as a handler making a slow system call
-//! does), and every read updates an in-flight counter and
+//! does), reads of files whose name starts with `pipe` block their thread in `read(2)` on a
+//! pipe the test writes to (and count an `EINTR` there), and every read updates an in-flight counter and
 //! its peak, so tests can observe real concurrency without timing assertions.
 
 use std::collections::BTreeMap;
@@ -34,6 +35,8 @@ pub struct Probe {
     /// READDIRPLUS and plain READDIR requests served.
     pub readdir_plus: AtomicUsize,
     pub readdir_plain: AtomicUsize,
+    /// `read(2)` calls of `pipe*` handlers that a signal interrupted.
+    pub pipe_eintr: AtomicUsize,
 }
 
 /// Keeps `in_flight` right even when a handler's future is dropped mid-way.
@@ -56,6 +59,8 @@ pub struct TestFs {
     /// Reads of `slow*` files take one permit each; the test adds permits to release them.
     pub gate: Arc<Semaphore>,
     pub probe: Arc<Probe>,
+    /// The read end that `pipe*` reads block on.
+    pub pipe: Arc<std::sync::Mutex<Option<std::os::fd::OwnedFd>>>,
 }
 
 impl TestFs {
@@ -69,6 +74,7 @@ impl TestFs {
             files,
             gate: Arc::new(Semaphore::new(0)),
             probe: Arc::default(),
+            pipe: Arc::default(),
         }
     }
 
@@ -147,6 +153,14 @@ impl Operations for TestFs {
         self.probe.reads.fetch_add(1, Ordering::SeqCst);
         if name.starts_with("blocking") {
             std::thread::sleep(Duration::from_millis(100));
+        }
+        if name.starts_with("pipe") {
+            let pipe = self.pipe.lock().unwrap();
+            let fd = pipe.as_ref().expect("the test gave the pipe");
+            let mut byte = [0u8; 1];
+            if nix::unistd::read(fd, &mut byte) == Err(nix::errno::Errno::EINTR) {
+                self.probe.pipe_eintr.fetch_add(1, Ordering::SeqCst);
+            }
         }
         if name.starts_with("polite") {
             tokio::select! {

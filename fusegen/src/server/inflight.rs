@@ -33,10 +33,24 @@ struct Entry {
     signal: Arc<Signal>,
 }
 
+/// What the registry holds for a request id.
+#[derive(Debug)]
+enum Slot {
+    /// A handler is working on it.
+    Running(Entry),
+    /// Its INTERRUPT came before the request reached `begin` (another thread read the request
+    /// and has not registered it yet): `begin` delivers it. Kept for [`EARLY_KEPT`] at most,
+    /// in case the request was already answered when its interrupt came.
+    Early(Instant),
+}
+
+/// How long an interrupt for a request not (yet) in flight is kept.
+const EARLY_KEPT: Duration = Duration::from_secs(10);
+
 /// Requests by id. The ids are the kernel's own counter, never chosen by a peer, so a
 /// multiplicative hash spreads them well and costs a fraction of SipHash, on the path of
 /// every request.
-type Shard = HashMap<u64, Entry, BuildHasherDefault<UniqueHasher>>;
+type Shard = HashMap<u64, Slot, BuildHasherDefault<UniqueHasher>>;
 
 /// Fibonacci hashing of a request id.
 #[derive(Default)]
@@ -75,8 +89,9 @@ pub(crate) struct InFlight {
 pub(crate) enum Interrupt {
     /// The request's signal is set (see `interrupt.rs` for what follows).
     Delivered,
-    /// No such request (yet): the kernel should resend the interrupt later.
-    Unknown,
+    /// No such request yet: kept for the request's `begin` (the kernel only interrupts requests
+    /// it has handed to the server, so the request is on its way or already answered).
+    Early,
 }
 
 impl InFlight {
@@ -104,15 +119,15 @@ impl InFlight {
         started: Instant,
     ) -> Arc<Signal> {
         let signal = Arc::new(Signal::new(self.intr || waits));
-        self.shard(unique).insert(
-            unique,
-            Entry {
-                opcode,
-                nodeid,
-                started,
-                signal: signal.clone(),
-            },
-        );
+        let entry = Entry {
+            opcode,
+            nodeid,
+            started,
+            signal: signal.clone(),
+        };
+        if let Some(Slot::Early(_)) = self.shard(unique).insert(unique, Slot::Running(entry)) {
+            signal.interrupt();
+        }
         signal
     }
 
@@ -123,13 +138,21 @@ impl InFlight {
 
     /// The kernel asks to interrupt `target`.
     pub(crate) fn interrupt(&self, target: u64) -> Interrupt {
-        let signal = self.shard(target).get(&target).map(|e| e.signal.clone());
-        match signal {
-            Some(signal) => {
-                signal.interrupt();
+        let now = Instant::now();
+        let mut shard = self.shard(target);
+        match shard.get(&target) {
+            Some(Slot::Running(e)) => {
+                e.signal.interrupt();
                 Interrupt::Delivered
             }
-            None => Interrupt::Unknown,
+            Some(Slot::Early(_)) => Interrupt::Early,
+            None => {
+                // Interrupts of requests that were answered before them are forgotten here,
+                // where they are rare, rather than on the path of every request.
+                shard.retain(|_, slot| !matches!(slot, Slot::Early(at) if now.duration_since(*at) > EARLY_KEPT));
+                shard.insert(target, Slot::Early(now));
+                Interrupt::Early
+            }
         }
     }
 
@@ -143,6 +166,10 @@ impl InFlight {
                 let shard = shard.lock().unwrap_or_else(|e| e.into_inner());
                 shard
                     .iter()
+                    .filter_map(|(unique, slot)| match slot {
+                        Slot::Running(e) => Some((unique, e)),
+                        Slot::Early(_) => None,
+                    })
                     .map(|(unique, e)| InFlightRequest {
                         unique: *unique,
                         opcode: e.opcode,
@@ -177,7 +204,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn interrupt_reaches_a_known_request_and_unknown_asks_for_resend() {
+    async fn interrupt_reaches_a_known_request_and_waits_for_an_unknown_one() {
         let f = InFlight::new(false);
         let waiting_lock = f.begin(8, "SETLKW", 2, true, Instant::now());
         let read = f.begin(12, "READ", 2, false, Instant::now());
@@ -191,13 +218,17 @@ mod tests {
         )
         .await;
         assert!(kept.is_err(), "a read of a live caller is not cancelled");
-        assert_eq!(f.interrupt(10), Interrupt::Unknown);
+        // The interrupt of a request that has not begun yet is delivered when it begins.
+        assert_eq!(f.interrupt(10), Interrupt::Early);
+        let late = f.begin(10, "READ", 2, true, Instant::now());
+        assert!(late.is_interrupted());
         f.end(8);
         assert_eq!(
             f.interrupt(8),
-            Interrupt::Unknown,
+            Interrupt::Early,
             "answered requests are gone"
         );
+        assert!(f.snapshot().iter().all(|r| r.unique != 8));
     }
 
     #[tokio::test]

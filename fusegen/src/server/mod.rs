@@ -177,16 +177,16 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
 }
 
 /// INTERRUPT for `target`: set its signal (`interrupt.rs` decides what that cancels). A target
-/// not registered yet may still be on its way from the device to a worker, so the kernel is
-/// asked to resend with `EAGAIN`.
+/// not registered yet may still be on its way to `respond` on another thread; the registry
+/// keeps the interrupt for it. (Answering `EAGAIN` instead would ask the kernel to resend, but
+/// the kernel looks that answer up among the requests read from the descriptor it is written
+/// to, and with one descriptor per reader thread, or the ring, that is rarely the target's.)
 fn interrupt<FS>(rt: &Server<FS>, target: u64) -> Reply {
     match rt.in_flight.interrupt(target) {
-        Interrupt::Delivered => {
-            tracing::debug!(target, "request interrupted");
-            Reply::None
-        }
-        Interrupt::Unknown => Reply::Error(crate::Errno::EAGAIN),
+        Interrupt::Delivered => tracing::debug!(target, "request interrupted"),
+        Interrupt::Early => tracing::debug!(target, "interrupt for a request not begun yet"),
     }
+    Reply::None
 }
 
 #[cfg(test)]

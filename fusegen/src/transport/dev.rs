@@ -1,15 +1,19 @@
-//! The `/dev/fuse` descriptor: non-blocking reads of whole requests, one `writev` per reply.
+//! The `/dev/fuse` descriptor: reads of whole requests, one `writev` per reply, blocking
+//! clones for reader threads, and the wait ([`Waiter`]) of a reader that shares the session's
+//! non-blocking descriptor.
 //!
 //! The device takes exactly one message per `write`, and writes are thread-safe in the kernel,
-//! so any task may reply without a lock. Reads are driven by tokio's `AsyncFd`.
+//! so any thread or task may reply without a lock. The descriptor is not registered with
+//! tokio's reactor while the session serves: the reactor would be woken for every request
+//! that a reader thread takes anyway.
 
 use std::io::{self, IoSlice};
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
 use nix::errno::Errno as NixErrno;
 use nix::fcntl::{FcntlArg, OFlag, fcntl};
+use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags, EpollTimeout};
 use tokio::io::Interest;
-use tokio::io::unix::AsyncFd;
 use zerocopy::IntoBytes;
 
 use crate::proto::abi;
@@ -23,48 +27,69 @@ pub(crate) enum ReadOutcome {
     Ended,
 }
 
-/// An open `/dev/fuse` session descriptor registered with the tokio reactor.
+/// An open `/dev/fuse` descriptor of the session: the one it was mounted with (non-blocking)
+/// or a reader thread's blocking clone.
 #[derive(Debug)]
 pub(crate) struct Device {
-    fd: AsyncFd<OwnedFd>,
+    fd: OwnedFd,
 }
 
 impl Device {
-    /// Registers `fd` with the current tokio runtime, switching it to non-blocking mode.
+    /// Takes the session descriptor, switching it to non-blocking mode.
     pub(crate) fn new(fd: OwnedFd) -> io::Result<Device> {
         let flags = fcntl(&fd, FcntlArg::F_GETFL).map_err(io::Error::from)?;
         let flags = OFlag::from_bits_retain(flags) | OFlag::O_NONBLOCK;
         fcntl(&fd, FcntlArg::F_SETFL(flags)).map_err(io::Error::from)?;
+        Ok(Device { fd })
+    }
+
+    /// A new descriptor on the same connection, in blocking mode, for one reader thread to
+    /// sleep in `read(2)` on (see `reader.rs`). Requests read from it are answered on it.
+    pub(crate) fn clone_blocking(&self) -> io::Result<Device> {
         Ok(Device {
-            fd: crate::sys::register_async_fd(fd, Interest::READABLE | Interest::ERROR)?,
+            fd: crate::sys::clone_device(self.fd.as_fd())?,
         })
     }
 
-    /// Reads one request into `buf`, which must hold at least the negotiated buffer size.
-    pub(crate) async fn read(&self, buf: &mut [u8]) -> io::Result<ReadOutcome> {
+    /// Reads one request into `buf` (at least the negotiated buffer size). A blocking clone
+    /// waits for one. `None`: nothing was read, because the non-blocking descriptor has
+    /// nothing queued or a signal interrupted the wait.
+    pub(crate) fn read(&self, buf: &mut [u8]) -> io::Result<Option<ReadOutcome>> {
         loop {
-            // An aborted connection only raises EPOLLERR (`fuse_dev_poll`), so wait for errors
-            // too; the read below then reports ENODEV.
-            let mut guard = self.fd.ready(Interest::READABLE | Interest::ERROR).await?;
-            match guard.try_io(|fd| nix::unistd::read(fd.get_ref(), buf).map_err(io::Error::from)) {
-                Ok(Ok(n)) => return Ok(ReadOutcome::Request(n)),
-                Ok(Err(e)) => match NixErrno::from_raw(e.raw_os_error().unwrap_or(0)) {
-                    // The request was interrupted before we got it, or a signal hit: retry.
-                    NixErrno::ENOENT | NixErrno::EINTR => continue,
-                    // Unmounted (ENODEV) or aborted through fusectl (ECONNABORTED).
-                    NixErrno::ENODEV | NixErrno::ECONNABORTED => return Ok(ReadOutcome::Ended),
-                    _ => return Err(e),
-                },
-                // Spurious readiness: `try_io` cleared it; wait again.
-                Err(_would_block) => continue,
+            match nix::unistd::read(&self.fd, buf) {
+                Ok(n) => return Ok(Some(ReadOutcome::Request(n))),
+                Err(NixErrno::EAGAIN | NixErrno::EINTR) => return Ok(None),
+                // The request was interrupted before we got it: read the next one.
+                Err(NixErrno::ENOENT) => continue,
+                // Unmounted (ENODEV) or aborted through fusectl (ECONNABORTED).
+                Err(NixErrno::ENODEV | NixErrno::ECONNABORTED) => {
+                    return Ok(Some(ReadOutcome::Ended));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    /// Waits for and reads one request from async code (the INIT handshake), through a
+    /// registration with tokio's reactor that lasts only for this call.
+    pub(crate) async fn read_async(&self, buf: &mut [u8]) -> io::Result<ReadOutcome> {
+        // An aborted connection only raises EPOLLERR (`fuse_dev_poll`), so wait for errors too;
+        // the read then reports ENODEV. The registration is of a duplicate, so that removing it
+        // leaves the session's descriptor untouched.
+        let interest = Interest::READABLE | Interest::ERROR;
+        let registered = crate::sys::register_async_fd(self.fd.try_clone()?, interest)?;
+        loop {
+            let mut guard = registered.ready(interest).await?;
+            match self.read(buf)? {
+                Some(outcome) => return Ok(outcome),
+                None => guard.clear_ready(),
             }
         }
     }
 
     /// The descriptor, for ioctls on the session.
-    pub(crate) fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
-        use std::os::fd::AsFd;
-        self.fd.get_ref().as_fd()
+    pub(crate) fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
     }
 
     /// Writes one message: header then payload, in a single `writev`.
@@ -79,10 +104,61 @@ impl Device {
             &iov[..]
         };
         loop {
-            match nix::sys::uio::writev(self.fd.get_ref(), iov) {
+            match nix::sys::uio::writev(&self.fd, iov) {
                 Ok(_) => return Ok(()),
                 Err(NixErrno::EINTR) => continue,
                 Err(NixErrno::ENOENT) => return Ok(()),
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+}
+
+/// What a reader thread woke up for.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Wake {
+    /// The device may have a request.
+    Device,
+    /// The session is stopping.
+    Stop,
+}
+
+const DEVICE: u64 = 0;
+const STOP: u64 = 1;
+
+/// The wait of a reader thread that reads the session's non-blocking descriptor: an epoll
+/// instance of its own. The device is registered with `EPOLLEXCLUSIVE`, so a request wakes one
+/// sleeping reader rather than all of them; the stop descriptor (an eventfd that is written
+/// once and never drained) wakes every reader.
+pub(crate) struct Waiter {
+    epoll: Epoll,
+}
+
+impl Waiter {
+    pub(crate) fn new(device: &Device, stop: BorrowedFd<'_>) -> io::Result<Waiter> {
+        let epoll = Epoll::new(EpollCreateFlags::EPOLL_CLOEXEC)?;
+        let exclusive = EpollFlags::EPOLLIN | EpollFlags::EPOLLEXCLUSIVE;
+        epoll.add(device.as_fd(), EpollEvent::new(exclusive, DEVICE))?;
+        epoll.add(stop, EpollEvent::new(EpollFlags::EPOLLIN, STOP))?;
+        Ok(Waiter { epoll })
+    }
+
+    /// Sleeps until the device is readable (or in error, which a read then reports) or the
+    /// session stops; the stop wins when both are ready.
+    pub(crate) fn wait(&self) -> io::Result<Wake> {
+        let mut events = [EpollEvent::empty(); 2];
+        loop {
+            match self.epoll.wait(&mut events, EpollTimeout::NONE) {
+                Ok(n) => {
+                    let woke = &events[..n];
+                    if woke.iter().any(|e| e.data() == STOP) {
+                        return Ok(Wake::Stop);
+                    }
+                    if !woke.is_empty() {
+                        return Ok(Wake::Device);
+                    }
+                }
+                Err(NixErrno::EINTR) => continue,
                 Err(e) => return Err(e.into()),
             }
         }
@@ -100,10 +176,14 @@ impl ReadBuf {
     pub(crate) fn as_mut_bytes(&mut self) -> &mut [u8] {
         self.0.as_mut_bytes()
     }
+
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
 }
 
-/// Read buffers kept between workers: a worker starting under load takes one instead of
-/// allocating and zeroing a fresh `max_write`-sized buffer.
+/// Read buffers kept between readers and handlers: a reader whose buffer went with a handler
+/// that has to wait takes one instead of allocating and zeroing a fresh `max_write`-sized one.
 #[derive(Default)]
 pub(crate) struct BufferPool(std::sync::Mutex<Vec<ReadBuf>>);
 
@@ -120,7 +200,7 @@ impl BufferPool {
         }
     }
 
-    /// Keeps `buf` for the next worker.
+    /// Keeps `buf` for the next reader.
     pub(crate) fn give_back(&self, buf: ReadBuf) {
         let mut pool = self.0.lock().unwrap_or_else(|e| e.into_inner());
         if pool.len() < POOL_LIMIT {

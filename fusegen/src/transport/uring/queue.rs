@@ -24,6 +24,7 @@ use crate::api::operations::Operations;
 use crate::proto::reply::Reply;
 use crate::server::respond;
 use crate::sys;
+use crate::transport::stop::wake_on_stop;
 use crate::transport::{Control, End, Runtime};
 
 pub(crate) use crate::sys::Ring;
@@ -167,15 +168,7 @@ impl<FS: Operations> Queue<FS> {
         let _context = runtime.enter();
         pin_to_cpu(self.qid);
         let (done_tx, done) = mpsc::channel::<Entry>();
-        let abandoned = Arc::new(AtomicBool::new(false));
-        runtime.spawn(watch_stop(
-            self.rt.stop.clone(),
-            WakeOnDrop {
-                wake: self.wake.clone(),
-                abandoned: abandoned.clone(),
-                stopped: false,
-            },
-        ));
+        let abandoned = wake_on_stop(self.rt.stop.clone(), self.wake.clone(), &runtime);
         let mut state = State {
             live: self.live,
             stopping: *self.rt.stop.borrow(),
@@ -393,40 +386,6 @@ impl<FS: Operations> Queue<FS> {
     }
 }
 
-/// Wakes the queue's thread when the session stops. If the task ends any other way (the
-/// session's `main` was dropped, or the tokio runtime is shutting down and drops the task),
-/// its guard marks the queue abandoned and wakes the thread too: it would otherwise sleep in
-/// `io_uring_enter` forever, and the runtime's shutdown, which waits for its blocking
-/// threads, with it.
-async fn watch_stop(mut stop: tokio::sync::watch::Receiver<bool>, mut guard: WakeOnDrop) {
-    loop {
-        if *stop.borrow_and_update() {
-            guard.stopped = true;
-            return;
-        }
-        if stop.changed().await.is_err() {
-            return;
-        }
-    }
-}
-
-/// See [`watch_stop`].
-struct WakeOnDrop {
-    wake: Arc<EventFd>,
-    abandoned: Arc<AtomicBool>,
-    /// The session's stop was seen: an orderly stop, not an abandoned queue.
-    stopped: bool,
-}
-
-impl Drop for WakeOnDrop {
-    fn drop(&mut self) {
-        if !self.stopped {
-            self.abandoned.store(true, Ordering::SeqCst);
-        }
-        let _ = self.wake.write(1);
-    }
-}
-
 /// Makes the kernel give up on the ring for this connection (requests flow through
 /// `/dev/fuse` again) when registration cannot complete.
 pub(crate) fn abandon(ring: &mut Ring, dev: RawFd) {
@@ -439,7 +398,7 @@ pub(crate) fn abandon(ring: &mut Ring, dev: RawFd) {
 /// Runs one request from `entry` and gives the entry back with its reply written in.
 async fn serve<FS: Operations>(rt: Arc<Runtime<FS>>, mut entry: Entry) -> Entry {
     // `max_tasks` bounds ring handlers too; the semaphore is never closed.
-    let _permit = rt.ring_permits.clone().acquire_owned().await.ok();
+    let _permit = rt.permits.clone().acquire_owned().await.ok();
     let unique = entry.commit_id();
     let reply = match entry.request() {
         Ok(range) => {
