@@ -483,7 +483,7 @@ class Fusegen(System):
     def mount_opts(self, phase):
         o = [f"transport={self.transport}"]
         if phase != "data":
-            o.append("attr_timeout=0,entry_timeout=0")
+            o.append("attr_timeout=0,entry_timeout=0,negative_timeout=0")
         return ["-o", ",".join(o)]
 
 
@@ -528,7 +528,7 @@ class FusegenMemfs(Fusegen):
 
     def options(self, phase):
         o = " ".join(self.opts(phase))
-        return f"`{o}`" + (" (1 s per-reply timeouts, keep_cache)" if phase == "data" else "")
+        return f"`{o}`" + (" (memfs's own caching: timeouts of a day, keep_cache)" if phase == "data" else "")
 
     def command(self, phase, mnt, src):
         return [self.ctx.args.fusegen_memfs, "-f"] + self.opts(phase) + [mnt]

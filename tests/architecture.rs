@@ -323,7 +323,7 @@ fn layers_import_only_what_they_may() {
         broken.join("\n")
     );
     // The rule is not vacuous: the paths above were found and resolved.
-    assert!(graph["transport::pool"].contains_key("server"));
+    assert!(graph["transport::reader"].contains_key("server"));
     assert!(graph["server::dispatch"].contains_key("proto::request"));
     assert!(graph["proto::reply"].contains_key("api::types"));
 }

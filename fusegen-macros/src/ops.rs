@@ -66,6 +66,7 @@ pub struct Op {
     pub doc: &'static str,
 }
 
+/// One parameter row: `p!("name": "Type as written" => "::full::Path")`.
 macro_rules! p {
     ($name:literal : $ty:literal => $path:expr) => {
         Param {
@@ -75,12 +76,18 @@ macro_rules! p {
         }
     };
 }
+// The path-level table (`paths/table.rs`) writes its rows with the same helpers.
+#[allow(
+    unused_imports,
+    reason = "used by paths/table.rs, not where this file is included elsewhere"
+)]
+pub(crate) use p;
 
 const INODE: &str = "::fusegen::Inode";
-const FH: &str = "::fusegen::FileHandle";
-const OSSTR: &str = "&::std::ffi::OsStr";
+pub(crate) const FH: &str = "::fusegen::FileHandle";
+pub(crate) const OSSTR: &str = "&::std::ffi::OsStr";
 
-const fn result(ty: &'static str, path: &'static str) -> Returns {
+pub(crate) const fn result(ty: &'static str, path: &'static str) -> Returns {
     Returns::Result {
         ty,
         path,
@@ -88,14 +95,14 @@ const fn result(ty: &'static str, path: &'static str) -> Returns {
     }
 }
 
-const ENTRY: Returns = result("EntryAttributes", "::fusegen::EntryAttributes");
-const UNIT: Returns = result("()", "()");
-const DATA: Returns = Returns::Result {
+pub(crate) const ENTRY: Returns = result("EntryAttributes", "::fusegen::EntryAttributes");
+pub(crate) const UNIT: Returns = result("()", "()");
+pub(crate) const DATA: Returns = Returns::Result {
     ty: "Bytes",
     path: "::fusegen::Bytes",
     also: &["Vec<u8>"],
 };
-const OPEN: Returns = result("FileInfo", "::fusegen::FileInfo");
+pub(crate) const OPEN: Returns = result("FileInfo", "::fusegen::FileInfo");
 const CREATED: Returns = result(
     "(FileInfo, EntryAttributes)",
     "(::fusegen::FileInfo, ::fusegen::EntryAttributes)",

@@ -4,39 +4,10 @@
 //! declares the same methods; the UI test `tests/ui/pass/paths-all-handlers.rs` proves the two
 //! agree.
 
-use crate::ops::{Fallback, Op, Param, Returns};
-
-macro_rules! p {
-    ($name:literal : $ty:literal => $path:expr) => {
-        Param {
-            name: $name,
-            ty: $ty,
-            path: $path,
-        }
-    };
-}
+use crate::ops::{DATA, ENTRY, FH, Fallback, OPEN, OSSTR, Op, Param, Returns, UNIT, p, result};
 
 const PATH: &str = "&::std::path::Path";
-const FH: &str = "::fusegen::FileHandle";
 const OPT_FH: &str = "::core::option::Option<::fusegen::FileHandle>";
-const OSSTR: &str = "&::std::ffi::OsStr";
-
-const fn result(ty: &'static str, path: &'static str) -> Returns {
-    Returns::Result {
-        ty,
-        path,
-        also: &[],
-    }
-}
-
-const ENTRY: Returns = result("EntryAttributes", "::fusegen::EntryAttributes");
-const UNIT: Returns = result("()", "()");
-const DATA: Returns = Returns::Result {
-    ty: "Bytes",
-    path: "::fusegen::Bytes",
-    also: &["Vec<u8>"],
-};
-const OPEN: Returns = result("FileInfo", "::fusegen::FileInfo");
 
 /// Every path-level operation, in the order of `docs/paths.md`.
 pub const PATH_OPS: &[Op] = &[

@@ -25,7 +25,7 @@
 //! How many threads: one reads at a time, the others sleep; when a thread takes a request
 //! and no other is left sleeping, another starts (up to `Workers::max`), so a handler that
 //! blocks its thread never stops the filesystem from serving others; a thread that finishes a
-//! request while at least two others sleep exits if more than `Workers::min` are alive.
+//! request while ten others sleep exits if more than `Workers::min` are alive.
 
 use std::future::Future;
 use std::os::fd::AsFd;
@@ -136,8 +136,10 @@ fn serve<FS: Operations>(rt: Arc<Runtime<FS>>, runtime: Handle) {
     let size = rt.server.negotiated.buffer_size();
     let mut buf = rt.buffers.take(size);
     let mut shrunk = false;
+    // Set while this thread polls a handler in place (see `handle`).
+    let on_reader = Arc::new(AtomicBool::new(false));
+    rt.idle.fetch_add(1, Ordering::SeqCst);
     loop {
-        rt.idle.fetch_add(1, Ordering::SeqCst);
         let next = read_next(&rt, &source, &mut buf);
         rt.idle.fetch_sub(1, Ordering::SeqCst);
         let n = match next {
@@ -170,9 +172,14 @@ fn serve<FS: Operations>(rt: Arc<Runtime<FS>>, runtime: Handle) {
         // Once the stop has begun, the wake signal may come at any moment: a handler must not
         // run on this thread then, where the signal could interrupt its system calls.
         let in_place = !rt.stopping.load(Ordering::SeqCst);
-        buf = run_request(&rt, dev, buf, n, permit, in_place, &runtime)
+        on_reader.store(in_place, Ordering::Relaxed);
+        if !in_place {
+            rt.idle.fetch_add(1, Ordering::SeqCst);
+        }
+        buf = run_request(&rt, dev, buf, n, permit, &on_reader, &runtime)
             .unwrap_or_else(|| rt.buffers.take(size));
         if shrink(&rt) {
+            rt.idle.fetch_sub(1, Ordering::SeqCst);
             shrunk = true;
             break;
         }
@@ -252,26 +259,32 @@ fn read_next<FS>(rt: &Runtime<FS>, source: &Source, buf: &mut ReadBuf) -> Result
     }
 }
 
-/// Runs one request. In place, its handler is polled here once; if it finishes, the reply is
-/// written and the buffer comes back for the next read. A handler that has to wait (or any,
-/// when not `in_place`) continues as a tokio task that owns the buffer (and returns it to the
-/// pool when done).
+/// Runs one request. In place (`on_reader` set), its handler is polled here once; if it
+/// finishes, the reply is written and the buffer comes back for the next read. A handler that
+/// has to wait (or any, when not in place) continues as a tokio task that owns the buffer (and
+/// returns it to the pool when done).
 fn run_request<FS: Operations>(
     rt: &Arc<Runtime<FS>>,
     dev: Arc<Device>,
     buf: ReadBuf,
     len: usize,
     permit: OwnedSemaphorePermit,
-    in_place: bool,
+    on_reader: &Arc<AtomicBool>,
     runtime: &Handle,
 ) -> Option<ReadBuf> {
-    let mut handling: Pin<Box<_>> = Box::pin(handle(rt.clone(), dev, buf, len, permit));
+    let in_place = on_reader.load(Ordering::Relaxed);
+    let mut handling: Pin<Box<_>> =
+        Box::pin(handle(rt.clone(), dev, buf, len, permit, on_reader.clone()));
     if in_place
         && let Poll::Ready(buf) = handling
             .as_mut()
             .poll(&mut Context::from_waker(Waker::noop()))
     {
         return Some(buf);
+    }
+    if on_reader.swap(false, Ordering::Relaxed) {
+        // The handler becomes a task: this thread reads again at once.
+        rt.idle.fetch_add(1, Ordering::SeqCst);
     }
     // The task's first poll registers its own waker in place of the no-op one.
     let task_rt = rt.clone();
@@ -288,16 +301,26 @@ fn run_request<FS: Operations>(
 
 /// Handles one request, writes the reply on the descriptor it came from, and gives the
 /// buffer back.
+///
+/// Run in place (`on_reader` still set), the thread counts as sleeping again *before* the
+/// reply is written: writing it wakes the caller, which often preempts this thread on the
+/// caller's CPU, and a thread that has only to return to `read(2)` must not make the next
+/// request start another thread (measured: two callers grew the pool to its maximum).
 async fn handle<FS: Operations>(
     rt: Arc<Runtime<FS>>,
     dev: Arc<Device>,
     buf: ReadBuf,
     len: usize,
     _permit: OwnedSemaphorePermit,
+    on_reader: Arc<AtomicBool>,
 ) -> ReadBuf {
     let bytes = &buf.as_bytes()[..len];
     rt.stats.count_dev(bytes);
-    if let Some((unique, reply)) = respond(&rt.server, bytes).await {
+    let reply = respond(&rt.server, bytes).await;
+    if on_reader.swap(false, Ordering::Relaxed) {
+        rt.idle.fetch_add(1, Ordering::SeqCst);
+    }
+    if let Some((unique, reply)) = reply {
         send(&dev, unique, &reply);
     }
     buf
@@ -319,11 +342,16 @@ fn grow<FS>(rt: &Runtime<FS>) {
     }
 }
 
-/// A reader above `min` leaves when others already sleep on the device.
+/// How many threads may sleep on the device before one that finishes a request leaves (above
+/// `Workers::min`), as libfuse's `max_idle_threads` (10). Starting a thread costs far more
+/// than a request, and several callers at once leave several threads asleep between their
+/// requests, so a tighter bound starts and stops a thread per request.
+const IDLE_KEPT: usize = 10;
+
+/// A reader above `min` leaves when enough others already sleep on the device.
 fn shrink<FS>(rt: &Runtime<FS>) -> bool {
-    // Leave only when at least two others sleep: with one, the next request would make that
-    // one start a replacement at once, and a steady stream would churn a thread per request.
-    if rt.idle.load(Ordering::SeqCst) < 2 {
+    // `idle` counts this thread too.
+    if rt.idle.load(Ordering::SeqCst) <= IDLE_KEPT {
         return false;
     }
     rt.alive
