@@ -35,10 +35,13 @@ struct Args {
     size: usize,
     readdir_passes: usize,
     daemon_pid: Option<u32>,
+    /// `--in-place`: use `--dir` as it is (an existing, empty directory such as the root of a
+    /// filesystem without `mkdir`) instead of creating and removing it.
+    in_place: bool,
 }
 
 const USAGE: &str = "usage: metabench meta|small --dir DIR --files N [--size BYTES] \
-                     [--readdir-passes P] [--daemon-pid PID]";
+                     [--readdir-passes P] [--daemon-pid PID] [--in-place]";
 
 fn parse_args() -> Result<Args, String> {
     let mut it = std::env::args().skip(1);
@@ -53,8 +56,13 @@ fn parse_args() -> Result<Args, String> {
         size: 4096,
         readdir_passes: 1,
         daemon_pid: None,
+        in_place: false,
     };
     while let Some(flag) = it.next() {
+        if flag == "--in-place" {
+            args.in_place = true;
+            continue;
+        }
         let value = it.next().ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))?;
         let num = || {
             value
@@ -239,7 +247,8 @@ fn meta(args: &Args, dir: &OwnedFd) -> io::Result<()> {
                 entry?;
                 files += 1;
             }
-            if files != names.len() {
+            // In place, the directory may hold entries of its own (a filesystem's root).
+            if files != names.len() && !(args.in_place && files > names.len()) {
                 return Err(io::Error::other(format!(
                     "readdir listed {files} entries, expected {}",
                     names.len()
@@ -300,14 +309,25 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let result = fs::create_dir(&args.dir)
-        .map_err(|e| io::Error::new(e.kind(), format!("mkdir {}: {e}", args.dir.display())))
+    let made = if args.in_place {
+        Ok(())
+    } else {
+        fs::create_dir(&args.dir)
+            .map_err(|e| io::Error::new(e.kind(), format!("mkdir {}: {e}", args.dir.display())))
+    };
+    let result = made
         .and_then(|()| open_dir(&args.dir))
         .and_then(|dir| match args.mode.as_str() {
             "meta" => meta(&args, &dir),
             _ => small(&args, &dir),
         })
-        .and_then(|()| fs::remove_dir(&args.dir));
+        .and_then(|()| {
+            if args.in_place {
+                Ok(())
+            } else {
+                fs::remove_dir(&args.dir)
+            }
+        });
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
