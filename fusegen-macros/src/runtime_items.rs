@@ -5,7 +5,12 @@
 //!   row's documentation, its parameters and the default body its `fallback` names;
 //! - `__handler_bits! { ..., pub struct Handlers: u64; }`: the `bitflags!` definition with one
 //!   bit per row, in table order;
-//! - `__handler_set_types!()` inside `trait __private::AllHandlersInOneImplBlock`: one associated type per row.
+//! - `__handler_set_types!()` inside `trait __private::AllHandlersInOneImplBlock`: one
+//!   associated type per row;
+//! - `__handlers_block_methods!(crate)` inside the same trait: `Operations`' methods again,
+//!   with their defaults, each `where Self: ThreadSafe`; what a handlers block implements;
+//! - `__forward_operation_methods!(crate)` inside the runtime's blanket `impl Operations` for
+//!   that trait: each method calls the block's method of the same name.
 //!
 //! So the runtime restates no operation by hand, and the names used here are the ones
 //! `expand.rs` uses when it refers to these items (`handlers_bit`, `camel_ident`).

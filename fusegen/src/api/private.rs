@@ -24,7 +24,6 @@ pub struct No;
 /// what that error says. The per-operation items come from the operation table
 /// (`fusegen-macros/src/ops.rs`). Each method holds only `where Self: ThreadSafe`, like the
 /// macros' other generated items (see [`ThreadSafe`]).
-#[allow(clippy::too_many_arguments)]
 pub trait AllHandlersInOneImplBlock {
     fusegen_macros::__handler_set_types!();
     /// [`Yes`] when some handler changes the filesystem.
@@ -114,8 +113,8 @@ pub fn is_filesystem<V, T: ?Sized + IsFilesystem<V>>(verdict: V, ty: PhantomData
     let _ = (verdict, ty);
 }
 
-/// `Send + Sync`, for the macros' guards: their `impl Operations` and `impl Filesystem` hold
-/// only `where for<'a> Self: ThreadSafe`. A type that is not thread-safe then lacks the two
+/// `Send + Sync`, for the macros' guards: the derive's `impl Filesystem` and the handlers
+/// block's methods hold only `where for<'a> Self: ThreadSafe`. A type that is not thread-safe then lacks the two
 /// traits instead of getting four errors on generated impls, and the derive's per-field
 /// checks ([`ThreadSafety`]) say which field to change. (`for<'a>` keeps the bound from being
 /// a "trivial" one, which stable Rust rejects when false.)
