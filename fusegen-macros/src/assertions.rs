@@ -2,7 +2,8 @@
 //! (one error per field that is not `Send + Sync`, naming the field and the fix) and the
 //! handlers block's requirement of `#[derive(Filesystem)]`.
 //!
-//! The macros' `impl Operations` and `impl Filesystem` are guarded by [`thread_safe_guard`], so
+//! The derive's `impl Filesystem` and the handlers block's methods are guarded by
+//! [`thread_safe_guard`] (and the runtime's blanket `impl Operations` requires `Send + Sync`), so
 //! that a type that is not thread-safe gets no errors on generated impls; the checks here are
 //! then what the user reads.
 

@@ -161,7 +161,7 @@ fn handler_checks(ident: &syn::Ident, options: &Options, krate: &TokenStream) ->
                 // Hidden from the error, which then shows the message above instead of the
                 // marker traits it is made of.
                 #[diagnostic::do_not_recommend]
-                impl<T: ?::core::marker::Sized + #krate::__private::HandlerSet<#bounds>> #tr for T {}
+                impl<T: ?::core::marker::Sized + #krate::__private::AllHandlersInOneImplBlock<#bounds>> #tr for T {}
                 #[allow(dead_code)]
                 fn __fusegen_check() where #bound {}
             };
@@ -230,7 +230,9 @@ fn setting_value(name: &str, kind: &Kind, value: &Value, krate: &TokenStream) ->
     }
 }
 
-/// `impl Operations` from the handlers, plus the markers the derive's option checks require.
+/// The block's one implementation, of `AllHandlersInOneImplBlock`: the handlers (which the
+/// runtime's blanket `impl Operations` calls) and the markers the derive's option checks
+/// require. One implementation, so that a second block for the type is one error.
 pub fn handlers(
     item: &ItemImpl,
     handlers: &[Handler],
@@ -244,16 +246,16 @@ pub fn handlers(
         let cfg = h.cfg.as_ref().map(|c| quote!(#[cfg(#c)]));
         quote!(#cfg let handlers = handlers.union(#krate::Handlers::#bit);)
     });
-    let markers = markers(self_ty, written, krate);
+    let types = marker_types(written, Level::Inode, krate);
     // Spanned on the type, so that a missing derive points at `impl Fs`.
     let derived = crate::assertions::derived(self_ty, krate);
-    let guard = crate::assertions::thread_safe_guard(&quote!(#self_ty), krate);
     let allows = allows();
     quote! {
         #allows
         const _: () = {
             #[automatically_derived]
-            impl #krate::Operations for #self_ty #guard {
+            impl #krate::__private::AllHandlersInOneImplBlock for #self_ty {
+                #types
                 const HANDLERS: #krate::Handlers = {
                     let handlers = #krate::Handlers::empty();
                     #(#bits)*
@@ -261,7 +263,6 @@ pub fn handlers(
                 };
                 #(#methods)*
             }
-            #markers
             #derived
         };
     }
@@ -305,14 +306,33 @@ fn presence(op: &Op, written: &[Written]) -> Option<Option<TokenStream>> {
     }
 }
 
-/// The `HandlerSet` implementation: `Yes` or `No` for every operation, and for `WriteSide`
-/// (some handler changes the filesystem), following the handlers' `cfg`s. What the derive's
-/// option checks look at.
+/// Which kind of block: `AllHandlersInOneImplBlock::Level`.
+#[derive(Clone, Copy)]
+pub(crate) enum Level {
+    Inode,
+    Path,
+}
+
+/// The `AllHandlersInOneImplBlock` implementation without handlers: the markers alone. What a
+/// path-level block and the fallbacks emit.
 pub(crate) fn markers(
     self_ty: &syn::Type,
     written: &[Written],
+    level: Level,
     krate: &TokenStream,
 ) -> TokenStream {
+    let types = marker_types(written, level, krate);
+    quote! {
+        impl #krate::__private::AllHandlersInOneImplBlock for #self_ty {
+            #types
+        }
+    }
+}
+
+/// The associated types of `AllHandlersInOneImplBlock`: `Yes` or `No` for every operation, and
+/// for `WriteSide` (some handler changes the filesystem), following the handlers' `cfg`s (what
+/// the derive's option checks look at); and the block's `Level`.
+fn marker_types(written: &[Written], level: Level, krate: &TokenStream) -> TokenStream {
     let yes = quote!(#krate::__private::Yes);
     let no = quote!(#krate::__private::No);
     let assoc = |name: &syn::Ident, presence: Option<Option<TokenStream>>| match presence {
@@ -341,15 +361,21 @@ pub(crate) fn markers(
         Some(Some(quote!(any(#(#cfgs),*))))
     };
     types.extend(assoc(&format_ident!("WriteSide"), write_side));
-    quote! {
-        impl #krate::__private::HandlerSet for #self_ty {
-            #types
-        }
+    types.extend(level_type(level, krate));
+    types
+}
+
+fn level_type(level: Level, krate: &TokenStream) -> TokenStream {
+    match level {
+        Level::Inode => quote!(type Level = #krate::__private::InodeLevel;),
+        Level::Path => quote!(type Level = #krate::__private::PathLevel;),
     }
 }
 
-/// A `HandlerSet` that satisfies every option rule (every handler but `forget`, no write
-/// side), for fallbacks where the handlers are unknown: the options add no errors then.
+/// An inode-level `AllHandlersInOneImplBlock` without handlers that satisfies every option rule
+/// (every handler but `forget`, no write side), for fallbacks where the handlers are unknown:
+/// the options add no errors then. Through the runtime's blanket impl, the type gets the
+/// default `Operations`.
 pub fn permissive_markers(self_ty: &syn::Type, krate: &TokenStream) -> TokenStream {
     let types = ops::OPS.iter().map(|op| {
         let name = camel_ident(op.name);
@@ -359,10 +385,12 @@ pub fn permissive_markers(self_ty: &syn::Type, krate: &TokenStream) -> TokenStre
             quote!(type #name = #krate::__private::Yes;)
         }
     });
+    let level = level_type(Level::Inode, krate);
     quote! {
-        impl #krate::__private::HandlerSet for #self_ty {
+        impl #krate::__private::AllHandlersInOneImplBlock for #self_ty {
             #(#types)*
             type WriteSide = #krate::__private::No;
+            #level
         }
     }
 }
@@ -373,7 +401,7 @@ pub(crate) fn handlers_bit(op: &Op) -> syn::Ident {
     format_ident!("{}", op.name.to_uppercase())
 }
 
-/// `copy_file_range` → `CopyFileRange`: `HandlerSet`'s associated types (defined from the
+/// `copy_file_range` → `CopyFileRange`: `AllHandlersInOneImplBlock`'s associated types (defined from the
 /// same function in `runtime_items.rs`) and the option checks' trait names.
 pub(crate) fn camel_ident(name: &str) -> syn::Ident {
     let camel: String = name
@@ -415,9 +443,10 @@ pub(crate) fn method(h: &Handler, self_ty: &syn::Type, krate: &TokenStream) -> T
     let future = quote_spanned! {h.ident.span()=>
         impl ::core::future::Future<Output = #output> + ::core::marker::Send
     };
+    let guard = crate::assertions::thread_safe_guard(&quote!(#self_ty), krate);
     quote! {
         #cfg
-        fn #name(&self, #(#params: #types,)* #ctx_param) -> #future {
+        fn #name(&self, #(#params: #types,)* #ctx_param) -> #future #guard {
             #unused_ctx
             #body
         }
@@ -431,30 +460,24 @@ pub fn handlers_fallback(item: &ItemImpl, written: &[Written], krate: &TokenStre
     if item.trait_.is_some() {
         return TokenStream::new();
     }
-    // The markers of every handler written, well-formed or not, so that the derive's option
-    // checks do not add errors to the ones already reported. Not for generic blocks (an
-    // error already), whose markers would need the block's generics.
-    let markers = item
-        .generics
-        .params
-        .is_empty()
-        .then(|| markers(&item.self_ty, written, krate));
     let self_ty = &item.self_ty;
-    // A generic block gets a generic fallback, bounded so that it holds wherever the
-    // trait's own requirements do (the block's bounds may not include them).
+    if item.generics.params.is_empty() {
+        // The markers of every handler written, well-formed or not, so that the derive's
+        // option checks do not add errors to the ones already reported; the runtime's blanket
+        // impl makes them the default `Operations`.
+        let markers = markers(self_ty, written, Level::Inode, krate);
+        return quote!(const _: () = { #markers };);
+    }
+    // A generic block (an error already) gets a generic fallback, bounded so that it holds
+    // wherever the trait's own requirements do (the block's bounds may not include them).
     let (impl_generics, _, where_clause) = item.generics.split_for_impl();
-    let bound = if item.generics.params.is_empty() {
-        crate::assertions::thread_safe_guard(&quote!(#self_ty), krate)
-    } else {
-        bounded(
-            where_clause,
-            quote!(Self: ::core::marker::Send + ::core::marker::Sync + 'static),
-        )
-    };
+    let bound = bounded(
+        where_clause,
+        quote!(Self: ::core::marker::Send + ::core::marker::Sync + 'static),
+    );
     quote! {
         const _: () = {
             impl #impl_generics #krate::Operations for #self_ty #bound {}
-            #markers
         };
     }
 }

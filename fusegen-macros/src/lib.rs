@@ -144,8 +144,7 @@ fn handlers_on_other(
         if generics.params.is_empty() {
             let ty: syn::Type = syn::parse_quote!(#ident);
             let markers = expand::permissive_markers(&ty, krate);
-            let guard = assertions::thread_safe_guard(&quote!(#ident), krate);
-            quote!(const _: () = { impl #krate::Operations for #ident #guard {} #markers };)
+            quote!(const _: () = { #markers };)
         } else {
             proc_macro2::TokenStream::new()
         }
@@ -298,12 +297,29 @@ pub fn __handler_bits(header: TokenStream) -> TokenStream {
     runtime_items::handler_bits(header.into()).into()
 }
 
-/// The per-operation associated types of `fusegen::__private::HandlerSet`; only `fusegen`
+/// The per-operation associated types of `fusegen::__private::AllHandlersInOneImplBlock`; only `fusegen`
 /// calls it. See `runtime_items.rs`.
 #[doc(hidden)]
 #[proc_macro]
 pub fn __handler_set_types(_: TokenStream) -> TokenStream {
     runtime_items::handler_set_types().into()
+}
+
+/// The methods of `fusegen::__private::AllHandlersInOneImplBlock`, one per row of the
+/// operation table; only `fusegen` calls it. See `runtime_items.rs`.
+#[doc(hidden)]
+#[proc_macro]
+pub fn __handlers_block_methods(krate: TokenStream) -> TokenStream {
+    runtime_items::handlers_block_methods(&krate.into()).into()
+}
+
+/// The methods of the blanket `Operations` implementation over
+/// `fusegen::__private::AllHandlersInOneImplBlock`; only `fusegen` calls it. See
+/// `runtime_items.rs`.
+#[doc(hidden)]
+#[proc_macro]
+pub fn __forward_operation_methods(krate: TokenStream) -> TokenStream {
+    runtime_items::forward_operation_methods(&krate.into()).into()
 }
 
 /// With `FUSEGEN_MACROS_DEBUG` set, prints each expansion to stderr.

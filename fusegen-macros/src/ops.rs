@@ -4,7 +4,7 @@
 //!
 //! - in the runtime, through the hidden macros of `runtime_items.rs`: the methods of
 //!   `fusegen::Operations` (signature, rustdoc, default body), the `fusegen::Handlers` bits and
-//!   the associated types of `fusegen::__private::HandlerSet`;
+//!   the associated types of `fusegen::__private::AllHandlersInOneImplBlock`;
 //! - in this crate: the signatures `#[fusegen::handlers]` checks and the code it generates;
 //! - `docs/handlers.md`, whose generated section `tests/docs.rs` compares with this table.
 //!

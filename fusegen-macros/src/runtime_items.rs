@@ -5,7 +5,12 @@
 //!   row's documentation, its parameters and the default body its `fallback` names;
 //! - `__handler_bits! { ..., pub struct Handlers: u64; }`: the `bitflags!` definition with one
 //!   bit per row, in table order;
-//! - `__handler_set_types!()` inside `trait __private::HandlerSet`: one associated type per row.
+//! - `__handler_set_types!()` inside `trait __private::AllHandlersInOneImplBlock`: one
+//!   associated type per row;
+//! - `__handlers_block_methods!(crate)` inside the same trait: `Operations`' methods again,
+//!   with their defaults, each `where Self: ThreadSafe`; what a handlers block implements;
+//! - `__forward_operation_methods!(crate)` inside the runtime's blanket `impl Operations` for
+//!   that trait: each method calls the block's method of the same name.
 //!
 //! So the runtime restates no operation by hand, and the names used here are the ones
 //! `expand.rs` uses when it refers to these items (`handlers_bit`, `camel_ident`).
@@ -22,6 +27,27 @@ pub fn operation_methods(krate: &TokenStream) -> TokenStream {
 }
 
 fn method(op: &Op, krate: &TokenStream) -> TokenStream {
+    let signature = signature(op, krate, &TokenStream::new());
+    let body = default_body(op, krate);
+    let doc = op.doc;
+    let when = format!(
+        "Kernel requests: {}. When not written: {}.",
+        op.requests, op.default
+    );
+    quote! {
+        #[doc = #doc]
+        #[doc = ""]
+        #[doc = #when]
+        #[allow(unused_variables, clippy::too_many_arguments)] // one parameter per kernel argument
+        #signature {
+            async { #body }
+        }
+    }
+}
+
+/// `fn name(&self, params…, ctx) -> impl Future<Output = …> + Send`, then `extra` (a where
+/// clause).
+fn signature(op: &Op, krate: &TokenStream, extra: &TokenStream) -> TokenStream {
     let name = format_ident!("{}", op.name);
     let params = op.params.iter().map(|p| {
         let ident = format_ident!("{}", p.name);
@@ -36,7 +62,15 @@ fn method(op: &Op, krate: &TokenStream) -> TokenStream {
             quote!(#krate::Result<#ok>)
         }
     };
-    let body = match (op.fallback, op.returns) {
+    quote! {
+        fn #name(&self, #(#params,)* #ctx)
+            -> impl ::core::future::Future<Output = #output> + ::core::marker::Send #extra
+    }
+}
+
+/// What an operation answers when it has no handler: the body its `fallback` names.
+fn default_body(op: &Op, krate: &TokenStream) -> TokenStream {
+    match (op.fallback, op.returns) {
         (Fallback::Enosys, _) => quote!(::core::result::Result::Err(#krate::Errno::ENOSYS)),
         (Fallback::Succeed, Returns::Unit) => TokenStream::new(),
         (Fallback::Succeed, Returns::Result { .. }) => {
@@ -44,21 +78,47 @@ fn method(op: &Op, krate: &TokenStream) -> TokenStream {
                 ::core::default::Default::default()
             ))
         }
-    };
-    let doc = op.doc;
-    let when = format!(
-        "Kernel requests: {}. When not written: {}.",
-        op.requests, op.default
-    );
-    quote! {
-        #[doc = #doc]
-        #[doc = ""]
-        #[doc = #when]
-        #[allow(unused_variables, clippy::too_many_arguments)] // one parameter per kernel argument
-        fn #name(&self, #(#params,)* #ctx) -> impl ::core::future::Future<Output = #output> + ::core::marker::Send {
-            async { #body }
-        }
     }
+}
+
+/// The methods of `__private::AllHandlersInOneImplBlock`: `Operations`' methods with their
+/// defaults, each where `Self` is thread-safe (so that a handlers block of a type that is not
+/// gets no errors on its generated methods; see `assertions::thread_safe_guard`).
+pub fn handlers_block_methods(krate: &TokenStream) -> TokenStream {
+    OPS.iter()
+        .map(|op| {
+            let guard = quote!(where Self: #krate::__private::ThreadSafe);
+            let signature = signature(op, krate, &guard);
+            let body = default_body(op, krate);
+            let doc = format!("[`Operations::{}`](crate::Operations::{0}).", op.name);
+            quote! {
+                #[doc = #doc]
+                #[allow(unused_variables, clippy::too_many_arguments)]
+                #signature {
+                    async { #body }
+                }
+            }
+        })
+        .collect()
+}
+
+/// The methods of the blanket `impl Operations for T: AllHandlersInOneImplBlock`: each calls
+/// the block's method of the same name.
+pub fn forward_operation_methods(krate: &TokenStream) -> TokenStream {
+    OPS.iter()
+        .map(|op| {
+            let signature = signature(op, krate, &TokenStream::new());
+            let name = format_ident!("{}", op.name);
+            let args = op.params.iter().map(|p| format_ident!("{}", p.name));
+            let ctx = op.takes_ctx.then(|| quote!(ctx));
+            quote! {
+                #[allow(clippy::too_many_arguments)]
+                #signature {
+                    <Self as #krate::__private::AllHandlersInOneImplBlock>::#name(self, #(#args,)* #ctx)
+                }
+            }
+        })
+        .collect()
 }
 
 /// `bitflags!` for `Handlers`: `input` is the struct's attributes and header up to `u64;`,
@@ -89,7 +149,7 @@ pub fn handler_bits(input: TokenStream) -> TokenStream {
     quote!(::bitflags::bitflags! { #header #body })
 }
 
-/// The associated types of `HandlerSet`, one per operation in CamelCase.
+/// The associated types of `AllHandlersInOneImplBlock`, one per operation in CamelCase.
 pub fn handler_set_types() -> TokenStream {
     let types = OPS.iter().map(|op| {
         let name = camel_ident(op.name);
@@ -105,7 +165,7 @@ mod tests {
     use crate::option_table::{Demand, HANDLER_RULES};
 
     /// The option rules name handlers by string: each must be a row, or the generated bound
-    /// would name an associated type `HandlerSet` does not have.
+    /// would name an associated type `AllHandlersInOneImplBlock` does not have.
     #[test]
     fn option_rules_name_rows_of_the_table() {
         for rule in HANDLER_RULES {

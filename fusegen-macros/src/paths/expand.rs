@@ -1,6 +1,6 @@
 //! Code generation for path-mode blocks: the `PathOperations` (or, for a blocking block,
 //! `BlockingPathOperations`) implementation, `IntoOperations` to the `PathFs` adapter that
-//! keeps the inodes, and the `HandlerSet` markers in inode-level terms so that the derive's
+//! keeps the inodes, and the `AllHandlersInOneImplBlock` markers in inode-level terms so that the derive's
 //! option checks apply unchanged.
 
 use proc_macro2::TokenStream;
@@ -59,7 +59,7 @@ pub fn handlers(
         quote!(#cfg let handlers = handlers.union(#krate::Handlers::#bit);)
     });
     let wrapped = wrap(mode, krate);
-    let markers = expand::markers(self_ty, &inode_level(written), krate);
+    let markers = expand::markers(self_ty, &inode_level(written), expand::Level::Path, krate);
     // The derive's configuration, required once and spanned on the type, so that a missing
     // derive is one error that points at `impl Fs`.
     let span = syn::spanned::Spanned::span(self_ty);
@@ -115,7 +115,7 @@ pub fn fallback(
     let self_ty = &item.self_ty;
     let (path_trait, served) = traits(self_ty, mode, krate);
     let wrapped = wrap(mode, krate);
-    let markers = expand::markers(self_ty, &inode_level(written), krate);
+    let markers = expand::markers(self_ty, &inode_level(written), expand::Level::Path, krate);
     quote! {
         const _: () = {
             impl #path_trait for #self_ty {}
