@@ -240,7 +240,9 @@ pub fn handlers(
     krate: &TokenStream,
 ) -> TokenStream {
     let self_ty = &item.self_ty;
-    let methods = handlers.iter().map(|h| method(h, self_ty, krate));
+    let methods = handlers
+        .iter()
+        .map(|h| method(h, self_ty, krate, Calling::Async));
     let bits = handlers.iter().map(|h| {
         let bit = handlers_bit(h.op);
         let cfg = h.cfg.as_ref().map(|c| quote!(#[cfg(#c)]));
@@ -411,7 +413,23 @@ pub(crate) fn camel_ident(name: &str) -> syn::Ident {
     format_ident!("{}", camel)
 }
 
-pub(crate) fn method(h: &Handler, self_ty: &syn::Type, krate: &TokenStream) -> TokenStream {
+/// How a generated trait method runs the user's handler.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Calling {
+    /// Returns the handler's own future.
+    Async,
+    /// Calls a plain `fn` and returns its result (`fusegen::paths::Blocking` moves the call to
+    /// the blocking pool).
+    Blocking,
+}
+
+/// The trait method that forwards to handler `h`, its result converted to the table's type.
+pub(crate) fn method(
+    h: &Handler,
+    self_ty: &syn::Type,
+    krate: &TokenStream,
+    calling: Calling,
+) -> TokenStream {
     let name = &h.ident;
     let params: Vec<_> = (0..h.op.params.len())
         .map(|i| format_ident!("__fusegen_arg{}", i))
@@ -434,19 +452,32 @@ pub(crate) fn method(h: &Handler, self_ty: &syn::Type, krate: &TokenStream) -> T
         Returns::Unit => (quote!(()), call),
         Returns::Result { path, .. } => {
             let ok = table_type(path, krate);
-            let convert = respan(quote!(#krate::__private::convert), h.ret_span);
-            let convert = quote_spanned! {h.ret_span=> #convert::<_, _, _, #ok>(#call) };
+            let convert = match calling {
+                Calling::Async => {
+                    let f = respan(quote!(#krate::__private::convert), h.ret_span);
+                    quote_spanned! {h.ret_span=> #f::<_, _, _, #ok>(#call) }
+                }
+                Calling::Blocking => {
+                    let f = respan(quote!(#krate::__private::convert_now), h.ret_span);
+                    quote_spanned! {h.ret_span=> #f::<_, _, #ok>(#call) }
+                }
+            };
             (quote!(#krate::Result<#ok>), convert)
         }
     };
     let cfg = h.cfg.as_ref().map(|c| quote!(#[cfg(#c)]));
-    let future = quote_spanned! {h.ident.span()=>
-        impl ::core::future::Future<Output = #output> + ::core::marker::Send
+    let (returns, guard) = match calling {
+        Calling::Async => (
+            quote_spanned! {h.ident.span()=>
+                impl ::core::future::Future<Output = #output> + ::core::marker::Send
+            },
+            crate::assertions::thread_safe_guard(&quote!(#self_ty), krate),
+        ),
+        Calling::Blocking => (output, TokenStream::new()),
     };
-    let guard = crate::assertions::thread_safe_guard(&quote!(#self_ty), krate);
     quote! {
         #cfg
-        fn #name(&self, #(#params: #types,)* #ctx_param) -> #future #guard {
+        fn #name(&self, #(#params: #types,)* #ctx_param) -> #returns #guard {
             #unused_ctx
             #body
         }

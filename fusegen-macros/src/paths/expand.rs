@@ -4,13 +4,13 @@
 //! option checks apply unchanged.
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote, quote_spanned};
+use quote::{quote, quote_spanned};
 use syn::ItemImpl;
 
 use super::Mode;
 use crate::expand::{self, Written};
 use crate::handlers::Handler;
-use crate::ops::{self, Returns};
+use crate::ops;
 
 /// The trait a block of `mode` implements, and the inode-level filesystem that serves it.
 fn traits(self_ty: &syn::Type, mode: Mode, krate: &TokenStream) -> (TokenStream, TokenStream) {
@@ -46,15 +46,16 @@ pub fn handlers(
 ) -> TokenStream {
     let self_ty = &item.self_ty;
     let (path_trait, served) = traits(self_ty, mode, krate);
-    let methods = handlers.iter().map(|h| {
-        if mode.blocking {
-            blocking_method(h, self_ty, krate)
-        } else {
-            expand::method(h, self_ty, krate)
-        }
-    });
+    let calling = if mode.blocking {
+        expand::Calling::Blocking
+    } else {
+        expand::Calling::Async
+    };
+    let methods = handlers
+        .iter()
+        .map(|h| expand::method(h, self_ty, krate, calling));
     let bits = handlers.iter().map(|h| {
-        let bit = format_ident!("{}", h.op.name.to_uppercase());
+        let bit = expand::handlers_bit(h.op);
         let cfg = h.cfg.as_ref().map(|c| quote!(#[cfg(#c)]));
         quote!(#cfg let handlers = handlers.union(#krate::Handlers::#bit);)
     });
@@ -153,43 +154,4 @@ fn inode_level(written: &[Written]) -> Vec<Written> {
         }
     }
     mapped
-}
-
-/// A blocking handler's trait method: the call itself, its result converted as for async
-/// handlers. `fusegen::paths::Blocking` moves each call to the blocking pool.
-fn blocking_method(h: &Handler, self_ty: &syn::Type, krate: &TokenStream) -> TokenStream {
-    let name = &h.ident;
-    let params: Vec<_> = (0..h.op.params.len())
-        .map(|i| format_ident!("__fusegen_arg{}", i))
-        .collect();
-    let types =
-        h.op.params
-            .iter()
-            .map(|p| expand::table_type(p.path, krate));
-    let ctx_param =
-        h.op.takes_ctx
-            .then(|| quote!(__fusegen_ctx: &#krate::RequestContext));
-    let ctx_arg = h.has_ctx.then(|| quote!(__fusegen_ctx));
-    let unused_ctx = (h.op.takes_ctx && !h.has_ctx).then(|| quote!(let _ = __fusegen_ctx;));
-    let this = quote!(self);
-    let call = quote_spanned! {h.ident.span()=>
-        <#self_ty>::#name(#this, #(#params,)* #ctx_arg)
-    };
-    let (output, body) = match h.op.returns {
-        Returns::Unit => (quote!(()), call),
-        Returns::Result { path, .. } => {
-            let ok = expand::table_type(path, krate);
-            let convert = expand::respan(quote!(#krate::__private::convert_now), h.ret_span);
-            let convert = quote_spanned! {h.ret_span=> #convert::<_, _, #ok>(#call) };
-            (quote!(#krate::Result<#ok>), convert)
-        }
-    };
-    let cfg = h.cfg.as_ref().map(|c| quote!(#[cfg(#c)]));
-    quote! {
-        #cfg
-        fn #name(&self, #(#params: #types,)* #ctx_param) -> #output {
-            #unused_ctx
-            #body
-        }
-    }
 }
