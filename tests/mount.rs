@@ -49,6 +49,8 @@ mod options;
 mod passthrough;
 #[path = "mount/paths.rs"]
 mod paths;
+#[path = "mount/read_data.rs"]
+mod read_data;
 #[path = "mount/readdir.rs"]
 mod readdir;
 #[path = "mount/service.rs"]

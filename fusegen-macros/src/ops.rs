@@ -102,6 +102,12 @@ pub(crate) const DATA: Returns = Returns::Result {
     path: "::fusegen::Bytes",
     also: &["Vec<u8>"],
 };
+/// READ's answer: bytes, or a range of a file the runtime sends itself (`ReadData::from_file`).
+pub(crate) const READ_DATA: Returns = Returns::Result {
+    ty: "Bytes",
+    path: "::fusegen::ReadData",
+    also: &["Vec<u8>", "ReadData"],
+};
 pub(crate) const OPEN: Returns = result("FileInfo", "::fusegen::FileInfo");
 const CREATED: Returns = result(
     "(FileInfo, EntryAttributes)",
@@ -323,12 +329,12 @@ pub const OPS: &[Op] = &[
             p!("size": "u32" => "u32"),
         ],
         takes_ctx: true,
-        returns: DATA,
+        returns: READ_DATA,
         fallback: Fallback::Enosys,
         writes: false,
         requests: "READ",
         default: "ENOSYS",
-        doc: "Read up to `size` bytes at `offset`; fewer only at end of file (or with `direct_io`).",
+        doc: "Read up to `size` bytes at `offset`; fewer only at end of file (or with `direct_io`). Return the bytes (`Bytes` or `Vec<u8>`), or `ReadData::from_file(file, offset, size)` for data already in a file: the runtime then sends the range itself, by `splice(2)` on `/dev/fuse`, without copying it through the daemon.",
     },
     Op {
         name: "write",

@@ -54,6 +54,7 @@ pub use api::filesystem::Workers;
 pub use api::filesystem::{Filesystem, IntoOperations};
 pub use api::interruption::Interruption;
 pub use api::operations::{ConnectionInfo, Handlers, IoctlReply, Operations};
+pub use api::read_data::ReadData;
 pub use api::types::*;
 pub use bytes::Bytes;
 pub use doctor::doctor;
@@ -77,8 +78,8 @@ pub use transport::active::{ActiveTransport, RequestCounts};
 pub mod prelude {
     pub use crate::{
         BackingFile, Bytes, DirEntries, EntryAttributes, Errno, FileHandle, FileInfo, FileLock,
-        FileType, Filesystem, Forget, Inode, MountOptions, Operations, Owner, ReaddirReply,
-        RenameFlags, RequestContext, Result, SetAttr, StatvfsData, Workers,
+        FileType, Filesystem, Forget, Inode, MountOptions, Operations, Owner, ReadData,
+        ReaddirReply, RenameFlags, RequestContext, Result, SetAttr, StatvfsData, Workers,
     };
     pub use std::ffi::{OsStr, OsString};
 }

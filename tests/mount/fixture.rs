@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use fusegen::{
-    Bytes, EntryAttributes, Errno, FileHandle, FileType, Inode, Operations, ReaddirReply,
+    Bytes, EntryAttributes, Errno, FileHandle, FileType, Inode, Operations, ReadData, ReaddirReply,
     RequestContext, Result,
 };
 use tokio::sync::Semaphore;
@@ -139,7 +139,7 @@ impl Operations for TestFs {
         offset: u64,
         size: u32,
         ctx: &RequestContext,
-    ) -> Result<Bytes> {
+    ) -> Result<ReadData> {
         let (name, data) = self.by_ino(ino).ok_or(Errno::ENOENT)?;
         if name == "panic" {
             panic!("deliberate panic in a read handler");
@@ -187,7 +187,7 @@ impl Operations for TestFs {
         drop(guard);
         let start = (offset as usize).min(data.len());
         let end = start.saturating_add(size as usize).min(data.len());
-        Ok(Bytes::copy_from_slice(&data[start..end]))
+        Ok(Bytes::copy_from_slice(&data[start..end]).into())
     }
 
     async fn readdir(

@@ -4,7 +4,9 @@
 //! declares the same methods; the UI test `tests/ui/pass/paths-all-handlers.rs` proves the two
 //! agree.
 
-use crate::ops::{DATA, ENTRY, FH, Fallback, OPEN, OSSTR, Op, Param, Returns, UNIT, p, result};
+use crate::ops::{
+    DATA, ENTRY, FH, Fallback, OPEN, OSSTR, Op, Param, READ_DATA, Returns, UNIT, p, result,
+};
 
 const PATH: &str = "&::std::path::Path";
 const OPT_FH: &str = "::core::option::Option<::fusegen::FileHandle>";
@@ -178,12 +180,12 @@ pub const PATH_OPS: &[Op] = &[
             p!("size": "u32" => "u32"),
         ],
         takes_ctx: true,
-        returns: DATA,
+        returns: READ_DATA,
         fallback: Fallback::Enosys,
         writes: false,
         requests: "READ",
         default: "ENOSYS",
-        doc: "Read up to `size` bytes at `offset`; fewer only at end of file.",
+        doc: "Read up to `size` bytes at `offset`; fewer only at end of file. Return the bytes (`Bytes` or `Vec<u8>`), or `ReadData::from_file(file, offset, size)` for data already in a file: the runtime then sends the range itself, by `splice(2)` on `/dev/fuse`, without copying it through the daemon.",
     },
     Op {
         name: "write",

@@ -10,6 +10,7 @@ use bytes::Bytes;
 use zerocopy::{Immutable, IntoBytes};
 
 use crate::api::errno::Errno;
+use crate::api::read_data::{FileRange, ReadData, Source};
 use crate::api::types::{
     EntryAttributes, FileInfo, FileLock, OpenFlags, StatvfsData, time_to_kernel,
 };
@@ -86,6 +87,9 @@ pub(crate) enum Reply {
     Fixed(Fixed),
     /// Variable data: read, readlink, xattr values, readdir buffers.
     Data(Bytes),
+    /// READ data still in a file: the transport moves it (`transport::file_reply`), because
+    /// only the transport knows where the reply goes and its length is known once it is read.
+    File(FileRange),
 }
 
 impl Reply {
@@ -94,6 +98,8 @@ impl Reply {
             Reply::Fixed(f) => f.as_bytes(),
             Reply::Data(d) => d,
             Reply::None | Reply::Error(_) | Reply::Empty => &[],
+            // Never encoded from here: transports send it themselves (see the variant).
+            Reply::File(_) => &[],
         }
     }
 
@@ -104,18 +110,41 @@ impl Reply {
 
 /// The header of a reply; `None` when the request gets no reply at all.
 /// This is the one place where the errno's sign is set for the wire (negative).
+/// A [`Reply::File`] has no header here: its length is known once the transport read it
+/// ([`data_header`]).
 pub(crate) fn out_header(unique: u64, reply: &Reply) -> Option<abi::fuse_out_header> {
-    let (error, payload) = match reply {
-        Reply::None => return None,
-        Reply::Error(e) => (-e.raw(), 0),
-        other => (0, other.payload().len()),
-    };
+    match reply {
+        Reply::None => None,
+        Reply::Error(e) => Some(error_header(unique, *e)),
+        other => Some(data_header(unique, other.payload().len())),
+    }
+}
+
+/// The header of a successful reply with `payload` bytes after it.
+pub(crate) fn data_header(unique: u64, payload: usize) -> abi::fuse_out_header {
     let len = size_of::<abi::fuse_out_header>() + payload;
-    Some(abi::fuse_out_header {
+    abi::fuse_out_header {
         len: u32::try_from(len).unwrap_or(u32::MAX),
-        error,
+        error: 0,
         unique,
-    })
+    }
+}
+
+/// The header of an error reply.
+pub(crate) fn error_header(unique: u64, errno: Errno) -> abi::fuse_out_header {
+    abi::fuse_out_header {
+        len: size_of::<abi::fuse_out_header>() as u32,
+        error: -errno.raw(),
+        unique,
+    }
+}
+
+/// A `read` handler's answer, at most `size` bytes (more would fail the whole read).
+pub(crate) fn read(data: ReadData, size: u32) -> Reply {
+    match data.limit(size).source {
+        Source::Bytes(bytes) => Reply::Data(bytes),
+        Source::File(range) => Reply::File(range),
+    }
 }
 
 fn split(d: Duration) -> (u64, u32) {

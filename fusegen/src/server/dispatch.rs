@@ -162,8 +162,7 @@ pub(crate) async fn dispatch<FS: Operations>(
             let data = fs
                 .read(ino, FileHandle(arg.fh), arg.offset, arg.size, &ctx)
                 .await;
-            // More than asked would make the kernel fail the whole read.
-            data.map(|d| Reply::Data(truncate(d, arg.size as usize)))
+            data.map(|d| reply::read(d, arg.size))
         }
         O::Write { arg, data } => {
             let fh = FileHandle(arg.fh);

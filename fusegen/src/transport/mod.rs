@@ -2,10 +2,12 @@
 //! `/dev/fuse` device (`dev.rs`, served by the reader threads of `reader.rs`) and
 //! FUSE-over-io_uring (`uring/`). Each holds the server ([`Runtime::server`]) and hands it
 //! request bytes; none knows about dispatch. Which one runs, and the per-transport request
-//! counters, are in `active.rs`; waking the transports' threads at the stop in `stop.rs`.
+//! counters, are in `active.rs`; waking the transports' threads at the stop in `stop.rs`; READ
+//! data still in a file (splice, or a read into the io_uring buffer) in `file_reply.rs`.
 
 pub(crate) mod active;
 pub(crate) mod dev;
+pub(crate) mod file_reply;
 pub(crate) mod reader;
 pub(crate) mod stop;
 pub(crate) mod uring;
@@ -76,9 +78,14 @@ pub(crate) struct Runtime<FS> {
 }
 
 pub(crate) fn send(dev: &Device, unique: u64, reply: &Reply) {
-    if let Some(header) = reply::out_header(unique, reply)
-        && let Err(e) = dev.write(&header, reply.payload())
-    {
+    let sent = match reply {
+        Reply::File(range) => file_reply::send(dev, unique, range),
+        other => match reply::out_header(unique, other) {
+            Some(header) => dev.write(&header, other.payload()),
+            None => Ok(()),
+        },
+    };
+    if let Err(e) = sent {
         tracing::warn!(unique, error = %e, "writing reply to /dev/fuse failed");
     }
 }

@@ -51,10 +51,10 @@ fn main() {
             .union(fusegen::Handlers::READ)
             .union(fusegen::Handlers::DESTROY)
     );
-    // A direct call shows the conversion: `Vec<u8>` to `Bytes`, `io::Error` to `Errno`.
+    // A direct call shows the conversion: `Vec<u8>` to `ReadData`, `io::Error` to `Errno`.
     let ctx = RequestContext::default();
     let read = <Fs as BlockingPathOperations>::read(&fs, Path::new("/f"), FileHandle(0), 1, 3, &ctx);
-    assert_eq!(read, Ok(Bytes::from_static(b"ell")));
+    assert_eq!(read.and_then(ReadData::into_bytes), Ok(Bytes::from_static(b"ell")));
     served(fusegen::IntoOperations::into_operations(fs));
     drop(fusegen::run(Fs { data: Vec::new() }, "/nonexistent"));
 }

@@ -39,7 +39,7 @@ fn main() {
         let fs = Fs;
         let ctx = RequestContext::default();
         let data = Operations::read(&fs, Inode(2), FileHandle(0), 1, 4, &ctx).await;
-        assert_eq!(data, Ok(Bytes::from_static(b"xxx")));
+        assert_eq!(data.and_then(ReadData::into_bytes), Ok(Bytes::from_static(b"xxx")));
         let missing = Operations::getattr(&fs, Inode(7), None, &ctx).await;
         assert_eq!(missing, Err(Errno::ENOENT));
         let denied = Operations::readlink(&fs, Inode(2), &ctx).await;

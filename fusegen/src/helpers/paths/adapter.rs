@@ -8,6 +8,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use bytes::Bytes;
 
+use crate::api::read_data::ReadData;
+
 use super::tree::Tree;
 use super::{DirEntry, PathOperations};
 use crate::api::errno::{Errno, Result};
@@ -375,7 +377,7 @@ impl<T: PathOperations> Operations for PathFs<T> {
         offset: u64,
         size: u32,
         ctx: &RequestContext,
-    ) -> Result<Bytes> {
+    ) -> Result<ReadData> {
         self.fs
             .read(&self.handle_path(ino)?, fh, offset, size, ctx)
             .await

@@ -63,6 +63,7 @@ use bytes::Bytes;
 use crate::api::errno::{Errno, Result};
 use crate::api::filesystem::Workers;
 use crate::api::operations::{ConnectionInfo, Handlers};
+use crate::api::read_data::ReadData;
 use crate::api::types::{
     EntryAttributes, FileHandle, FileInfo, FileType, RenameFlags, RequestContext, SetAttr,
     StatvfsData,
@@ -237,7 +238,7 @@ path_operations! {
         /// Open a file. Not writing it makes opens free (every request carries `fh` 0).
         fn open(&self, path: &Path, flags: i32, ctx: &RequestContext) -> Result<FileInfo> = Err(Errno::ENOSYS);
         /// Read up to `size` bytes at `offset`; fewer only at end of file.
-        fn read(&self, path: &Path, fh: FileHandle, offset: u64, size: u32, ctx: &RequestContext) -> Result<Bytes> = Err(Errno::ENOSYS);
+        fn read(&self, path: &Path, fh: FileHandle, offset: u64, size: u32, ctx: &RequestContext) -> Result<ReadData> = Err(Errno::ENOSYS);
         /// Write `data` at `offset`; return the number of bytes written.
         fn write(&self, path: &Path, fh: FileHandle, offset: u64, data: &[u8], ctx: &RequestContext) -> Result<u32> = Err(Errno::ENOSYS);
         /// Called on each `close(2)` of a descriptor.

@@ -142,8 +142,18 @@ impl Entry {
     }
 
     /// Writes the reply to request `unique` into the entry. A reply too large for the payload
-    /// buffer (which the kernel sized for the largest it accepts) becomes `EIO`.
+    /// buffer (which the kernel sized for the largest it accepts) becomes `EIO`. READ data
+    /// still in a file is read straight into the payload buffer.
     pub(crate) fn write_reply(&mut self, unique: u64, reply: &Reply) {
+        if let Reply::File(range) = reply {
+            let capacity = self.capacity;
+            let payload = &mut self.memory.bytes_mut()[PAYLOAD..PAYLOAD + capacity];
+            match range.read_into(payload) {
+                Ok(n) => self.write_header(reply::data_header(unique, n), n),
+                Err(errno) => self.write_header(reply::error_header(unique, errno), 0),
+            }
+            return;
+        }
         let too_big = reply.payload().len() > self.capacity;
         let reply = if too_big {
             tracing::warn!(
@@ -157,16 +167,17 @@ impl Entry {
         };
         // A request without a reply (NOTIFY_REPLY) still commits a success, which ends it in
         // the kernel and frees the entry for the next request.
-        let out = reply::out_header(unique, reply).unwrap_or(abi::fuse_out_header {
-            len: size_of::<abi::fuse_out_header>() as u32,
-            error: 0,
-            unique,
-        });
+        let out = reply::out_header(unique, reply).unwrap_or(reply::data_header(unique, 0));
         let payload = reply.payload();
+        self.memory.bytes_mut()[PAYLOAD..PAYLOAD + payload.len()].copy_from_slice(payload);
+        self.write_header(out, payload.len());
+    }
+
+    /// The reply's header and the length of the payload already in place.
+    fn write_header(&mut self, out: abi::fuse_out_header, payload: usize) {
         let bytes = self.memory.bytes_mut();
         bytes[HEADER..HEADER + size_of::<abi::fuse_out_header>()].copy_from_slice(out.as_bytes());
-        bytes[PAYLOAD..PAYLOAD + payload.len()].copy_from_slice(payload);
-        let size = u32::try_from(payload.len()).unwrap_or(u32::MAX);
+        let size = u32::try_from(payload).unwrap_or(u32::MAX);
         bytes[PAYLOAD_SZ..PAYLOAD_SZ + 4].copy_from_slice(&size.to_ne_bytes());
     }
 }
