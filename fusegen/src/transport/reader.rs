@@ -27,6 +27,7 @@
 //! blocks its thread never stops the filesystem from serving others; a thread that finishes a
 //! request while ten others sleep exits if more than `Workers::min` are alive.
 
+use std::cell::Cell;
 use std::future::Future;
 use std::os::fd::AsFd;
 use std::pin::Pin;
@@ -259,6 +260,35 @@ fn read_next<FS>(rt: &Runtime<FS>, source: &Source, buf: &mut ReadBuf) -> Result
     }
 }
 
+thread_local! {
+    /// Set while a reader thread polls a handler in place.
+    static POLLING_IN_PLACE: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether the caller runs inside a handler polled in place by a `/dev/fuse` reader thread:
+/// a thread that exists to serve requests and may block in a synchronous handler as libfuse's
+/// threads do (the pool starts another reader when none is left asleep). Not on tokio's
+/// workers, and not on an io_uring queue's thread, which serves every request of its CPU.
+pub(crate) fn polling_in_place() -> bool {
+    POLLING_IN_PLACE.get()
+}
+
+/// Marks the thread as polling in place until dropped (also when a handler panics).
+struct InPlace;
+
+impl InPlace {
+    fn enter() -> InPlace {
+        POLLING_IN_PLACE.set(true);
+        InPlace
+    }
+}
+
+impl Drop for InPlace {
+    fn drop(&mut self) {
+        POLLING_IN_PLACE.set(false);
+    }
+}
+
 /// Runs one request. In place (`on_reader` set), its handler is polled here once; if it
 /// finishes, the reply is written and the buffer comes back for the next read. A handler that
 /// has to wait (or any, when not in place) continues as a tokio task that owns the buffer (and
@@ -275,12 +305,14 @@ fn run_request<FS: Operations>(
     let in_place = on_reader.load(Ordering::Relaxed);
     let mut handling: Pin<Box<_>> =
         Box::pin(handle(rt.clone(), dev, buf, len, permit, on_reader.clone()));
-    if in_place
-        && let Poll::Ready(buf) = handling
+    if in_place {
+        let _polling = InPlace::enter();
+        let polled = handling
             .as_mut()
-            .poll(&mut Context::from_waker(Waker::noop()))
-    {
-        return Some(buf);
+            .poll(&mut Context::from_waker(Waker::noop()));
+        if let Poll::Ready(buf) = polled {
+            return Some(buf);
+        }
     }
     if on_reader.swap(false, Ordering::Relaxed) {
         // The handler becomes a task: this thread reads again at once.

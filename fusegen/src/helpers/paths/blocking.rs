@@ -1,4 +1,5 @@
-//! [`Blocking`]: a [`BlockingPathOperations`] filesystem run on tokio's blocking pool.
+//! [`Blocking`]: a [`BlockingPathOperations`] filesystem run on the `/dev/fuse` reader threads
+//! or tokio's blocking pool.
 //!
 //! Each call's arguments are carried to the pool as owned values ([`Carry`]) and lent back to
 //! the synchronous method as the types it takes ([`Lend`]); the generated bridge in `mod.rs`
@@ -10,14 +11,18 @@ use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use futures_util::future::Either;
+
 use super::BlockingPathOperations;
 use crate::api::errno::{Errno, Result};
 use crate::api::operations::ConnectionInfo;
 use crate::api::types::{FileHandle, RenameFlags, RequestContext, SetAttr};
 
-/// Serves a [`BlockingPathOperations`] filesystem: `PathFs::new(Blocking::new(fs))`. Every
-/// handler call moves to tokio's blocking pool, one thread hand-off per request, so a
-/// synchronous backend never holds the runtime's workers.
+/// Serves a [`BlockingPathOperations`] filesystem: `PathFs::new(Blocking::new(fs))`. A handler
+/// call runs on the `/dev/fuse` reader thread that read its request (which blocks in it as
+/// libfuse's threads do, while another reader takes the next request), or, where the request
+/// is not served in place (io_uring, a request that waited first), on tokio's blocking pool:
+/// one thread hand-off. Either way a synchronous backend never holds the runtime's workers.
 pub struct Blocking<T>(Arc<T>);
 
 impl<T: BlockingPathOperations> Blocking<T> {
@@ -36,14 +41,19 @@ impl<T: BlockingPathOperations> Blocking<T> {
     }
 }
 
-/// Runs one synchronous handler call on the blocking pool. A panic in it answers `EIO` (or
-/// nothing, for calls without an answer), as a panicking async handler does.
+/// Runs one synchronous handler call: right here on a `/dev/fuse` reader thread polling it in
+/// place (no hand-off: the thread exists to serve requests), on tokio's blocking pool
+/// anywhere else. A panic in it answers `EIO` (or nothing, for calls without an answer), as a
+/// panicking async handler does.
 pub(super) fn run<R: Answer>(
     name: &'static str,
     call: impl FnOnce() -> R + Send + 'static,
 ) -> impl Future<Output = R> + Send {
+    if crate::transport::reader::polling_in_place() {
+        return Either::Left(std::future::ready(call()));
+    }
     let task = tokio::task::spawn_blocking(call);
-    async move {
+    Either::Right(async move {
         match task.await {
             Ok(answer) => answer,
             Err(e) => {
@@ -51,7 +61,7 @@ pub(super) fn run<R: Answer>(
                 R::failed()
             }
         }
-    }
+    })
 }
 
 /// What a handler answers when its blocking call panicked.
