@@ -14,6 +14,7 @@ use crate::api::types::{
     EntryAttributes, FileInfo, FileLock, OpenFlags, StatvfsData, time_to_kernel,
 };
 use crate::proto::abi;
+use crate::proto::opcodes::gets_reply;
 
 /// Mount-wide rules applied to every attribute and open reply.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -71,13 +72,12 @@ impl std::fmt::Debug for Fixed {
     }
 }
 
-/// What to send back for one request.
+/// The outcome of one request, as the kernel would read it. Whether it is sent at all is
+/// [`Response::to`]'s call, not the reply's.
 // `Fixed` is large on purpose: replies are built on the stack, so the common ones allocate nothing.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub(crate) enum Reply {
-    /// Send nothing (FORGET, BATCH_FORGET, INTERRUPT, NOTIFY_REPLY).
-    None,
     /// An error.
     Error(Errno),
     /// Success without payload.
@@ -93,7 +93,7 @@ impl Reply {
         match self {
             Reply::Fixed(f) => f.as_bytes(),
             Reply::Data(d) => d,
-            Reply::None | Reply::Error(_) | Reply::Empty => &[],
+            Reply::Error(_) | Reply::Empty => &[],
         }
     }
 
@@ -102,20 +102,48 @@ impl Reply {
     }
 }
 
-/// The header of a reply; `None` when the request gets no reply at all.
+/// What goes back to the kernel for one request: the one encoding of "no reply".
+// Large for the same reason as `Reply`.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone)]
+pub(crate) enum Response {
+    /// `reply`, addressed to request `unique`.
+    Reply { unique: u64, reply: Reply },
+    /// Nothing: the kernel waits for no reply to this request (FORGET, BATCH_FORGET,
+    /// INTERRUPT, NOTIFY_REPLY).
+    Unanswered,
+}
+
+impl Response {
+    /// `reply` for the request of `header`, or [`Unanswered`](Response::Unanswered) when the
+    /// opcode table says the kernel waits for no reply (`opcodes::gets_reply`). Every answer
+    /// the server gives goes through here, malformed requests' too: the one place that decides
+    /// whether a request is answered.
+    pub(crate) fn to(header: &abi::fuse_in_header, reply: Reply) -> Response {
+        if gets_reply(header.opcode) {
+            Response::Reply {
+                unique: header.unique,
+                reply,
+            }
+        } else {
+            Response::Unanswered
+        }
+    }
+}
+
+/// The header of a reply to request `unique`.
 /// This is the one place where the errno's sign is set for the wire (negative).
-pub(crate) fn out_header(unique: u64, reply: &Reply) -> Option<abi::fuse_out_header> {
+pub(crate) fn out_header(unique: u64, reply: &Reply) -> abi::fuse_out_header {
     let (error, payload) = match reply {
-        Reply::None => return None,
         Reply::Error(e) => (-e.raw(), 0),
         other => (0, other.payload().len()),
     };
     let len = size_of::<abi::fuse_out_header>() + payload;
-    Some(abi::fuse_out_header {
+    abi::fuse_out_header {
         len: u32::try_from(len).unwrap_or(u32::MAX),
         error,
         unique,
-    })
+    }
 }
 
 fn split(d: Duration) -> (u64, u32) {

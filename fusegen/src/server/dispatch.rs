@@ -4,7 +4,8 @@
 //! Also where kernel expectations that no handler should have to know are kept: ENOSYS from
 //! `open` on kernels without no-open support, xattr size probes, flock vs POSIX locks, the
 //! `noforget` option, clearing setuid/setgid when the kernel asks (`killpriv`). Which
-//! requests get no reply is the opcode table's (`proto/opcodes.rs`), applied by `respond`.
+//! requests get no reply is the opcode table's (`proto/opcodes.rs`), applied by
+//! `Response::to` after dispatch: a handler's result for them is dropped.
 
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt;
@@ -59,7 +60,8 @@ pub(crate) async fn dispatch<FS: Operations>(
                 }])
                 .await;
             }
-            Ok(Reply::None)
+            // Never sent: the kernel waits for no reply (`Response::to`).
+            Ok(Reply::Empty)
         }
         O::BatchForget { forgets } => {
             if !cx.noforget {
@@ -72,7 +74,7 @@ pub(crate) async fn dispatch<FS: Operations>(
                     .collect();
                 fs.forget(&list).await;
             }
-            Ok(Reply::None)
+            Ok(Reply::Empty)
         }
         O::Getattr { arg } => {
             let fh = fh_if(arg.getattr_flags & FUSE_GETATTR_FH != 0, arg.fh);
@@ -362,10 +364,8 @@ pub(crate) async fn dispatch<FS: Operations>(
             fs.destroy().await;
             Ok(Reply::Empty)
         }
-        // Interrupts are best-effort by protocol: the kernel needs no answer, and the handler
-        // finishes normally. NOTIFY_REPLY carries data for a retrieve nobody asked for.
-        // Both are handled by the worker before dispatch; nothing to answer here.
-        O::Interrupt { .. } | O::NotifyReply { .. } => Ok(Reply::None),
+        // Both are the server's own (`server::serve`), before dispatch; neither is answered.
+        O::Interrupt { .. } | O::NotifyReply { .. } => Ok(Reply::Empty),
         // INIT is handled by the session before dispatch starts; a second one is a bug.
         O::Init { .. } => Err(Errno::EIO),
         O::CuseInit { .. } | O::Setupmapping { .. } | O::Removemapping { .. } => Err(Errno::ENOSYS),

@@ -17,7 +17,7 @@ use io_uring::{opcode, squeue, types};
 use zerocopy::{FromBytes, IntoBytes};
 
 use crate::proto::abi;
-use crate::proto::reply::{self, Reply};
+use crate::proto::reply::{self, Reply, Response};
 use crate::sys::{self, RingMemory};
 
 const HEADER: usize = 0;
@@ -88,7 +88,7 @@ impl Entry {
     }
 
     /// `FUSE_IO_URING_CMD_COMMIT_AND_FETCH`: delivers the reply written by
-    /// [`write_reply`](Entry::write_reply) and waits for the next request.
+    /// [`write_response`](Entry::write_response) and waits for the next request.
     pub(crate) fn commit_sqe(&self, dev: RawFd, qid: u16) -> squeue::Entry128 {
         command(
             dev,
@@ -141,9 +141,21 @@ impl Entry {
         self.memory.bytes()
     }
 
+    /// Writes the answer to request `unique` into the entry, for COMMIT_AND_FETCH.
+    ///
+    /// The kernel gives an entry back only with a commit, so a request without a reply
+    /// (NOTIFY_REPLY; FORGET and INTERRUPT never use the ring) still commits:
+    /// an empty success, which ends it in the kernel (`fuse_request_end`) and reaches no caller.
+    pub(crate) fn write_response(&mut self, unique: u64, response: &Response) {
+        match response {
+            Response::Reply { reply, .. } => self.write_reply(unique, reply),
+            Response::Unanswered => self.write_reply(unique, &Reply::Empty),
+        }
+    }
+
     /// Writes the reply to request `unique` into the entry. A reply too large for the payload
     /// buffer (which the kernel sized for the largest it accepts) becomes `EIO`.
-    pub(crate) fn write_reply(&mut self, unique: u64, reply: &Reply) {
+    fn write_reply(&mut self, unique: u64, reply: &Reply) {
         let too_big = reply.payload().len() > self.capacity;
         let reply = if too_big {
             tracing::warn!(
@@ -155,13 +167,7 @@ impl Entry {
         } else {
             reply
         };
-        // A request without a reply (NOTIFY_REPLY) still commits a success, which ends it in
-        // the kernel and frees the entry for the next request.
-        let out = reply::out_header(unique, reply).unwrap_or(abi::fuse_out_header {
-            len: size_of::<abi::fuse_out_header>() as u32,
-            error: 0,
-            unique,
-        });
+        let out = reply::out_header(unique, reply);
         let payload = reply.payload();
         let bytes = self.memory.bytes_mut();
         bytes[HEADER..HEADER + size_of::<abi::fuse_out_header>()].copy_from_slice(out.as_bytes());
@@ -280,6 +286,17 @@ mod tests {
         let h = e.header();
         let (out, _) = abi::fuse_out_header::read_from_prefix(&h.in_out).unwrap();
         assert_eq!((out.error, out.unique), (-libc::ENOENT, 8));
+        assert_eq!(h.ring_ent_in_out.payload_sz, 0);
+    }
+
+    #[test]
+    fn unanswered_request_commits_an_empty_success() {
+        let mut e = Entry::new(0, 8192).unwrap();
+        e.write_reply(3, &Reply::Data(bytes::Bytes::from_static(b"stale")));
+        e.write_response(10, &Response::Unanswered);
+        let h = e.header();
+        let (out, _) = abi::fuse_out_header::read_from_prefix(&h.in_out).unwrap();
+        assert_eq!((out.len, out.error, out.unique), (16, 0, 10));
         assert_eq!(h.ring_ent_in_out.payload_sz, 0);
     }
 

@@ -21,7 +21,8 @@ use nix::sys::eventfd::{EfdFlags, EventFd};
 use super::entry::Entry;
 use crate::api::error::Error;
 use crate::api::operations::Operations;
-use crate::proto::reply::Reply;
+use crate::proto::reply::{Reply, Response};
+use crate::proto::request;
 use crate::server::respond;
 use crate::sys;
 use crate::transport::stop::wake_on_stop;
@@ -400,19 +401,25 @@ async fn serve<FS: Operations>(rt: Arc<Runtime<FS>>, mut entry: Entry) -> Entry 
     // `max_tasks` bounds ring handlers too; the semaphore is never closed.
     let _permit = rt.permits.clone().acquire_owned().await.ok();
     let unique = entry.commit_id();
-    let reply = match entry.request() {
-        Ok(range) => {
-            let msg = &entry.bytes()[range];
-            match respond(&rt.server, msg).await {
-                Some((_, reply)) => reply,
-                None => Reply::Error(crate::Errno::EIO),
-            }
-        }
-        Err(e) => {
-            tracing::warn!(unique, error = %e, "malformed io_uring request, answering EIO");
-            Reply::Error(crate::Errno::EIO)
+    // Unlike on `/dev/fuse`, an unreadable request is still answered: the commit id names it,
+    // and the entry comes back only with a commit.
+    let unreadable = |e: &dyn std::fmt::Display| {
+        tracing::warn!(unique, error = %e, "malformed io_uring request, answering EIO");
+        Response::Reply {
+            unique,
+            reply: Reply::Error(crate::Errno::EIO),
         }
     };
-    entry.write_reply(unique, &reply);
+    let response = match entry.request() {
+        Ok(range) => {
+            let msg = &entry.bytes()[range];
+            match request::parse_header(msg) {
+                Ok(header) => respond(&rt.server, header, msg).await,
+                Err(e) => unreadable(&e),
+            }
+        }
+        Err(e) => unreadable(&e),
+    };
+    entry.write_response(unique, &response);
     entry
 }
