@@ -525,11 +525,11 @@ impl<FS: Operations> Session<FS> {
                 Ok(req) => req,
                 Err(e) => {
                     tracing::warn!(error = %e, "malformed request before INIT");
-                    send(dev, &server::malformed(header));
+                    send(dev, &server::malformed(&header));
                     continue;
                 }
             };
-            let answer = |reply| Response::to(header, reply);
+            let answer = |reply| Response::to(&header, reply);
             let Operation::Init { arg } = req.op else {
                 tracing::warn!(opcode = opcode_name(header.opcode), "request before INIT");
                 send(dev, &answer(Reply::Error(crate::Errno::EIO)));

@@ -120,11 +120,14 @@ fn empty_reply_is_a_bare_header() {
 #[test]
 fn only_requests_the_kernel_waits_on_are_answered() {
     use crate::proto::opcodes::{Opcode, Sent};
-    let header = |opcode| abi::fuse_in_header {
-        len: 40,
-        opcode,
+    let header = |opcode| crate::proto::request::Header {
         unique: 12,
-        ..Default::default()
+        opcode,
+        nodeid: 1,
+        uid: 0,
+        gid: 0,
+        pid: 0,
+        ext_len: 0,
     };
     let values = (0..=u32::from(u16::MAX)).filter_map(|v| Opcode::from_raw(v).map(|op| (v, op)));
     for (value, op) in values {
@@ -279,14 +282,14 @@ fn attr_out_applies_the_policy() {
 
 #[test]
 fn open_out_ors_the_policy_flags() {
-    let open = open_out(&FileInfo::new(42), &direct_io_policy());
+    let open = open_out(&FileInfo::new(42), &direct_io_policy(), None);
     assert_eq!(open.as_bytes(), OPEN_OUT);
     let plain = FileInfo {
         fh: FileHandle(1),
         flags: OpenFlags::empty(),
         backing: None,
     };
-    let open = open_out(&plain, &ReplyPolicy::default());
+    let open = open_out(&plain, &ReplyPolicy::default(), None);
     assert_eq!(open.fh, 1);
     assert_eq!(open.open_flags, 0);
     assert_eq!(open.backing_id, 0);
@@ -322,7 +325,7 @@ fn statfs_out_bytes() {
 #[test]
 fn create_is_entry_then_open() {
     let policy = direct_io_policy();
-    let reply = create(&sample(), &open_out(&FileInfo::new(42), &policy), &policy);
+    let reply = create(&sample(), &FileInfo::new(42), &policy, None);
     assert!(matches!(reply, Reply::Fixed(_)), "{reply:?}");
     let expected = [SAMPLE_ENTRY_HEAD, SAMPLE_ATTR, OPEN_OUT].concat();
     assert_eq!(reply.payload().len(), 144);
@@ -453,4 +456,66 @@ fn directory_attributes_from_the_constructor_encode_as_expected() {
     assert_eq!(a.nlink, 2);
     assert_eq!((a.atime, a.atimensec), (0, 0));
     assert_eq!(a.flags, 0);
+}
+
+#[test]
+fn xattr_names_are_nul_separated_under_the_size_rules() {
+    use std::ffi::OsString;
+    let names = [OsString::from("user.a"), OsString::from("user.bc")];
+    let reply = xattr_names(&names, 64);
+    assert_eq!(reply.payload(), b"user.a\0user.bc\0");
+    // A size probe answers the 15 bytes needed.
+    assert_eq!(xattr_names(&names, 0).payload(), [15, 0, 0, 0, 0, 0, 0, 0]);
+    assert!(matches!(
+        xattr_names(&names, 14),
+        Reply::Error(Errno::ERANGE)
+    ));
+}
+
+#[test]
+fn passthrough_open_keeps_only_the_flags_the_kernel_accepts_with_it() {
+    let mut info = FileInfo::new(42);
+    info.flags = OpenFlags::KEEP_CACHE | OpenFlags::DIRECT_IO;
+    let open = open_out(&info, &ReplyPolicy::default(), Some(3));
+    assert_eq!(open.fh, 42);
+    assert_eq!(open.backing_id, 3);
+    assert_eq!(
+        open.open_flags,
+        abi::FOPEN_PASSTHROUGH | abi::FOPEN_DIRECT_IO,
+        "KEEP_CACHE dropped"
+    );
+    let plain = open_out(&info, &ReplyPolicy::default(), None);
+    assert_eq!(plain.backing_id, 0);
+    assert_eq!(plain.open_flags & abi::FOPEN_PASSTHROUGH, 0);
+}
+
+#[test]
+fn copy_file_range_counts_are_32_bit_unless_wide() {
+    assert_eq!(copied(5, false).payload(), [5, 0, 0, 0, 0, 0, 0, 0]);
+    assert_eq!(
+        copied(1 << 33, false).payload(),
+        [0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]
+    );
+    assert_eq!(copied(1 << 33, true).payload(), (1u64 << 33).to_le_bytes());
+}
+
+#[test]
+fn ioctl_reply_is_the_result_then_the_data() {
+    let reply = ioctl(-7, b"out");
+    let expected = [
+        0xf9, 0xff, 0xff, 0xff, 0, 0, 0, 0, // result = -7, flags = 0
+        0, 0, 0, 0, 0, 0, 0, 0, // in_iovs = 0, out_iovs = 0
+        b'o', b'u', b't',
+    ];
+    assert_eq!(reply.payload(), expected);
+}
+
+#[test]
+fn opendir_answers_the_handlers_handle_and_flags() {
+    let open = opendir(&FileInfo::new(9));
+    let expected = [
+        9, 0, 0, 0, 0, 0, 0, 0, // fh = 9
+        2, 0, 0, 0, 0, 0, 0, 0, // open_flags = FOPEN_KEEP_CACHE, backing_id = 0
+    ];
+    assert_eq!(open.payload(), expected);
 }

@@ -25,11 +25,10 @@ use tracing::Instrument;
 
 use crate::api::interruption;
 use crate::api::operations::Operations;
-use crate::proto::abi;
 use crate::proto::init::Negotiated;
 use crate::proto::opcodes::{gets_reply, opcode_name};
 use crate::proto::reply::{Reply, ReplyPolicy, Response};
-use crate::proto::request::{self, Operation};
+use crate::proto::request::{self, Header, Operation};
 use dispatch::dispatch;
 use inflight::{InFlight, Interrupt};
 use metrics::Metrics;
@@ -62,7 +61,7 @@ pub(crate) struct Server<FS> {
 
 /// The answer to a request whose arguments could not be parsed: `EIO`, unless the kernel
 /// waits for no reply to it.
-pub(crate) fn malformed(header: &abi::fuse_in_header) -> Response {
+pub(crate) fn malformed(header: &Header) -> Response {
     Response::to(header, Reply::Error(crate::Errno::EIO))
 }
 
@@ -71,10 +70,10 @@ pub(crate) fn malformed(header: &abi::fuse_in_header) -> Response {
 /// message, laid out as a `/dev/fuse` read returns it.
 pub(crate) async fn respond<FS: Operations>(
     rt: &Server<FS>,
-    header: &abi::fuse_in_header,
+    header: &Header,
     bytes: &[u8],
 ) -> Response {
-    let req = match request::parse_args(header, bytes, rt.negotiated.layout) {
+    let req = match request::parse_args(*header, bytes, rt.negotiated.layout) {
         Ok(req) => req,
         Err(e) => {
             tracing::warn!(error = %e, "malformed request from the kernel");
@@ -141,7 +140,7 @@ async fn serve<FS: Operations>(rt: &Server<FS>, req: request::Request<'_>) -> Re
         .begin(unique, opcode_name(opcode), h.nodeid, waits, started);
     let handler = interruption::scope(
         signal.clone(),
-        AssertUnwindSafe(dispatch(rt, h, req.op)).catch_unwind(),
+        AssertUnwindSafe(dispatch(rt, &h, req.op)).catch_unwind(),
     )
     .instrument(span);
     // Biased: a handler that finishes at its first poll never polls (or registers) the
@@ -190,16 +189,17 @@ fn interrupt<FS>(rt: &Server<FS>, target: u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::proto::abi::opcode::*;
+    use crate::proto::abi::{self, opcode::*};
 
     /// A request of `opcode` that is only a header, without the arguments the opcode needs.
-    fn bare_header(opcode: u32) -> abi::fuse_in_header {
-        abi::fuse_in_header {
+    fn bare_header(opcode: u32) -> Header {
+        let raw = abi::fuse_in_header {
             len: size_of::<abi::fuse_in_header>() as u32,
             opcode,
             unique: 7,
             ..Default::default()
-        }
+        };
+        Header::from(&raw)
     }
 
     #[test]

@@ -7,8 +7,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::api::error::Error;
 use crate::mount::options::{TRANSPORT_ENV, Transport};
-use crate::proto::abi;
 use crate::proto::opcodes::always_on_dev;
+use crate::proto::request::Header;
 
 /// The transport a session runs with: the explicit option, else `FUSEGEN_TRANSPORT`, else auto.
 pub(crate) fn resolve(option: Option<Transport>) -> Result<Transport, Error> {
@@ -76,7 +76,7 @@ impl TransportStats {
 
     /// Counts one message read from `/dev/fuse`, by the opcode of its header (read once, by
     /// the reader); a message without a readable header counts as ordinary.
-    pub(crate) fn count_dev(&self, header: Option<&abi::fuse_in_header>) {
+    pub(crate) fn count_dev(&self, header: Option<&Header>) {
         let priority = header.is_some_and(|h| always_on_dev(h.opcode));
         let counter = if priority {
             &self.dev_forget_interrupt
@@ -98,7 +98,7 @@ impl TransportStats {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::proto::abi::opcode;
+    use crate::proto::abi::{self, opcode};
 
     #[test]
     fn parse_and_display_round_trip() {
@@ -117,10 +117,12 @@ mod tests {
     #[test]
     fn dev_counter_sorts_by_opcode() {
         let stats = TransportStats::default();
-        let header = |opcode| abi::fuse_in_header {
-            len: 40,
-            opcode,
-            ..Default::default()
+        let header = |opcode| {
+            Header::from(&abi::fuse_in_header {
+                len: 40,
+                opcode,
+                ..Default::default()
+            })
         };
         stats.count_dev(Some(&header(opcode::FUSE_LOOKUP)));
         stats.count_dev(Some(&header(opcode::FUSE_FORGET)));

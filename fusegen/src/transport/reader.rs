@@ -319,9 +319,9 @@ async fn handle<FS: Operations>(
     let bytes = &buf.as_bytes()[..len];
     // The header is read here, once: the counters and the server share it.
     let header = request::parse_header(bytes);
-    rt.stats.count_dev(header.as_deref().ok());
+    rt.stats.count_dev(header.as_ref().ok());
     let response = match header {
-        Ok(header) => respond(&rt.server, header, bytes).await,
+        Ok(header) => respond(&rt.server, &header, bytes).await,
         Err(e) => {
             // No readable header, no unique to answer to.
             tracing::warn!(error = %e, "malformed request from the kernel, left unanswered");

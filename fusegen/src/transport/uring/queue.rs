@@ -390,7 +390,7 @@ async fn serve<FS: Operations>(rt: Arc<Runtime<FS>>, mut entry: Entry) -> Entry 
         Ok(range) => {
             let msg = &entry.bytes()[range];
             match request::parse_header(msg) {
-                Ok(header) => respond(&rt.server, header, msg).await,
+                Ok(header) => respond(&rt.server, &header, msg).await,
                 Err(e) => unreadable(&e),
             }
         }
