@@ -26,18 +26,18 @@ use crate::mount::{self, Mount, MountOptions};
 use crate::proto::abi;
 use crate::proto::init::{self, Negotiated};
 use crate::proto::opcodes::opcode_name;
-use crate::proto::reply::{self, Reply, ReplyPolicy};
+use crate::proto::reply::{self, Reply, ReplyPolicy, Response};
 use crate::proto::request::{self, Operation};
-use crate::server::Server;
 use crate::server::inflight::{InFlight, InFlightRequest};
 use crate::server::notify::{Notifier, NotifyChannel};
 use crate::server::passthrough::Backings;
+use crate::server::{self, Server};
 use crate::transport::active::{self, ActiveTransport, RequestCounts, TransportStats};
 use crate::transport::dev::{Device, ReadBuf, ReadOutcome};
 use crate::transport::reader;
 use crate::transport::stop::wake_on_stop;
 use crate::transport::uring::{self, Plan};
-use crate::transport::{Control, End, Runtime, answer_malformed, send};
+use crate::transport::{Control, End, Runtime, send};
 
 /// The stop signal shared by a session and its handles. Setting an atomic and writing to an
 /// eventfd are both async-signal-safe, so [`SessionHandle::terminate`] may run anywhere.
@@ -514,28 +514,32 @@ impl<FS: Operations> Session<FS> {
                 ReadOutcome::Ended => return Err(Error::Protocol("unmounted before INIT".into())),
             };
             let bytes = &buf.as_mut_bytes()[..n];
-            let req = match request::parse(bytes, Default::default()) {
-                Ok(req) => req,
+            let header = match request::parse_header(bytes) {
+                Ok(header) => header,
                 Err(e) => {
-                    tracing::warn!(error = %e, "malformed request before INIT");
-                    answer_malformed(dev, bytes);
+                    tracing::warn!(error = %e, "unreadable request before INIT, left unanswered");
                     continue;
                 }
             };
-            let unique = req.header.unique;
+            let req = match request::parse_args(header, bytes, Default::default()) {
+                Ok(req) => req,
+                Err(e) => {
+                    tracing::warn!(error = %e, "malformed request before INIT");
+                    send(dev, &server::malformed(&header));
+                    continue;
+                }
+            };
+            let answer = |reply| Response::to(&header, reply);
             let Operation::Init { arg } = req.op else {
-                tracing::warn!(
-                    opcode = opcode_name(req.header.opcode),
-                    "request before INIT"
-                );
-                send(dev, unique, &Reply::Error(crate::Errno::EIO));
+                tracing::warn!(opcode = opcode_name(header.opcode), "request before INIT");
+                send(dev, &answer(Reply::Error(crate::Errno::EIO)));
                 continue;
             };
             let (mut negotiated, mut out) = match init::negotiate(&arg, &self.options, FS::HANDLERS)
             {
                 Ok(v) => v,
                 Err(e) => {
-                    send(dev, unique, &Reply::Error(crate::Errno::EPROTO));
+                    send(dev, &answer(Reply::Error(crate::Errno::EPROTO)));
                     return Err(Error::Protocol(e.to_string()));
                 }
             };
@@ -543,7 +547,7 @@ impl<FS: Operations> Session<FS> {
             if let Some(reason) = &no_uring
                 && plan.required
             {
-                send(dev, unique, &Reply::Error(crate::Errno::EPROTO));
+                send(dev, &answer(Reply::Error(crate::Errno::EPROTO)));
                 return Err(uring::unavailable(reason));
             }
             let info = ConnectionInfo {
@@ -563,10 +567,10 @@ impl<FS: Operations> Session<FS> {
                 )),
             };
             if let Some((errno, message)) = failure {
-                send(dev, unique, &Reply::Error(errno));
+                send(dev, &answer(Reply::Error(errno)));
                 return Err(Error::Protocol(message));
             }
-            send(dev, unique, &reply::fixed(&out));
+            send(dev, &answer(reply::fixed(&out)));
             let _ = self.connection.set(info);
             tracing::debug!(
                 minor = out.minor,

@@ -162,29 +162,82 @@ pub(crate) fn close_inherited_fds_on_exec(command: &mut std::process::Command) {
     }
 }
 
-/// Anonymous memory shared with the kernel by one io_uring ring entry: the kernel writes
-/// requests into it and reads replies from it through raw addresses, so it must not move and
-/// must not be freed while a command naming it is outstanding.
+/// Where the kernel's two buffers of one io_uring entry lie in its [`RingMemory`], and where
+/// the `struct iovec[2]` naming them goes (what REGISTER points the kernel at).
+#[derive(Debug, Clone)]
+pub(crate) struct EntryLayout {
+    /// iov[0]: the request and reply headers (`fuse_uring_req_header`).
+    pub(crate) header: std::ops::Range<usize>,
+    /// iov[1]: the payload buffer.
+    pub(crate) payload: std::ops::Range<usize>,
+    /// Offset of the iovec array.
+    pub(crate) iovecs: usize,
+}
+
+/// The memory of one io_uring entry: a private anonymous mapping that the kernel writes
+/// requests into and reads replies from, through the addresses REGISTER gave it.
 ///
-/// It is its own mapping rather than heap memory so that if the kernel ever touched it after
-/// it was freed (a command cancelled concurrently with teardown), the access would fault
-/// (`EFAULT` for the kernel) instead of landing in a reused heap block.
+/// The kernel keeps those addresses as long as the ring exists, not only while a command
+/// runs, so the mapping is shared (reference counted) between this handle, which alone reads
+/// and writes it, and every [`Ring`] it was registered on, which only keeps it mapped: it is
+/// unmapped when both are gone. It is a mapping rather than heap memory so that a kernel
+/// access after the unmap (a command cancelled concurrently with teardown) faults (`EFAULT`
+/// for the kernel) instead of landing in a reused heap block.
 #[derive(Debug)]
 pub(crate) struct RingMemory {
+    map: std::sync::Arc<Mapping>,
+    layout: EntryLayout,
+}
+
+/// An anonymous mapping, unmapped on drop. Reached only through [`RingMemory`].
+#[derive(Debug)]
+struct Mapping {
     ptr: std::ptr::NonNull<u8>,
     len: usize,
 }
 
-// SAFETY: the mapping is owned exclusively by this value; access goes through `&self` /
-// `&mut self`, so the usual borrow rules make sharing and sending sound.
-unsafe impl Send for RingMemory {}
-// SAFETY: as above; `&RingMemory` only hands out shared slices.
-unsafe impl Sync for RingMemory {}
+// SAFETY: `Mapping` is an address range it owns; it reads and writes nothing itself (only
+// `RingMemory`, the one handle with access, does), so sending or sharing it across threads
+// cannot race.
+unsafe impl Send for Mapping {}
+// SAFETY: as above; `&Mapping` gives no access to the bytes.
+unsafe impl Sync for Mapping {}
+
+impl Drop for Mapping {
+    fn drop(&mut self) {
+        // SAFETY: `ptr`/`len` describe exactly the mapping created in `RingMemory::new`, and
+        // this is its last owner: it is unmapped once.
+        if let Err(e) = unsafe { nix::sys::mman::munmap(self.ptr.cast(), self.len) } {
+            tracing::warn!(error = %e, "munmap of an io_uring entry buffer failed");
+        }
+    }
+}
 
 impl RingMemory {
-    /// Maps `len` bytes (rounded up to pages) of zeroed, private, read-write memory.
-    pub(crate) fn new(len: usize) -> std::io::Result<RingMemory> {
+    /// Maps `len` bytes (rounded up to pages) of zeroed, private, read-write memory and writes
+    /// the iovecs of `layout` into it. Fails with `InvalidInput` unless both buffers and the
+    /// iovec array lie inside the mapping without overlapping each other.
+    pub(crate) fn new(len: usize, layout: EntryLayout) -> std::io::Result<RingMemory> {
         use nix::sys::mman::{MapFlags, ProtFlags, mmap_anonymous};
+        const IOVECS_LEN: usize = 2 * size_of::<libc::iovec>();
+        let (header, payload) = (&layout.header, &layout.payload);
+        let iovecs = layout.iovecs..layout.iovecs.saturating_add(IOVECS_LEN);
+        let inside = |r: &std::ops::Range<usize>| r.start < r.end && r.end <= len;
+        let apart = |a: &std::ops::Range<usize>, b: &std::ops::Range<usize>| {
+            a.end <= b.start || b.end <= a.start
+        };
+        let fits = inside(header)
+            && inside(payload)
+            && inside(&iovecs)
+            && apart(header, payload)
+            && apart(header, &iovecs)
+            && apart(payload, &iovecs);
+        if !fits {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("io_uring entry layout {layout:?} does not fit {len} bytes"),
+            ));
+        }
         let size = std::num::NonZeroUsize::new(len)
             .ok_or_else(|| std::io::Error::from(std::io::ErrorKind::InvalidInput))?;
         // SAFETY: a fresh anonymous mapping at an address the kernel picks aliases nothing.
@@ -196,43 +249,189 @@ impl RingMemory {
                 MapFlags::MAP_PRIVATE,
             )
         }?;
-        Ok(RingMemory {
-            ptr: ptr.cast(),
-            len,
-        })
+        let mut memory = RingMemory {
+            map: std::sync::Arc::new(Mapping {
+                ptr: ptr.cast(),
+                len,
+            }),
+            layout,
+        };
+        let base = memory.map.ptr.as_ptr() as usize;
+        let (header, payload, at) = (
+            memory.layout.header.clone(),
+            memory.layout.payload.clone(),
+            memory.layout.iovecs,
+        );
+        // `struct iovec { void *iov_base; size_t iov_len; }`, two of them, written here so
+        // that the kernel is only ever pointed inside this mapping.
+        let w = size_of::<usize>();
+        let bytes = memory.bytes_mut();
+        for (i, r) in [header, payload].into_iter().enumerate() {
+            let at = at + i * 2 * w;
+            bytes[at..at + w].copy_from_slice(&(base + r.start).to_ne_bytes());
+            bytes[at + w..at + 2 * w].copy_from_slice(&r.len().to_ne_bytes());
+        }
+        Ok(memory)
     }
 
     /// The mapped bytes.
     pub(crate) fn bytes(&self) -> &[u8] {
-        // SAFETY: `ptr` points to `len` mapped, initialised (zero-filled) bytes owned by `self`
-        // for as long as the borrow lasts.
-        unsafe { std::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
+        // SAFETY: `ptr` points to `len` mapped, initialised (zero-filled) bytes that stay
+        // mapped while `self` holds the `Arc`; only this handle reads or writes them.
+        unsafe { std::slice::from_raw_parts(self.map.ptr.as_ptr(), self.map.len) }
     }
 
     /// The mapped bytes, mutably.
     pub(crate) fn bytes_mut(&mut self) -> &mut [u8] {
-        // SAFETY: as in `bytes`, and `&mut self` makes this the only live borrow.
-        unsafe { std::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.len) }
+        // SAFETY: as in `bytes`; `&mut self` makes this the only live borrow, and the other
+        // owners of the `Arc` (rings) never access the bytes.
+        unsafe { std::slice::from_raw_parts_mut(self.map.ptr.as_ptr(), self.map.len) }
     }
 
-    /// The address of byte `offset`, for the kernel (an `iovec` base).
+    /// The address of the iovec array, for REGISTER's `sqe->addr`.
+    fn iovecs_addr(&self) -> u64 {
+        self.map.ptr.as_ptr() as u64 + self.layout.iovecs as u64
+    }
+
+    /// The address of byte `offset`, as the kernel sees it (tests compare it with the iovecs).
+    #[cfg(test)]
     pub(crate) fn addr(&self, offset: usize) -> u64 {
-        self.ptr.as_ptr() as u64 + offset as u64
+        self.map.ptr.as_ptr() as u64 + offset as u64
     }
 }
 
-impl Drop for RingMemory {
-    fn drop(&mut self) {
-        // SAFETY: `ptr`/`len` describe exactly the mapping created in `new`, unmapped once.
-        if let Err(e) = unsafe { nix::sys::mman::munmap(self.ptr.cast(), self.len) } {
-            tracing::warn!(error = %e, "munmap of an io_uring entry buffer failed");
+/// A FUSE io_uring command (`IORING_OP_URING_CMD` on the session's descriptor).
+pub(crate) struct FuseCommand<'a> {
+    /// The `/dev/fuse` descriptor of the session.
+    pub(crate) dev: RawFd,
+    /// `FUSE_IO_URING_CMD_*`.
+    pub(crate) op: u32,
+    /// The command area (`fuse_uring_cmd_req`, zero-padded to 80 bytes).
+    pub(crate) cmd: [u8; 80],
+    /// The entry whose buffers REGISTER hands to the kernel; `None` for COMMIT_AND_FETCH
+    /// (the kernel uses the buffers registered before) and for a REGISTER meant to be refused.
+    pub(crate) buffers: Option<&'a RingMemory>,
+    pub(crate) user_data: u64,
+}
+
+/// An io_uring ring with 128-byte SQEs (FUSE's commands need them), together with every
+/// buffer its commands name, so that no buffer goes while the kernel may use it.
+///
+/// Pushing is safe because each kind of operation is built here from memory the ring keeps:
+/// FUSE commands name only [`RingMemory`] (kept mapped by the ring once registered), the
+/// eventfd read fills the ring's own buffer, and the timeout reads the ring's own `Timespec`.
+/// Fields drop in declaration order: `ring` first, which makes the kernel cancel every
+/// command still outstanding, and only then the memory.
+pub(crate) struct Ring {
+    ring: io_uring::IoUring<io_uring::squeue::Entry128, io_uring::cqueue::Entry>,
+    /// Entry memory registered through this ring: the kernel keeps its addresses until the
+    /// ring is gone.
+    registered: Vec<std::sync::Arc<Mapping>>,
+    /// Where the eventfd reads of [`push_read_eventfd`](Ring::push_read_eventfd) land.
+    read_buf: Box<[u8; 8]>,
+    /// The duration of [`push_timeout`](Ring::push_timeout).
+    timeout: Box<io_uring::types::Timespec>,
+}
+
+impl Ring {
+    /// A ring with room for `entries` submissions (rounded up to a power of two).
+    pub(crate) fn new(entries: u32) -> std::io::Result<Ring> {
+        Ok(Ring {
+            ring: io_uring::IoUring::builder().build(entries.next_power_of_two())?,
+            registered: Vec::new(),
+            read_buf: Box::new([0; 8]),
+            timeout: Box::new(io_uring::types::Timespec::new()),
+        })
+    }
+
+    /// Queues a FUSE command; `false` when the submission queue is full.
+    pub(crate) fn push_fuse_command(&mut self, c: FuseCommand<'_>) -> bool {
+        let mut sqe = io_uring::opcode::UringCmd80::new(io_uring::types::Fd(c.dev), c.op)
+            .cmd(c.cmd)
+            .addr(c.buffers.map(RingMemory::iovecs_addr))
+            .build()
+            .user_data(c.user_data);
+        // A REGISTER says it names 2 iovecs (`sqe->len`), even one meant to be refused
+        // (which names none: the kernel checks its queue id first).
+        if c.op == abi::FUSE_IO_URING_CMD_REGISTER {
+            set_sqe_len(&mut sqe, 2);
         }
+        if let Some(memory) = c.buffers
+            && !self
+                .registered
+                .iter()
+                .any(|m| std::sync::Arc::ptr_eq(m, &memory.map))
+        {
+            self.registered.push(memory.map.clone());
+        }
+        // SAFETY: the command names memory only through `addr`, which is either 0 or the
+        // iovec array of `c.buffers`, whose two iovecs `RingMemory::new` pointed inside that
+        // same mapping; the mapping is now in `self.registered`, dropped after `self.ring`.
+        // COMMIT_AND_FETCH names only what an earlier REGISTER on this ring kept there.
+        unsafe { self.ring.submission().push(&sqe) }.is_ok()
+    }
+
+    /// Queues an 8-byte read of `eventfd` into the ring's own buffer (the value is not
+    /// looked at: the completion is the wake-up); `false` when the submission queue is full.
+    pub(crate) fn push_read_eventfd(&mut self, eventfd: BorrowedFd<'_>, user_data: u64) -> bool {
+        let read = io_uring::opcode::Read::new(
+            io_uring::types::Fd(eventfd.as_raw_fd()),
+            self.read_buf.as_mut_ptr(),
+            8,
+        )
+        .build()
+        .user_data(user_data);
+        // SAFETY: the read fills `self.read_buf`, 8 bytes that live (boxed, so they do not
+        // move) until after `self.ring` is dropped, and that Rust code never reads.
+        unsafe {
+            self.ring
+                .submission()
+                .push(&io_uring::squeue::Entry128::from(read))
+        }
+        .is_ok()
+    }
+
+    /// Queues a timeout that completes after `after`; `false` when the submission queue is
+    /// full.
+    pub(crate) fn push_timeout(&mut self, after: std::time::Duration, user_data: u64) -> bool {
+        *self.timeout = io_uring::types::Timespec::new()
+            .sec(after.as_secs())
+            .nsec(after.subsec_nanos());
+        let timeout = io_uring::opcode::Timeout::new(&*self.timeout)
+            .build()
+            .user_data(user_data);
+        // SAFETY: the timeout reads `self.timeout`, boxed (it does not move) and dropped
+        // only after `self.ring`.
+        unsafe {
+            self.ring
+                .submission()
+                .push(&io_uring::squeue::Entry128::from(timeout))
+        }
+        .is_ok()
+    }
+
+    /// Submits what was queued.
+    pub(crate) fn submit(&mut self) -> std::io::Result<usize> {
+        self.ring.submit()
+    }
+
+    /// Submits what was queued and waits for at least `want` completions.
+    pub(crate) fn submit_and_wait(&mut self, want: usize) -> std::io::Result<usize> {
+        self.ring.submit_and_wait(want)
+    }
+
+    /// The completions so far, as `(user_data, result)`.
+    pub(crate) fn completions(&mut self) -> Vec<(u64, i32)> {
+        self.ring
+            .completion()
+            .map(|c| (c.user_data(), c.result()))
+            .collect()
     }
 }
 
-/// `sqe->len` of a 128-byte SQE, which `io_uring::opcode::UringCmd80` leaves at 0 although
-/// FUSE's REGISTER command needs it (the number of iovecs at `sqe->addr`).
-pub(crate) fn set_sqe_len(entry: &mut io_uring::squeue::Entry128, len: u32) {
+/// Sets `sqe->len` of a 128-byte SQE, which `io_uring::opcode::UringCmd80` leaves at 0
+/// although FUSE's REGISTER needs it (the number of iovecs at `sqe->addr`).
+fn set_sqe_len(entry: &mut io_uring::squeue::Entry128, len: u32) {
     const _: () = assert!(size_of::<io_uring::squeue::Entry128>() == 128);
     // Offset of `len` in `struct io_uring_sqe` (opcode, flags, ioprio, fd, off, addr, len).
     const LEN_OFFSET: usize = 24;
@@ -241,25 +440,6 @@ pub(crate) fn set_sqe_len(entry: &mut io_uring::squeue::Entry128, len: u32) {
     // so bytes 24..28 are its `u32 len` field; the write is in bounds and unaligned-safe.
     unsafe { base.add(LEN_OFFSET).cast::<u32>().write_unaligned(len) };
 }
-
-/// Queues `entry` on the ring's submission queue; `false` when the queue is full.
-///
-/// Its soundness rests on the callers (`transport/uring/queue.rs`): every entry pushed may name only
-/// memory that outlives the ring, which today is memory the `Queue` owns and drops after its
-/// `ring` field: the entries' [`RingMemory`] (FUSE commands), the wake eventfd's read buffer
-/// and the grace timeout's `Timespec`, both boxed.
-pub(crate) fn push_sqe(
-    ring: &mut io_uring::IoUring<io_uring::squeue::Entry128, io_uring::cqueue::Entry>,
-    entry: &io_uring::squeue::Entry128,
-) -> bool {
-    // SAFETY: per the callers' contract above, the memory the entry names (an entry's
-    // `RingMemory`, the boxed wake buffer or grace timespec of the `Queue`) is dropped only
-    // after the ring, because `Queue` declares its `ring` first.
-    unsafe { ring.submission().push(entry) }.is_ok()
-}
-
-/// A ring with 128-byte SQEs, as FUSE's io_uring commands need.
-pub(crate) type Ring = io_uring::IoUring<io_uring::squeue::Entry128, io_uring::cqueue::Entry>;
 
 /// Runs `f` on descriptor `n` (one the parent process left open, `/dev/fd/N`), borrowed,
 /// after checking that it is open: `EBADF` otherwise. Lets the caller look at a descriptor
@@ -383,4 +563,43 @@ pub(crate) fn signal_thread(tid: nix::unistd::Pid, signal: libc::c_int) -> nix::
     // SAFETY: `tgkill` takes plain integers and touches no memory of ours.
     let rc = unsafe { libc::tgkill(libc::getpid(), tid.as_raw(), signal) };
     nix::errno::Errno::result(rc).map(drop)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entry_layouts_that_leave_the_mapping_or_overlap_are_refused() {
+        let layout = |header: std::ops::Range<usize>, payload, iovecs| EntryLayout {
+            header,
+            payload,
+            iovecs,
+        };
+        assert!(RingMemory::new(8192, layout(0..288, 4096..8192, 512)).is_ok());
+        // The payload runs past the end.
+        assert!(RingMemory::new(8192, layout(0..288, 4096..8193, 512)).is_err());
+        // The iovecs would overwrite the header.
+        assert!(RingMemory::new(8192, layout(0..288, 4096..8192, 256)).is_err());
+        // Header and payload overlap.
+        assert!(RingMemory::new(8192, layout(0..4097, 4096..8192, 5000)).is_err());
+    }
+
+    #[test]
+    fn iovecs_point_inside_the_mapping() {
+        let m = RingMemory::new(
+            8192,
+            EntryLayout {
+                header: 0..288,
+                payload: 4096..8192,
+                iovecs: 512,
+            },
+        )
+        .unwrap();
+        let w = size_of::<usize>();
+        let word = |at: usize| usize::from_ne_bytes(m.bytes()[at..at + w].try_into().unwrap());
+        let base = m.addr(0) as usize;
+        assert_eq!((word(512), word(512 + w)), (base, 288));
+        assert_eq!((word(512 + 2 * w), word(512 + 3 * w)), (base + 4096, 4096));
+    }
 }

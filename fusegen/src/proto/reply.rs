@@ -4,9 +4,11 @@
 //! one function, [`out_header`]. Mount-wide overrides (timeouts, uid/gid/umask, direct_io,
 //! kernel_cache) are applied here, so handlers return what they know and the options win.
 
+use std::ffi::OsString;
+use std::os::unix::ffi::OsStrExt;
 use std::time::Duration;
 
-use bytes::Bytes;
+use bytes::{BufMut, Bytes, BytesMut};
 use zerocopy::{Immutable, IntoBytes};
 
 use crate::api::errno::Errno;
@@ -15,6 +17,8 @@ use crate::api::types::{
     EntryAttributes, FileInfo, FileLock, OpenFlags, StatvfsData, time_to_kernel,
 };
 use crate::proto::abi;
+use crate::proto::opcodes::gets_reply;
+use crate::proto::request::Header;
 
 /// Mount-wide rules applied to every attribute and open reply.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -72,13 +76,12 @@ impl std::fmt::Debug for Fixed {
     }
 }
 
-/// What to send back for one request.
+/// The outcome of one request, as the kernel would read it. Whether it is sent at all is
+/// [`Response::to`]'s call, not the reply's.
 // `Fixed` is large on purpose: replies are built on the stack, so the common ones allocate nothing.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub(crate) enum Reply {
-    /// Send nothing (FORGET, BATCH_FORGET, INTERRUPT, NOTIFY_REPLY).
-    None,
     /// An error.
     Error(Errno),
     /// Success without payload.
@@ -97,7 +100,7 @@ impl Reply {
         match self {
             Reply::Fixed(f) => f.as_bytes(),
             Reply::Data(d) => d,
-            Reply::None | Reply::Error(_) | Reply::Empty => &[],
+            Reply::Error(_) | Reply::Empty => &[],
             // Never encoded from here: transports send it themselves (see the variant).
             Reply::File(_) => &[],
         }
@@ -108,15 +111,43 @@ impl Reply {
     }
 }
 
-/// The header of a reply; `None` when the request gets no reply at all.
+/// What goes back to the kernel for one request: the one encoding of "no reply".
+// Large for the same reason as `Reply`.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone)]
+pub(crate) enum Response {
+    /// `reply`, addressed to request `unique`.
+    Reply { unique: u64, reply: Reply },
+    /// Nothing: the kernel waits for no reply to this request (FORGET, BATCH_FORGET,
+    /// INTERRUPT, NOTIFY_REPLY).
+    Unanswered,
+}
+
+impl Response {
+    /// `reply` for the request of `header`, or [`Unanswered`](Response::Unanswered) when the
+    /// opcode table says the kernel waits for no reply (`opcodes::gets_reply`). Every answer
+    /// the server gives goes through here, malformed requests' too: the one place that decides
+    /// whether a request is answered.
+    pub(crate) fn to(header: &Header, reply: Reply) -> Response {
+        if gets_reply(header.opcode) {
+            Response::Reply {
+                unique: header.unique,
+                reply,
+            }
+        } else {
+            Response::Unanswered
+        }
+    }
+}
+
+/// The header of a reply to request `unique`.
 /// This is the one place where the errno's sign is set for the wire (negative).
 /// A [`Reply::File`] has no header here: its length is known once the transport read it
 /// ([`data_header`]).
-pub(crate) fn out_header(unique: u64, reply: &Reply) -> Option<abi::fuse_out_header> {
+pub(crate) fn out_header(unique: u64, reply: &Reply) -> abi::fuse_out_header {
     match reply {
-        Reply::None => None,
-        Reply::Error(e) => Some(error_header(unique, *e)),
-        other => Some(data_header(unique, other.payload().len())),
+        Reply::Error(e) => error_header(unique, *e),
+        other => data_header(unique, other.payload().len()),
     }
 }
 
@@ -258,13 +289,45 @@ pub(crate) fn statx_out(attr: &EntryAttributes, policy: &ReplyPolicy) -> abi::fu
     }
 }
 
-/// `fuse_open_out` for open, opendir and create, with the mount's forced flags added.
-pub(crate) fn open_out(info: &FileInfo, policy: &ReplyPolicy) -> abi::fuse_open_out {
+/// `fuse_open_out` for open and create, with the mount's forced flags added and, when the
+/// file was registered for kernel passthrough, its backing id.
+pub(crate) fn open_out(
+    info: &FileInfo,
+    policy: &ReplyPolicy,
+    backing_id: Option<u32>,
+) -> abi::fuse_open_out {
+    let mut open_flags = (info.flags | policy.open_flags).bits();
+    let mut backing = 0;
+    if let Some(id) = backing_id {
+        // The kernel refuses passthrough opens carrying any other flag (EINVAL).
+        const ALLOWED: u32 = abi::FOPEN_PASSTHROUGH
+            | abi::FOPEN_DIRECT_IO
+            | abi::FOPEN_PARALLEL_DIRECT_WRITES
+            | abi::FOPEN_NOFLUSH;
+        open_flags = (open_flags | abi::FOPEN_PASSTHROUGH) & ALLOWED;
+        // Backing ids are small positive integers assigned by the kernel.
+        backing = i32::try_from(id).unwrap_or(i32::MAX);
+    }
     abi::fuse_open_out {
         fh: info.fh.0,
-        open_flags: (info.flags | policy.open_flags).bits(),
-        backing_id: 0,
+        open_flags,
+        backing_id: backing,
     }
+}
+
+/// OPEN: [`open_out`].
+pub(crate) fn open(info: &FileInfo, policy: &ReplyPolicy, backing_id: Option<u32>) -> Reply {
+    fixed(&open_out(info, policy, backing_id))
+}
+
+/// OPENDIR: the handler's handle and flags only; mount-wide file flags (direct_io,
+/// kernel_cache) do not apply to directories.
+pub(crate) fn opendir(info: &FileInfo) -> Reply {
+    fixed(&abi::fuse_open_out {
+        fh: info.fh.0,
+        open_flags: info.flags.bits(),
+        backing_id: 0,
+    })
 }
 
 /// `fuse_statfs_out` for statfs.
@@ -290,13 +353,78 @@ pub(crate) fn fixed<T: IntoBytes + Immutable>(value: &T) -> Reply {
     Reply::Fixed(Fixed::of(value))
 }
 
-/// CREATE and TMPFILE answer an entry followed by an open reply.
+/// LOOKUP and the creating operations: [`entry_out`].
+pub(crate) fn entry(attr: &EntryAttributes, policy: &ReplyPolicy) -> Reply {
+    fixed(&entry_out(attr, policy))
+}
+
+/// GETATTR and SETATTR: [`attr_out`].
+pub(crate) fn attr(attr: &EntryAttributes, policy: &ReplyPolicy) -> Reply {
+    fixed(&attr_out(attr, policy))
+}
+
+/// STATX: [`statx_out`].
+pub(crate) fn statx(attr: &EntryAttributes, policy: &ReplyPolicy) -> Reply {
+    fixed(&statx_out(attr, policy))
+}
+
+/// STATFS: [`statfs_out`].
+pub(crate) fn statfs(st: &StatvfsData) -> Reply {
+    fixed(&statfs_out(st))
+}
+
+/// CREATE and TMPFILE answer an entry followed by an open reply ([`open_out`]).
 pub(crate) fn create(
     attr: &EntryAttributes,
-    open: &abi::fuse_open_out,
+    info: &FileInfo,
     policy: &ReplyPolicy,
+    backing_id: Option<u32>,
 ) -> Reply {
-    Reply::Fixed(Fixed::of(&entry_out(attr, policy)).push(open))
+    Reply::Fixed(Fixed::of(&entry_out(attr, policy)).push(&open_out(info, policy, backing_id)))
+}
+
+/// BMAP: the device block.
+pub(crate) fn bmap(block: u64) -> Reply {
+    fixed(&abi::fuse_bmap_out { block })
+}
+
+/// POLL: the events ready.
+pub(crate) fn poll(revents: u32) -> Reply {
+    fixed(&abi::fuse_poll_out {
+        revents,
+        padding: 0,
+    })
+}
+
+/// LSEEK: the new offset.
+pub(crate) fn lseek(offset: u64) -> Reply {
+    fixed(&abi::fuse_lseek_out { offset })
+}
+
+/// COPY_FILE_RANGE answers with a `fuse_write_out` (a 32-bit count), COPY_FILE_RANGE_64
+/// (`wide`) with a `fuse_copy_file_range_out`.
+pub(crate) fn copied(bytes: u64, wide: bool) -> Reply {
+    if wide {
+        fixed(&abi::fuse_copy_file_range_out {
+            bytes_copied: bytes,
+        })
+    } else {
+        write(u32::try_from(bytes).unwrap_or(u32::MAX))
+    }
+}
+
+/// IOCTL: the result, then the output data (already cut to what the caller takes).
+pub(crate) fn ioctl(result: i32, data: &[u8]) -> Reply {
+    let out = abi::fuse_ioctl_out {
+        result,
+        flags: 0,
+        in_iovs: 0,
+        out_iovs: 0,
+    };
+    let mut buf = BytesMut::with_capacity(size_of::<abi::fuse_ioctl_out>() + data.len());
+    buf.put_slice(out.as_bytes());
+    buf.put_slice(data);
+    Reply::Data(buf.freeze())
 }
 
 /// `fuse_write_out` for write.
@@ -315,6 +443,17 @@ pub(crate) fn xattr(data: Bytes, requested: u32) -> Reply {
     } else {
         Reply::Data(data)
     }
+}
+
+/// LISTXATTR: the names NUL-separated (the `listxattr(2)` format), under [`xattr`]'s size
+/// rules.
+pub(crate) fn xattr_names(names: &[OsString], requested: u32) -> Reply {
+    let mut out = BytesMut::with_capacity(names.iter().map(|n| n.len() + 1).sum());
+    for n in names {
+        out.put_slice(n.as_bytes());
+        out.put_u8(0);
+    }
+    xattr(out.freeze(), requested)
 }
 
 /// `fuse_lk_out` for getlk.

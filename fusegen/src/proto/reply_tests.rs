@@ -72,7 +72,7 @@ fn direct_io_policy() -> ReplyPolicy {
 #[test]
 fn success_header_counts_the_payload() {
     let reply = Reply::Data(Bytes::from_static(b"hello"));
-    let header = out_header(0x1122_3344_5566_7788, &reply).unwrap();
+    let header = out_header(0x1122_3344_5566_7788, &reply);
     let expected: &[u8] = &[
         0x15, 0, 0, 0, 0, 0, 0, 0, // len = 21 (16 + 5), error = 0
         0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11, // unique = 0x1122_3344_5566_7788
@@ -84,30 +84,30 @@ fn success_header_counts_the_payload() {
 #[test]
 fn error_header_carries_the_negative_errno_and_no_payload() {
     let reply = Reply::Error(Errno::ENOENT);
-    let header = out_header(7, &reply).unwrap();
+    let header = out_header(7, &reply);
     let expected: &[u8] = &[
         0x10, 0, 0, 0, 0xfe, 0xff, 0xff, 0xff, // len = 16, error = -2 (-ENOENT)
         0x07, 0, 0, 0, 0, 0, 0, 0, // unique = 7
     ];
     assert_eq!(header.as_bytes(), expected);
     assert_eq!(reply.payload(), b"");
-    let eio = out_header(7, &Reply::Error(Errno::EIO)).unwrap();
+    let eio = out_header(7, &Reply::Error(Errno::EIO));
     assert_eq!(eio.error, -libc::EIO);
 }
 
 #[test]
 fn handler_error_becomes_an_error_reply() {
     let reply = Reply::from_result(Err(Errno::EACCES));
-    let header = out_header(9, &reply).unwrap();
+    let header = out_header(9, &reply);
     assert_eq!(header.error, -13);
     assert_eq!(header.len, 16);
     let ok = Reply::from_result(Ok(write(3)));
-    assert_eq!(out_header(9, &ok).unwrap().error, 0);
+    assert_eq!(out_header(9, &ok).error, 0);
 }
 
 #[test]
 fn empty_reply_is_a_bare_header() {
-    let header = out_header(3, &Reply::Empty).unwrap();
+    let header = out_header(3, &Reply::Empty);
     let expected = abi::fuse_out_header {
         len: 16,
         error: 0,
@@ -116,15 +116,48 @@ fn empty_reply_is_a_bare_header() {
     assert_eq!(header, expected);
 }
 
+/// Whether a request is answered follows the opcode table's `Sent`, and nothing else.
 #[test]
-fn forget_gets_no_reply() {
-    assert_eq!(out_header(5, &Reply::None), None);
-    assert_eq!(Reply::None.payload(), b"");
+fn only_requests_the_kernel_waits_on_are_answered() {
+    use crate::proto::opcodes::{Opcode, Sent};
+    let header = |opcode| crate::proto::request::Header {
+        unique: 12,
+        opcode,
+        nodeid: 1,
+        uid: 0,
+        gid: 0,
+        pid: 0,
+        ext_len: 0,
+    };
+    let values = (0..=u32::from(u16::MAX)).filter_map(|v| Opcode::from_raw(v).map(|op| (v, op)));
+    for (value, op) in values {
+        let response = Response::to(&header(value), Reply::Empty);
+        match (op.sent(), response) {
+            (Sent::Request, Response::Reply { unique: 12, .. }) => {}
+            (Sent::Unanswered | Sent::Priority, Response::Unanswered) => {}
+            (sent, response) => panic!("{}: {sent:?} gave {response:?}", op.name()),
+        }
+    }
+    for unanswered in [
+        abi::opcode::FUSE_FORGET,
+        abi::opcode::FUSE_BATCH_FORGET,
+        abi::opcode::FUSE_INTERRUPT,
+        abi::opcode::FUSE_NOTIFY_REPLY,
+    ] {
+        let response = Response::to(&header(unanswered), Reply::Error(Errno::EIO));
+        assert!(matches!(response, Response::Unanswered), "{response:?}");
+    }
+    // An opcode this library does not know is answered (ENOSYS), so its caller never hangs.
+    let unknown = Response::to(&header(999), Reply::Error(Errno::ENOSYS));
+    assert!(
+        matches!(unknown, Response::Reply { unique: 12, .. }),
+        "{unknown:?}"
+    );
 }
 
 #[test]
 fn fixed_reply_header_counts_the_struct() {
-    let header = out_header(1, &write(5)).unwrap();
+    let header = out_header(1, &write(5));
     assert_eq!(header.len, 16 + 8);
     assert_eq!(header.error, 0);
 }
@@ -249,14 +282,14 @@ fn attr_out_applies_the_policy() {
 
 #[test]
 fn open_out_ors_the_policy_flags() {
-    let open = open_out(&FileInfo::new(42), &direct_io_policy());
+    let open = open_out(&FileInfo::new(42), &direct_io_policy(), None);
     assert_eq!(open.as_bytes(), OPEN_OUT);
     let plain = FileInfo {
         fh: FileHandle(1),
         flags: OpenFlags::empty(),
         backing: None,
     };
-    let open = open_out(&plain, &ReplyPolicy::default());
+    let open = open_out(&plain, &ReplyPolicy::default(), None);
     assert_eq!(open.fh, 1);
     assert_eq!(open.open_flags, 0);
     assert_eq!(open.backing_id, 0);
@@ -292,12 +325,12 @@ fn statfs_out_bytes() {
 #[test]
 fn create_is_entry_then_open() {
     let policy = direct_io_policy();
-    let reply = create(&sample(), &open_out(&FileInfo::new(42), &policy), &policy);
+    let reply = create(&sample(), &FileInfo::new(42), &policy, None);
     assert!(matches!(reply, Reply::Fixed(_)), "{reply:?}");
     let expected = [SAMPLE_ENTRY_HEAD, SAMPLE_ATTR, OPEN_OUT].concat();
     assert_eq!(reply.payload().len(), 144);
     assert_eq!(reply.payload(), expected);
-    assert_eq!(out_header(1, &reply).unwrap().len, 16 + 144);
+    assert_eq!(out_header(1, &reply).len, 16 + 144);
 }
 
 #[test]
@@ -326,7 +359,7 @@ fn xattr_data_that_fits_is_sent_as_is() {
         let reply = xattr(Bytes::from_static(b"value"), requested);
         assert!(matches!(reply, Reply::Data(_)), "{reply:?}");
         assert_eq!(reply.payload(), b"value");
-        assert_eq!(out_header(1, &reply).unwrap().len, 16 + 5);
+        assert_eq!(out_header(1, &reply).len, 16 + 5);
     }
 }
 
@@ -337,7 +370,7 @@ fn xattr_data_too_large_is_erange() {
         matches!(reply, Reply::Error(e) if e == Errno::ERANGE),
         "{reply:?}"
     );
-    let header = out_header(1, &reply).unwrap();
+    let header = out_header(1, &reply);
     assert_eq!(header.error, -libc::ERANGE);
     assert_eq!(header.len, 16);
 }
@@ -423,4 +456,66 @@ fn directory_attributes_from_the_constructor_encode_as_expected() {
     assert_eq!(a.nlink, 2);
     assert_eq!((a.atime, a.atimensec), (0, 0));
     assert_eq!(a.flags, 0);
+}
+
+#[test]
+fn xattr_names_are_nul_separated_under_the_size_rules() {
+    use std::ffi::OsString;
+    let names = [OsString::from("user.a"), OsString::from("user.bc")];
+    let reply = xattr_names(&names, 64);
+    assert_eq!(reply.payload(), b"user.a\0user.bc\0");
+    // A size probe answers the 15 bytes needed.
+    assert_eq!(xattr_names(&names, 0).payload(), [15, 0, 0, 0, 0, 0, 0, 0]);
+    assert!(matches!(
+        xattr_names(&names, 14),
+        Reply::Error(Errno::ERANGE)
+    ));
+}
+
+#[test]
+fn passthrough_open_keeps_only_the_flags_the_kernel_accepts_with_it() {
+    let mut info = FileInfo::new(42);
+    info.flags = OpenFlags::KEEP_CACHE | OpenFlags::DIRECT_IO;
+    let open = open_out(&info, &ReplyPolicy::default(), Some(3));
+    assert_eq!(open.fh, 42);
+    assert_eq!(open.backing_id, 3);
+    assert_eq!(
+        open.open_flags,
+        abi::FOPEN_PASSTHROUGH | abi::FOPEN_DIRECT_IO,
+        "KEEP_CACHE dropped"
+    );
+    let plain = open_out(&info, &ReplyPolicy::default(), None);
+    assert_eq!(plain.backing_id, 0);
+    assert_eq!(plain.open_flags & abi::FOPEN_PASSTHROUGH, 0);
+}
+
+#[test]
+fn copy_file_range_counts_are_32_bit_unless_wide() {
+    assert_eq!(copied(5, false).payload(), [5, 0, 0, 0, 0, 0, 0, 0]);
+    assert_eq!(
+        copied(1 << 33, false).payload(),
+        [0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]
+    );
+    assert_eq!(copied(1 << 33, true).payload(), (1u64 << 33).to_le_bytes());
+}
+
+#[test]
+fn ioctl_reply_is_the_result_then_the_data() {
+    let reply = ioctl(-7, b"out");
+    let expected = [
+        0xf9, 0xff, 0xff, 0xff, 0, 0, 0, 0, // result = -7, flags = 0
+        0, 0, 0, 0, 0, 0, 0, 0, // in_iovs = 0, out_iovs = 0
+        b'o', b'u', b't',
+    ];
+    assert_eq!(reply.payload(), expected);
+}
+
+#[test]
+fn opendir_answers_the_handlers_handle_and_flags() {
+    let open = opendir(&FileInfo::new(9));
+    let expected = [
+        9, 0, 0, 0, 0, 0, 0, 0, // fh = 9
+        2, 0, 0, 0, 0, 0, 0, 0, // open_flags = FOPEN_KEEP_CACHE, backing_id = 0
+    ];
+    assert_eq!(open.payload(), expected);
 }

@@ -11,6 +11,7 @@ use std::os::unix::ffi::OsStrExt;
 use zerocopy::{FromBytes, Immutable, KnownLayout};
 
 use crate::proto::abi;
+use crate::proto::op;
 use crate::proto::opcodes::{Opcode, opcode_name};
 
 /// Why a message could not be parsed.
@@ -58,14 +59,44 @@ pub(crate) struct InitIn {
     pub flags: u64,
 }
 
+/// A request's header, decoded: which request it is, what it asks, about which inode, and
+/// for whom.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Header {
+    pub unique: u64,
+    /// The opcode as sent; `opcodes::Opcode::from_raw` tells whether this library knows it.
+    pub opcode: u32,
+    pub nodeid: u64,
+    pub uid: u32,
+    pub gid: u32,
+    pub pid: u32,
+    /// Bytes of extension headers after the arguments (`total_extlen` counts 8-byte units).
+    pub ext_len: usize,
+}
+
+impl From<&abi::fuse_in_header> for Header {
+    fn from(h: &abi::fuse_in_header) -> Self {
+        Header {
+            unique: h.unique,
+            opcode: h.opcode,
+            nodeid: h.nodeid,
+            uid: h.uid,
+            gid: h.gid,
+            pid: h.pid,
+            ext_len: usize::from(h.total_extlen) * 8,
+        }
+    }
+}
+
 /// One parsed request: the header and the typed operation.
 #[derive(Debug)]
 pub(crate) struct Request<'a> {
-    pub header: &'a abi::fuse_in_header,
+    pub header: Header,
     pub op: Operation<'a>,
 }
 
-/// Every kernel opcode with its arguments, borrowed from the read buffer.
+/// Every kernel opcode with its arguments: names and data borrowed from the read buffer,
+/// fixed arguments decoded into the typed views of `op.rs` (no kernel struct gets out).
 #[derive(Debug)]
 #[allow(dead_code)] // a few fields (e.g. DAX mappings) are parsed for completeness only
 pub(crate) enum Operation<'a> {
@@ -73,13 +104,13 @@ pub(crate) enum Operation<'a> {
         name: &'a OsStr,
     },
     Forget {
-        arg: &'a abi::fuse_forget_in,
+        arg: op::ForgetIn,
     },
     Getattr {
-        arg: &'a abi::fuse_getattr_in,
+        arg: op::GetattrIn,
     },
     Setattr {
-        arg: &'a abi::fuse_setattr_in,
+        arg: op::SetattrIn,
     },
     Readlink,
     Symlink {
@@ -87,11 +118,11 @@ pub(crate) enum Operation<'a> {
         target: &'a OsStr,
     },
     Mknod {
-        arg: &'a abi::fuse_mknod_in,
+        arg: op::MknodIn,
         name: &'a OsStr,
     },
     Mkdir {
-        arg: &'a abi::fuse_mkdir_in,
+        arg: op::MkdirIn,
         name: &'a OsStr,
     },
     Unlink {
@@ -107,25 +138,25 @@ pub(crate) enum Operation<'a> {
         newname: &'a OsStr,
     },
     Link {
-        arg: &'a abi::fuse_link_in,
+        arg: op::LinkIn,
         name: &'a OsStr,
     },
     Open {
-        arg: &'a abi::fuse_open_in,
+        arg: op::OpenIn,
     },
     Read {
-        arg: &'a abi::fuse_read_in,
+        arg: op::ReadIn,
     },
     Write {
-        arg: &'a abi::fuse_write_in,
+        arg: op::WriteIn,
         data: &'a [u8],
     },
     Statfs,
     Release {
-        arg: &'a abi::fuse_release_in,
+        arg: op::ReleaseIn,
     },
     Fsync {
-        arg: &'a abi::fuse_fsync_in,
+        arg: op::FsyncIn,
     },
     Setxattr {
         size: u32,
@@ -135,101 +166,99 @@ pub(crate) enum Operation<'a> {
         value: &'a [u8],
     },
     Getxattr {
-        arg: &'a abi::fuse_getxattr_in,
+        arg: op::GetxattrIn,
         name: &'a OsStr,
     },
     Listxattr {
-        arg: &'a abi::fuse_getxattr_in,
+        arg: op::GetxattrIn,
     },
     Removexattr {
         name: &'a OsStr,
     },
     Flush {
-        arg: &'a abi::fuse_flush_in,
+        arg: op::FlushIn,
     },
     Init {
         arg: InitIn,
     },
     Opendir {
-        arg: &'a abi::fuse_open_in,
+        arg: op::OpenIn,
     },
     Readdir {
-        arg: &'a abi::fuse_read_in,
+        arg: op::ReadIn,
     },
     Releasedir {
-        arg: &'a abi::fuse_release_in,
+        arg: op::ReleaseIn,
     },
     Fsyncdir {
-        arg: &'a abi::fuse_fsync_in,
+        arg: op::FsyncIn,
     },
     Getlk {
-        arg: &'a abi::fuse_lk_in,
+        arg: op::LockIn,
     },
     Setlk {
-        arg: &'a abi::fuse_lk_in,
+        arg: op::LockIn,
         sleep: bool,
     },
     Access {
-        arg: &'a abi::fuse_access_in,
+        arg: op::AccessIn,
     },
     Create {
-        arg: &'a abi::fuse_create_in,
+        arg: op::CreateIn,
         name: &'a OsStr,
     },
     Interrupt {
-        arg: &'a abi::fuse_interrupt_in,
+        arg: op::InterruptIn,
     },
     Bmap {
-        arg: &'a abi::fuse_bmap_in,
+        arg: op::BmapIn,
     },
     Destroy,
     Ioctl {
-        arg: &'a abi::fuse_ioctl_in,
+        arg: op::IoctlIn,
         data: &'a [u8],
     },
     Poll {
-        arg: &'a abi::fuse_poll_in,
+        arg: op::PollIn,
     },
     NotifyReply {
-        arg: &'a abi::fuse_notify_retrieve_in,
+        arg: op::NotifyReplyIn,
         data: &'a [u8],
     },
     BatchForget {
-        forgets: &'a [abi::fuse_forget_one],
+        forgets: op::ForgetList<'a>,
     },
     Fallocate {
-        arg: &'a abi::fuse_fallocate_in,
+        arg: op::FallocateIn,
     },
     Readdirplus {
-        arg: &'a abi::fuse_read_in,
+        arg: op::ReadIn,
     },
     Lseek {
-        arg: &'a abi::fuse_lseek_in,
+        arg: op::LseekIn,
     },
     CopyFileRange {
-        arg: &'a abi::fuse_copy_file_range_in,
+        arg: op::CopyFileRangeIn,
         wide: bool,
     },
     Setupmapping {
-        arg: &'a abi::fuse_setupmapping_in,
+        arg: op::SetupmappingIn,
     },
     /// DAX only (virtiofs); the entries follow the 4-byte count unaligned, so stay raw bytes.
     Removemapping {
         count: u32,
         entries: &'a [u8],
     },
-    Syncfs {
-        arg: &'a abi::fuse_syncfs_in,
-    },
+    Syncfs,
     Tmpfile {
-        arg: &'a abi::fuse_create_in,
+        arg: op::CreateIn,
         name: &'a OsStr,
     },
     Statx {
-        arg: &'a abi::fuse_statx_in,
+        arg: op::StatxIn,
     },
     CuseInit {
-        arg: &'a abi::cuse_init_in,
+        arg: op::CuseInitIn,
     },
     /// An opcode this library does not know; answered with `ENOSYS`.
     Unknown {
@@ -311,8 +340,9 @@ impl<'a> ArgReader<'a> {
     }
 }
 
-/// Parses the header only; used to answer a request whose arguments are malformed.
-pub(crate) fn parse_header(buf: &[u8]) -> Result<&abi::fuse_in_header, RequestError> {
+/// Parses the header only: transports read it once, before the arguments, so that a request
+/// whose arguments are malformed can still be answered.
+pub(crate) fn parse_header(buf: &[u8]) -> Result<Header, RequestError> {
     if buf.len() < size_of::<abi::fuse_in_header>() {
         return Err(RequestError::ShortHeader(buf.len()));
     }
@@ -324,7 +354,7 @@ pub(crate) fn parse_header(buf: &[u8]) -> Result<&abi::fuse_in_header, RequestEr
             read: buf.len(),
         });
     }
-    Ok(header)
+    Ok(Header::from(header))
 }
 
 /// Parses one whole message as read from the device.
@@ -335,7 +365,7 @@ pub(crate) fn parse(buf: &[u8], layout: Layout) -> Result<Request<'_>, RequestEr
 /// Parses the arguments of a message whose header `parse_header` has read, so that a caller
 /// that needs the header even when the arguments are malformed reads it once.
 pub(crate) fn parse_args<'a>(
-    header: &'a abi::fuse_in_header,
+    header: Header,
     buf: &'a [u8],
     layout: Layout,
 ) -> Result<Request<'a>, RequestError> {
@@ -343,10 +373,9 @@ pub(crate) fn parse_args<'a>(
         .get(size_of::<abi::fuse_in_header>()..)
         .ok_or(RequestError::ShortHeader(buf.len()))?;
     // Extension headers (security context, supplementary groups) sit after the arguments.
-    let ext_len = usize::from(header.total_extlen) * 8;
-    let body = match body.len().checked_sub(ext_len) {
+    let body = match body.len().checked_sub(header.ext_len) {
         Some(args_len) => &body[..args_len],
-        None => return Err(RequestError::BadExtensions(ext_len)),
+        None => return Err(RequestError::BadExtensions(header.ext_len)),
     };
     let mut r = ArgReader {
         data: body,
@@ -371,13 +400,13 @@ fn parse_op<'a>(
             name: r.fetch_name()?,
         },
         Opcode::Forget => O::Forget {
-            arg: r.fetch("fuse_forget_in")?,
+            arg: r.fetch::<abi::fuse_forget_in>("fuse_forget_in")?.into(),
         },
         Opcode::Getattr => O::Getattr {
-            arg: r.fetch("fuse_getattr_in")?,
+            arg: r.fetch::<abi::fuse_getattr_in>("fuse_getattr_in")?.into(),
         },
         Opcode::Setattr => O::Setattr {
-            arg: r.fetch("fuse_setattr_in")?,
+            arg: r.fetch::<abi::fuse_setattr_in>("fuse_setattr_in")?.into(),
         },
         Opcode::Readlink => O::Readlink,
         // The entry name comes first, then the link target.
@@ -386,11 +415,11 @@ fn parse_op<'a>(
             target: r.fetch_name()?,
         },
         Opcode::Mknod => O::Mknod {
-            arg: r.fetch("fuse_mknod_in")?,
+            arg: r.fetch::<abi::fuse_mknod_in>("fuse_mknod_in")?.into(),
             name: r.fetch_name()?,
         },
         Opcode::Mkdir => O::Mkdir {
-            arg: r.fetch("fuse_mkdir_in")?,
+            arg: r.fetch::<abi::fuse_mkdir_in>("fuse_mkdir_in")?.into(),
             name: r.fetch_name()?,
         },
         Opcode::Unlink => O::Unlink {
@@ -418,28 +447,28 @@ fn parse_op<'a>(
             }
         }
         Opcode::Link => O::Link {
-            arg: r.fetch("fuse_link_in")?,
+            arg: r.fetch::<abi::fuse_link_in>("fuse_link_in")?.into(),
             name: r.fetch_name()?,
         },
         Opcode::Open => O::Open {
-            arg: r.fetch("fuse_open_in")?,
+            arg: r.fetch::<abi::fuse_open_in>("fuse_open_in")?.into(),
         },
         Opcode::Read => O::Read {
-            arg: r.fetch("fuse_read_in")?,
+            arg: r.fetch::<abi::fuse_read_in>("fuse_read_in")?.into(),
         },
         Opcode::Write => {
             let arg: &abi::fuse_write_in = r.fetch("fuse_write_in")?;
             O::Write {
-                arg,
                 data: r.fetch_bytes(arg.size as usize, "write data")?,
+                arg: arg.into(),
             }
         }
         Opcode::Statfs => O::Statfs,
         Opcode::Release => O::Release {
-            arg: r.fetch("fuse_release_in")?,
+            arg: r.fetch::<abi::fuse_release_in>("fuse_release_in")?.into(),
         },
         Opcode::Fsync => O::Fsync {
-            arg: r.fetch("fuse_fsync_in")?,
+            arg: r.fetch::<abi::fuse_fsync_in>("fuse_fsync_in")?.into(),
         },
         Opcode::Setxattr => {
             let (size, flags, setxattr_flags) = if layout.setxattr_ext {
@@ -461,100 +490,110 @@ fn parse_op<'a>(
             }
         }
         Opcode::Getxattr => O::Getxattr {
-            arg: r.fetch("fuse_getxattr_in")?,
+            arg: r.fetch::<abi::fuse_getxattr_in>("fuse_getxattr_in")?.into(),
             name: r.fetch_name()?,
         },
         Opcode::Listxattr => O::Listxattr {
-            arg: r.fetch("fuse_getxattr_in")?,
+            arg: r.fetch::<abi::fuse_getxattr_in>("fuse_getxattr_in")?.into(),
         },
         Opcode::Removexattr => O::Removexattr {
             name: r.fetch_name()?,
         },
         Opcode::Flush => O::Flush {
-            arg: r.fetch("fuse_flush_in")?,
+            arg: r.fetch::<abi::fuse_flush_in>("fuse_flush_in")?.into(),
         },
         Opcode::Init => O::Init {
             arg: parse_init(r)?,
         },
         Opcode::Opendir => O::Opendir {
-            arg: r.fetch("fuse_open_in")?,
+            arg: r.fetch::<abi::fuse_open_in>("fuse_open_in")?.into(),
         },
         Opcode::Readdir => O::Readdir {
-            arg: r.fetch("fuse_read_in")?,
+            arg: r.fetch::<abi::fuse_read_in>("fuse_read_in")?.into(),
         },
         Opcode::Releasedir => O::Releasedir {
-            arg: r.fetch("fuse_release_in")?,
+            arg: r.fetch::<abi::fuse_release_in>("fuse_release_in")?.into(),
         },
         Opcode::Fsyncdir => O::Fsyncdir {
-            arg: r.fetch("fuse_fsync_in")?,
+            arg: r.fetch::<abi::fuse_fsync_in>("fuse_fsync_in")?.into(),
         },
         Opcode::Getlk => O::Getlk {
-            arg: r.fetch("fuse_lk_in")?,
+            arg: r.fetch::<abi::fuse_lk_in>("fuse_lk_in")?.into(),
         },
         Opcode::Setlk => O::Setlk {
-            arg: r.fetch("fuse_lk_in")?,
+            arg: r.fetch::<abi::fuse_lk_in>("fuse_lk_in")?.into(),
             sleep: false,
         },
         Opcode::Setlkw => O::Setlk {
-            arg: r.fetch("fuse_lk_in")?,
+            arg: r.fetch::<abi::fuse_lk_in>("fuse_lk_in")?.into(),
             sleep: true,
         },
         Opcode::Access => O::Access {
-            arg: r.fetch("fuse_access_in")?,
+            arg: r.fetch::<abi::fuse_access_in>("fuse_access_in")?.into(),
         },
         Opcode::Create => O::Create {
-            arg: r.fetch("fuse_create_in")?,
+            arg: r.fetch::<abi::fuse_create_in>("fuse_create_in")?.into(),
             name: r.fetch_name()?,
         },
         Opcode::Interrupt => O::Interrupt {
-            arg: r.fetch("fuse_interrupt_in")?,
+            arg: r
+                .fetch::<abi::fuse_interrupt_in>("fuse_interrupt_in")?
+                .into(),
         },
         Opcode::Bmap => O::Bmap {
-            arg: r.fetch("fuse_bmap_in")?,
+            arg: r.fetch::<abi::fuse_bmap_in>("fuse_bmap_in")?.into(),
         },
         Opcode::Destroy => O::Destroy,
         Opcode::Ioctl => {
             let arg: &abi::fuse_ioctl_in = r.fetch("fuse_ioctl_in")?;
             O::Ioctl {
-                arg,
                 data: r.fetch_bytes(arg.in_size as usize, "ioctl input")?,
+                arg: arg.into(),
             }
         }
         Opcode::Poll => O::Poll {
-            arg: r.fetch("fuse_poll_in")?,
+            arg: r.fetch::<abi::fuse_poll_in>("fuse_poll_in")?.into(),
         },
         Opcode::NotifyReply => {
             let arg: &abi::fuse_notify_retrieve_in = r.fetch("fuse_notify_retrieve_in")?;
             O::NotifyReply {
-                arg,
                 data: r.fetch_bytes(arg.size as usize, "retrieved data")?,
+                arg: arg.into(),
             }
         }
         Opcode::BatchForget => {
             let arg: &abi::fuse_batch_forget_in = r.fetch("fuse_batch_forget_in")?;
             O::BatchForget {
-                forgets: r.fetch_slice(arg.count as usize, "fuse_forget_one list")?,
+                forgets: op::ForgetList(r.fetch_slice(arg.count as usize, "fuse_forget_one list")?),
             }
         }
         Opcode::Fallocate => O::Fallocate {
-            arg: r.fetch("fuse_fallocate_in")?,
+            arg: r
+                .fetch::<abi::fuse_fallocate_in>("fuse_fallocate_in")?
+                .into(),
         },
         Opcode::Readdirplus => O::Readdirplus {
-            arg: r.fetch("fuse_read_in")?,
+            arg: r.fetch::<abi::fuse_read_in>("fuse_read_in")?.into(),
         },
         Opcode::Lseek => O::Lseek {
-            arg: r.fetch("fuse_lseek_in")?,
+            arg: r.fetch::<abi::fuse_lseek_in>("fuse_lseek_in")?.into(),
         },
         Opcode::CopyFileRange => O::CopyFileRange {
-            arg: r.fetch("fuse_copy_file_range_in")?,
+            arg: r
+                .fetch::<abi::fuse_copy_file_range_in>("fuse_copy_file_range_in")?
+                .into(),
             wide: false,
         },
         Opcode::CopyFileRange64 => O::CopyFileRange {
-            arg: r.fetch("fuse_copy_file_range_in")?,
+            arg: r
+                .fetch::<abi::fuse_copy_file_range_in>("fuse_copy_file_range_in")?
+                .into(),
             wide: true,
         },
         Opcode::Setupmapping => O::Setupmapping {
-            arg: r.fetch("fuse_setupmapping_in")?,
+            arg: r
+                .fetch::<abi::fuse_setupmapping_in>("fuse_setupmapping_in")?
+                .into(),
         },
         Opcode::Removemapping => {
             let count = r
@@ -566,18 +605,20 @@ fn parse_op<'a>(
                 entries: r.fetch_bytes(len, "removemapping list")?,
             }
         }
-        Opcode::Syncfs => O::Syncfs {
-            arg: r.fetch("fuse_syncfs_in")?,
-        },
+        Opcode::Syncfs => {
+            // Only padding, but required: a shorter message is malformed.
+            r.fetch::<abi::fuse_syncfs_in>("fuse_syncfs_in")?;
+            O::Syncfs
+        }
         Opcode::Tmpfile => O::Tmpfile {
-            arg: r.fetch("fuse_create_in")?,
+            arg: r.fetch::<abi::fuse_create_in>("fuse_create_in")?.into(),
             name: r.fetch_name()?,
         },
         Opcode::Statx => O::Statx {
-            arg: r.fetch("fuse_statx_in")?,
+            arg: r.fetch::<abi::fuse_statx_in>("fuse_statx_in")?.into(),
         },
         Opcode::CuseInit => O::CuseInit {
-            arg: r.fetch("cuse_init_in")?,
+            arg: r.fetch::<abi::cuse_init_in>("cuse_init_in")?.into(),
         },
     })
 }

@@ -25,11 +25,10 @@ use tracing::Instrument;
 
 use crate::api::interruption;
 use crate::api::operations::Operations;
-use crate::proto::abi;
 use crate::proto::init::Negotiated;
 use crate::proto::opcodes::{gets_reply, opcode_name};
-use crate::proto::reply::{Reply, ReplyPolicy};
-use crate::proto::request::{self, Operation};
+use crate::proto::reply::{Reply, ReplyPolicy, Response};
+use crate::proto::request::{self, Header, Operation};
 use dispatch::dispatch;
 use inflight::{InFlight, Interrupt};
 use metrics::Metrics;
@@ -60,39 +59,36 @@ pub(crate) struct Server<FS> {
     pub(crate) metrics: Arc<Metrics>,
 }
 
-/// The answer to a request whose arguments could not be parsed: `EIO`, unless the header is
-/// unreadable or the request never gets a reply.
-pub(crate) fn malformed_reply(bytes: &[u8]) -> Option<(u64, Reply)> {
-    malformed_answer(request::parse_header(bytes).ok()?)
+/// The answer to a request whose arguments could not be parsed: `EIO`, unless the kernel
+/// waits for no reply to it.
+pub(crate) fn malformed(header: &Header) -> Response {
+    Response::to(header, Reply::Error(crate::Errno::EIO))
 }
 
-/// `malformed_reply` for a header already read.
-fn malformed_answer(h: &abi::fuse_in_header) -> Option<(u64, Reply)> {
-    gets_reply(h.opcode).then_some((h.unique, Reply::Error(crate::Errno::EIO)))
-}
-
-/// Handles one request, whichever transport delivered it, and returns the reply to deliver
-/// (`Reply::None` for requests without one); `None` when not even the header is readable.
-pub(crate) async fn respond<FS: Operations>(rt: &Server<FS>, bytes: &[u8]) -> Option<(u64, Reply)> {
-    // The header is read once; a request with malformed arguments is answered through it.
-    let header = match request::parse_header(bytes) {
-        Ok(header) => header,
-        Err(e) => {
-            tracing::warn!(error = %e, "malformed request from the kernel");
-            return None;
-        }
-    };
-    let req = match request::parse_args(header, bytes, rt.negotiated.layout) {
+/// Handles one request whose header the transport has read (once, `request::parse_header`),
+/// and returns what to send back. Whichever transport delivered it: `bytes` is the whole
+/// message, laid out as a `/dev/fuse` read returns it.
+pub(crate) async fn respond<FS: Operations>(
+    rt: &Server<FS>,
+    header: &Header,
+    bytes: &[u8],
+) -> Response {
+    let req = match request::parse_args(*header, bytes, rt.negotiated.layout) {
         Ok(req) => req,
         Err(e) => {
             tracing::warn!(error = %e, "malformed request from the kernel");
-            return malformed_answer(header);
+            return malformed(header);
         }
     };
+    Response::to(header, serve(rt, req).await)
+}
+
+/// The reply to one parsed request, computed whether or not it will be sent (`respond`
+/// decides that through the opcode table).
+async fn serve<FS: Operations>(rt: &Server<FS>, req: request::Request<'_>) -> Reply {
     let started = std::time::Instant::now();
     let h = req.header;
     let (unique, opcode) = (h.unique, h.opcode);
-    let no_reply = !gets_reply(opcode);
     if rt.debug {
         tracing::info!(
             unique,
@@ -110,20 +106,24 @@ pub(crate) async fn respond<FS: Operations>(rt: &Server<FS>, bytes: &[u8]) -> Op
             "request"
         );
     }
-    // `allow_root`: the kernel lets everyone in (it only knows allow_other), so refuse here.
+    // `allow_root`: the kernel lets everyone in (it only knows allow_other), so refuse here;
+    // not the requests it waits on no reply for (a FORGET must still reach the handler).
     if let Some(owner) = rt.allow_root_owner
-        && !no_reply
+        && gets_reply(opcode)
         && h.uid != owner
         && h.uid != 0
     {
-        return Some((unique, Reply::Error(crate::Errno::EACCES)));
+        return Reply::Error(crate::Errno::EACCES);
     }
     match req.op {
-        Operation::Interrupt { arg } => return Some((unique, interrupt(rt, arg.unique))),
-        // The answer to a `Notifier::retrieve`; no reply.
+        Operation::Interrupt { arg } => {
+            interrupt(rt, arg.unique);
+            return Reply::Empty;
+        }
+        // The answer to a `Notifier::retrieve`.
         Operation::NotifyReply { data, .. } => {
             rt.notify.retrieved(unique, data);
-            return Some((unique, Reply::None));
+            return Reply::Empty;
         }
         _ => {}
     }
@@ -140,7 +140,7 @@ pub(crate) async fn respond<FS: Operations>(rt: &Server<FS>, bytes: &[u8]) -> Op
         .begin(unique, opcode_name(opcode), h.nodeid, waits, started);
     let handler = interruption::scope(
         signal.clone(),
-        AssertUnwindSafe(dispatch(rt, h, req.op)).catch_unwind(),
+        AssertUnwindSafe(dispatch(rt, &h, req.op)).catch_unwind(),
     )
     .instrument(span);
     // Biased: a handler that finishes at its first poll never polls (or registers) the
@@ -161,11 +161,9 @@ pub(crate) async fn respond<FS: Operations>(rt: &Server<FS>, bytes: &[u8]) -> Op
             Reply::Error(crate::Errno::EIO)
         }
     };
-    // Whether the kernel gets an answer is the opcode table's call (`Sent`), not the handler's.
-    let reply = if no_reply { Reply::None } else { reply };
     let failed = matches!(reply, Reply::Error(_));
     rt.metrics.record(opcode, failed, started.elapsed());
-    Some((unique, reply))
+    reply
 }
 
 fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
@@ -181,36 +179,34 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
 /// keeps the interrupt for it. (Answering `EAGAIN` instead would ask the kernel to resend, but
 /// the kernel looks that answer up among the requests read from the descriptor it is written
 /// to, and with one descriptor per reader thread, or the ring, that is rarely the target's.)
-fn interrupt<FS>(rt: &Server<FS>, target: u64) -> Reply {
+fn interrupt<FS>(rt: &Server<FS>, target: u64) {
     match rt.in_flight.interrupt(target) {
         Interrupt::Delivered => tracing::debug!(target, "request interrupted"),
         Interrupt::Early => tracing::debug!(target, "interrupt for a request not begun yet"),
     }
-    Reply::None
 }
 
 #[cfg(test)]
 mod tests {
-    use zerocopy::IntoBytes;
-
     use super::*;
-    use crate::proto::abi::opcode::*;
+    use crate::proto::abi::{self, opcode::*};
 
     /// A request of `opcode` that is only a header, without the arguments the opcode needs.
-    fn bare_header(opcode: u32) -> abi::fuse_in_header {
-        abi::fuse_in_header {
+    fn bare_header(opcode: u32) -> Header {
+        let raw = abi::fuse_in_header {
             len: size_of::<abi::fuse_in_header>() as u32,
             opcode,
             unique: 7,
             ..Default::default()
-        }
+        };
+        Header::from(&raw)
     }
 
     #[test]
     fn malformed_requests_get_eio_unless_the_kernel_waits_for_no_reply() {
-        let answer = malformed_reply(bare_header(FUSE_GETATTR).as_bytes());
+        let answer = malformed(&bare_header(FUSE_GETATTR));
         assert!(
-            matches!(answer, Some((7, Reply::Error(e))) if e == crate::Errno::EIO),
+            matches!(answer, Response::Reply { unique: 7, reply: Reply::Error(e) } if e == crate::Errno::EIO),
             "{answer:?}"
         );
         for opcode in [
@@ -219,10 +215,12 @@ mod tests {
             FUSE_INTERRUPT,
             FUSE_NOTIFY_REPLY,
         ] {
-            let answer = malformed_reply(bare_header(opcode).as_bytes());
-            assert!(answer.is_none(), "{}: {answer:?}", opcode_name(opcode));
+            let answer = malformed(&bare_header(opcode));
+            assert!(
+                matches!(answer, Response::Unanswered),
+                "{}: {answer:?}",
+                opcode_name(opcode)
+            );
         }
-        // No readable header, no unique to answer to.
-        assert!(malformed_reply(&bare_header(FUSE_GETATTR).as_bytes()[..20]).is_none());
     }
 }

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crate::api::error::Error;
 use crate::mount::options::{TRANSPORT_ENV, Transport};
 use crate::proto::opcodes::always_on_dev;
-use crate::proto::request::parse_header;
+use crate::proto::request::Header;
 
 /// The transport a session runs with: the explicit option, else `FUSEGEN_TRANSPORT`, else auto.
 pub(crate) fn resolve(option: Option<Transport>) -> Result<Transport, Error> {
@@ -74,10 +74,10 @@ impl TransportStats {
         self.uring.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Counts one message read from `/dev/fuse`, by its opcode.
-    pub(crate) fn count_dev(&self, bytes: &[u8]) {
-        // The parser owns the header layout; a header it cannot read counts as ordinary.
-        let priority = parse_header(bytes).is_ok_and(|h| always_on_dev(h.opcode));
+    /// Counts one message read from `/dev/fuse`, by the opcode of its header (read once, by
+    /// the reader); a message without a readable header counts as ordinary.
+    pub(crate) fn count_dev(&self, header: Option<&Header>) {
+        let priority = header.is_some_and(|h| always_on_dev(h.opcode));
         let counter = if priority {
             &self.dev_forget_interrupt
         } else {
@@ -98,7 +98,7 @@ impl TransportStats {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::proto::abi::opcode;
+    use crate::proto::abi::{self, opcode};
 
     #[test]
     fn parse_and_display_round_trip() {
@@ -117,19 +117,22 @@ mod tests {
     #[test]
     fn dev_counter_sorts_by_opcode() {
         let stats = TransportStats::default();
-        // A header as the kernel sends it: its length field matches the message.
-        let mut msg = [0u8; 40];
-        msg[0..4].copy_from_slice(&40u32.to_ne_bytes());
-        msg[4..8].copy_from_slice(&opcode::FUSE_LOOKUP.to_ne_bytes());
-        stats.count_dev(&msg);
-        msg[4..8].copy_from_slice(&opcode::FUSE_FORGET.to_ne_bytes());
-        stats.count_dev(&msg);
+        let header = |opcode| {
+            Header::from(&abi::fuse_in_header {
+                len: 40,
+                opcode,
+                ..Default::default()
+            })
+        };
+        stats.count_dev(Some(&header(opcode::FUSE_LOOKUP)));
+        stats.count_dev(Some(&header(opcode::FUSE_FORGET)));
+        stats.count_dev(None);
         stats.count_uring();
         assert_eq!(
             stats.counts(),
             RequestCounts {
                 uring: 1,
-                dev: 1,
+                dev: 2,
                 dev_forget_interrupt: 1
             }
         );

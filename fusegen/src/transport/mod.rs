@@ -21,8 +21,8 @@ use tokio::task::JoinSet;
 
 use crate::api::error::Error;
 use crate::api::filesystem::Workers;
-use crate::proto::reply::{self, Reply};
-use crate::server::{self, Server};
+use crate::proto::reply::{self, Reply, Response};
+use crate::server::Server;
 use active::TransportStats;
 use dev::{BufferPool, Device};
 
@@ -77,23 +77,17 @@ pub(crate) struct Runtime<FS> {
     pub(crate) handlers: std::sync::Mutex<JoinSet<()>>,
 }
 
-pub(crate) fn send(dev: &Device, unique: u64, reply: &Reply) {
+/// Writes `response` to the kernel on `dev`, the descriptor its request was read from;
+/// nothing for an unanswered request.
+pub(crate) fn send(dev: &Device, response: &Response) {
+    let Response::Reply { unique, reply } = response else {
+        return;
+    };
     let sent = match reply {
-        Reply::File(range) => file_reply::send(dev, unique, range),
-        other => match reply::out_header(unique, other) {
-            Some(header) => dev.write(&header, other.payload()),
-            None => Ok(()),
-        },
+        Reply::File(range) => file_reply::send(dev, *unique, range),
+        other => dev.write(&reply::out_header(*unique, other), other.payload()),
     };
     if let Err(e) = sent {
         tracing::warn!(unique, error = %e, "writing reply to /dev/fuse failed");
-    }
-}
-
-/// A request whose arguments could not be parsed still gets an answer when its header is
-/// readable, so the caller in the kernel is not left waiting.
-pub(crate) fn answer_malformed(dev: &Device, bytes: &[u8]) {
-    if let Some((unique, reply)) = server::malformed_reply(bytes) {
-        send(dev, unique, &reply);
     }
 }

@@ -40,6 +40,8 @@ use tokio::sync::OwnedSemaphorePermit;
 
 use crate::api::error::Error;
 use crate::api::operations::Operations;
+use crate::proto::reply::Response;
+use crate::proto::request;
 use crate::server::respond;
 use crate::sys;
 use crate::transport::active::ActiveTransport;
@@ -347,14 +349,21 @@ async fn handle<FS: Operations>(
     on_reader: Arc<AtomicBool>,
 ) -> ReadBuf {
     let bytes = &buf.as_bytes()[..len];
-    rt.stats.count_dev(bytes);
-    let reply = respond(&rt.server, bytes).await;
+    // The header is read here, once: the counters and the server share it.
+    let header = request::parse_header(bytes);
+    rt.stats.count_dev(header.as_ref().ok());
+    let response = match header {
+        Ok(header) => respond(&rt.server, &header, bytes).await,
+        Err(e) => {
+            // No readable header, no unique to answer to.
+            tracing::warn!(error = %e, "malformed request from the kernel, left unanswered");
+            Response::Unanswered
+        }
+    };
     if on_reader.swap(false, Ordering::Relaxed) {
         rt.idle.fetch_add(1, Ordering::SeqCst);
     }
-    if let Some((unique, reply)) = reply {
-        send(&dev, unique, &reply);
-    }
+    send(&dev, &response);
     buf
 }
 

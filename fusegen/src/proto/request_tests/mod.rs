@@ -76,7 +76,7 @@ fn op_with(msg: &Message, layout: Layout) -> Operation<'_> {
             opcode_name(msg.header.opcode)
         ),
     };
-    assert_eq!(*req.header, msg.header, "header");
+    assert_eq!(req.header, Header::from(&msg.header), "header");
     req.op
 }
 

@@ -1,6 +1,8 @@
 //! One byte fixture per opcode: every parsed field is checked.
 
 use super::*;
+use crate::api::types::{FileHandle, Inode, SetAttr, time_from_kernel};
+use crate::proto::op;
 
 #[test]
 fn header_fields_are_read_at_kernel_offsets() {
@@ -18,14 +20,13 @@ fn header_fields_are_read_at_kernel_offsets() {
     bytes[0] = 72; // len = 72: header, nlookup and three extension units
     let words = aligned(&bytes);
     let req = parse(&words.as_bytes()[..72], PLAIN).unwrap();
-    assert_eq!(req.header.len, 72);
     assert_eq!(req.header.opcode, FUSE_FORGET);
     assert_eq!(req.header.unique, 0x8000_0002_0000_0011);
     assert_eq!(req.header.nodeid, 0x2_0000_0005);
     assert_eq!(req.header.uid, 1000);
     assert_eq!(req.header.gid, 1001);
     assert_eq!(req.header.pid, 4242);
-    assert_eq!(req.header.total_extlen, 3);
+    assert_eq!(req.header.ext_len, 24, "total_extlen = 3 units of 8 bytes");
     let nlookup = expect_op!(req.op, Operation::Forget { arg } => arg.nlookup);
     assert_eq!(nlookup, 42);
 }
@@ -48,27 +49,27 @@ fn forget_reads_nlookup() {
 fn getattr_reads_flags_and_fh() {
     let msg = request(FUSE_GETATTR, GETATTR_IN);
     let arg = expect_op!(op(&msg), Operation::Getattr { arg } => arg);
-    assert_eq!(arg.getattr_flags, abi::FUSE_GETATTR_FH);
-    assert_eq!(arg.fh, FH);
+    assert_eq!(arg.fh, Some(FileHandle(FH)));
 }
 
 #[test]
 fn setattr_reads_every_field() {
     let msg = request(FUSE_SETATTR, SETATTR_IN);
     let arg = expect_op!(op(&msg), Operation::Setattr { arg } => arg);
-    assert_eq!(arg.valid, 0x67f);
-    assert_eq!(arg.fh, FH);
-    assert_eq!(arg.size, 0x1_0000_1000);
-    assert_eq!(arg.lock_owner, LOCK_OWNER);
-    assert_eq!(arg.atime, 1_700_000_000);
-    assert_eq!(arg.mtime, 1_700_000_001);
-    assert_eq!(arg.ctime as i64, -1);
-    assert_eq!(arg.atimensec, 1);
-    assert_eq!(arg.mtimensec, 2);
-    assert_eq!(arg.ctimensec, 3);
-    assert_eq!(arg.mode, libc::S_IFREG | 0o644);
-    assert_eq!(arg.uid, 1000);
-    assert_eq!(arg.gid, 1001);
+    // valid = 0x67f: mode, uid, gid, size, atime, mtime, fh, lock owner, ctime; no *_NOW.
+    let expected = SetAttr {
+        mode: Some(libc::S_IFREG | 0o644),
+        uid: Some(1000),
+        gid: Some(1001),
+        size: Some(0x1_0000_1000),
+        atime: Some(time_from_kernel(1_700_000_000, 1)),
+        mtime: Some(time_from_kernel(1_700_000_001, 2)),
+        ctime: Some(time_from_kernel(-1, 3)),
+        kill_suidgid: false,
+        lock_owner: Some(LOCK_OWNER),
+    };
+    assert_eq!(arg.set, expected);
+    assert_eq!(arg.fh, Some(FileHandle(FH)));
 }
 
 #[test]
@@ -145,7 +146,7 @@ fn rename2_reads_flags() {
 fn link_reads_oldnodeid_and_name() {
     let msg = request(FUSE_LINK, LINK_IN);
     let (arg, name) = expect_op!(op(&msg), Operation::Link { arg, name } => (arg, name));
-    assert_eq!(arg.oldnodeid, 0x3000_0000_0000_000b);
+    assert_eq!(arg.oldnodeid, Inode(0x3000_0000_0000_000b));
     assert_eq!(name, "hard");
 }
 
@@ -154,18 +155,18 @@ fn open_reads_flags_and_open_flags() {
     let msg = request(FUSE_OPEN, OPEN_IN);
     let arg = expect_op!(op(&msg), Operation::Open { arg } => arg);
     assert_eq!(arg.flags, 0x8002);
-    assert_eq!(arg.open_flags, abi::FUSE_OPEN_KILL_SUIDGID);
+    assert!(arg.kill_suidgid);
 }
 
 #[test]
 fn read_reads_every_field() {
     let msg = request(FUSE_READ, READ_IN);
     let arg = expect_op!(op(&msg), Operation::Read { arg } => arg);
-    assert_eq!(arg.fh, FH);
+    assert_eq!(arg.fh, FileHandle(FH));
     assert_eq!(arg.offset, 0x1_0000_1000);
     assert_eq!(arg.size, 0x2_0000);
-    assert_eq!(arg.read_flags, abi::FUSE_READ_LOCKOWNER);
-    assert_eq!(arg.lock_owner, LOCK_OWNER);
+    // read_flags = FUSE_READ_LOCKOWNER
+    assert_eq!(arg.lock_owner, Some(LOCK_OWNER));
     assert_eq!(arg.flags, 0x800);
 }
 
@@ -173,14 +174,12 @@ fn read_reads_every_field() {
 fn write_reads_arguments_and_exactly_size_bytes_of_payload() {
     let msg = request(FUSE_WRITE, WRITE_IN);
     let (arg, data) = expect_op!(op(&msg), Operation::Write { arg, data } => (arg, data));
-    assert_eq!(arg.fh, FH);
+    assert_eq!(arg.fh, FileHandle(FH));
     assert_eq!(arg.offset, 512);
     assert_eq!(arg.size, 5);
-    assert_eq!(
-        arg.write_flags,
-        abi::FUSE_WRITE_CACHE | abi::FUSE_WRITE_LOCKOWNER
-    );
-    assert_eq!(arg.lock_owner, LOCK_OWNER);
+    // write_flags = FUSE_WRITE_CACHE | FUSE_WRITE_LOCKOWNER
+    assert!(arg.cached && !arg.kill_suidgid);
+    assert_eq!(arg.lock_owner, Some(LOCK_OWNER));
     assert_eq!(arg.flags, 0x401);
     assert_eq!(data, b"data!");
 }
@@ -195,10 +194,10 @@ fn statfs_has_no_arguments() {
 fn release_reads_fh_flags_and_lock_owner() {
     let msg = request(FUSE_RELEASE, RELEASE_IN);
     let arg = expect_op!(op(&msg), Operation::Release { arg } => arg);
-    assert_eq!(arg.fh, FH);
+    assert_eq!(arg.fh, FileHandle(FH));
     assert_eq!(arg.flags, 0x8002);
-    let release_flags = abi::FUSE_RELEASE_FLUSH | abi::FUSE_RELEASE_FLOCK_UNLOCK;
-    assert_eq!(arg.release_flags, release_flags);
+    // release_flags = FUSE_RELEASE_FLUSH | FUSE_RELEASE_FLOCK_UNLOCK
+    assert!(arg.flush && arg.flock_unlock);
     assert_eq!(arg.lock_owner, LOCK_OWNER);
 }
 
@@ -206,8 +205,8 @@ fn release_reads_fh_flags_and_lock_owner() {
 fn fsync_reads_fh_and_datasync_flag() {
     let msg = request(FUSE_FSYNC, FSYNC_IN);
     let arg = expect_op!(op(&msg), Operation::Fsync { arg } => arg);
-    assert_eq!(arg.fh, FH);
-    assert_eq!(arg.fsync_flags, abi::FUSE_FSYNC_FDATASYNC);
+    assert_eq!(arg.fh, FileHandle(FH));
+    assert!(arg.datasync);
 }
 
 #[test]
@@ -274,7 +273,7 @@ fn removexattr_reads_the_name() {
 fn flush_reads_fh_and_lock_owner() {
     let msg = request(FUSE_FLUSH, FLUSH_IN);
     let arg = expect_op!(op(&msg), Operation::Flush { arg } => arg);
-    assert_eq!(arg.fh, FH);
+    assert_eq!(arg.fh, FileHandle(FH));
     assert_eq!(arg.lock_owner, LOCK_OWNER);
 }
 
@@ -321,14 +320,14 @@ fn opendir_reads_flags() {
     let msg = request(FUSE_OPENDIR, OPENDIR_IN);
     let arg = expect_op!(op(&msg), Operation::Opendir { arg } => arg);
     assert_eq!(arg.flags, 0x10800);
-    assert_eq!(arg.open_flags, 0);
+    assert!(!arg.kill_suidgid);
 }
 
 #[test]
 fn readdir_reads_fh_offset_and_size() {
     let msg = request(FUSE_READDIR, READDIR_IN);
     let arg = expect_op!(op(&msg), Operation::Readdir { arg } => arg);
-    assert_eq!(arg.fh, 0x1000_0000_0000_0008);
+    assert_eq!(arg.fh, FileHandle(0x1000_0000_0000_0008));
     assert_eq!(arg.offset, 3);
     assert_eq!(arg.size, 4096);
     assert_eq!(arg.flags, 0x10800);
@@ -338,7 +337,7 @@ fn readdir_reads_fh_offset_and_size() {
 fn readdirplus_reads_the_same_struct_as_readdir() {
     let msg = request(FUSE_READDIRPLUS, READDIR_IN);
     let arg = expect_op!(op(&msg), Operation::Readdirplus { arg } => arg);
-    assert_eq!(arg.fh, 0x1000_0000_0000_0008);
+    assert_eq!(arg.fh, FileHandle(0x1000_0000_0000_0008));
     assert_eq!(arg.offset, 3);
     assert_eq!(arg.size, 4096);
     assert_eq!(arg.flags, 0x10800);
@@ -348,7 +347,7 @@ fn readdirplus_reads_the_same_struct_as_readdir() {
 fn releasedir_reads_fh_flags_and_lock_owner() {
     let msg = request(FUSE_RELEASEDIR, RELEASE_IN);
     let arg = expect_op!(op(&msg), Operation::Releasedir { arg } => arg);
-    assert_eq!(arg.fh, FH);
+    assert_eq!(arg.fh, FileHandle(FH));
     assert_eq!(arg.flags, 0x8002);
     assert_eq!(arg.lock_owner, LOCK_OWNER);
 }
@@ -357,31 +356,31 @@ fn releasedir_reads_fh_flags_and_lock_owner() {
 fn fsyncdir_reads_fh_and_datasync_flag() {
     let msg = request(FUSE_FSYNCDIR, FSYNC_IN);
     let arg = expect_op!(op(&msg), Operation::Fsyncdir { arg } => arg);
-    assert_eq!(arg.fh, FH);
-    assert_eq!(arg.fsync_flags, abi::FUSE_FSYNC_FDATASYNC);
+    assert_eq!(arg.fh, FileHandle(FH));
+    assert!(arg.datasync);
 }
 
-fn assert_lk_in(arg: &abi::fuse_lk_in) {
-    assert_eq!(arg.fh, FH);
+fn assert_lk_in(arg: &op::LockIn) {
+    assert_eq!(arg.fh, FileHandle(FH));
     assert_eq!(arg.owner, 0x4000_0000_0bad_f00d);
-    assert_eq!(arg.lk.start, 256);
-    assert_eq!(arg.lk.end, 511);
-    assert_eq!(arg.lk.r#type, libc::F_WRLCK as u32);
-    assert_eq!(arg.lk.pid, 4242);
-    assert_eq!(arg.lk_flags, abi::FUSE_LK_FLOCK);
+    assert_eq!(arg.lock.start, 256);
+    assert_eq!(arg.lock.end, 511);
+    assert_eq!(arg.lock.typ, libc::F_WRLCK);
+    assert_eq!(arg.lock.pid, 4242);
+    assert!(arg.flock);
 }
 
 #[test]
 fn getlk_reads_the_lock() {
     let msg = request(FUSE_GETLK, LK_IN);
-    assert_lk_in(expect_op!(op(&msg), Operation::Getlk { arg } => arg));
+    assert_lk_in(&expect_op!(op(&msg), Operation::Getlk { arg } => arg));
 }
 
 #[test]
 fn setlk_does_not_sleep() {
     let msg = request(FUSE_SETLK, LK_IN);
     let (arg, sleep) = expect_op!(op(&msg), Operation::Setlk { arg, sleep } => (arg, sleep));
-    assert_lk_in(arg);
+    assert_lk_in(&arg);
     assert!(!sleep);
 }
 
@@ -389,7 +388,7 @@ fn setlk_does_not_sleep() {
 fn setlkw_sleeps() {
     let msg = request(FUSE_SETLKW, LK_IN);
     let (arg, sleep) = expect_op!(op(&msg), Operation::Setlk { arg, sleep } => (arg, sleep));
-    assert_lk_in(arg);
+    assert_lk_in(&arg);
     assert!(sleep);
 }
 
@@ -397,21 +396,21 @@ fn setlkw_sleeps() {
 fn access_reads_the_mask() {
     let msg = request(FUSE_ACCESS, ACCESS_IN);
     let mask = expect_op!(op(&msg), Operation::Access { arg } => arg.mask);
-    assert_eq!(mask, (libc::R_OK | libc::W_OK) as u32);
+    assert_eq!(mask, libc::R_OK | libc::W_OK);
 }
 
-fn assert_create_in(arg: &abi::fuse_create_in) {
+fn assert_create_in(arg: &op::CreateIn) {
     assert_eq!(arg.flags, 0x241);
     assert_eq!(arg.mode, libc::S_IFREG | 0o644);
     assert_eq!(arg.umask, 0o022);
-    assert_eq!(arg.open_flags, abi::FUSE_OPEN_KILL_SUIDGID);
+    assert!(arg.kill_suidgid);
 }
 
 #[test]
 fn create_reads_flags_mode_umask_and_name() {
     let msg = request(FUSE_CREATE, CREATE_IN);
     let (arg, name) = expect_op!(op(&msg), Operation::Create { arg, name } => (arg, name));
-    assert_create_in(arg);
+    assert_create_in(&arg);
     assert_eq!(name, "new");
 }
 
@@ -440,11 +439,11 @@ fn destroy_has_no_arguments() {
 fn ioctl_reads_arguments_and_in_size_bytes_of_input() {
     let msg = request(FUSE_IOCTL, IOCTL_IN);
     let (arg, data) = expect_op!(op(&msg), Operation::Ioctl { arg, data } => (arg, data));
-    assert_eq!(arg.fh, FH);
-    assert_eq!(arg.flags, abi::FUSE_IOCTL_UNRESTRICTED);
+    assert_eq!(arg.fh, FileHandle(FH));
+    assert!(arg.unrestricted);
     assert_eq!(arg.cmd, 0x5401);
     assert_eq!(arg.arg, 0x7f00_0000_1000);
-    assert_eq!(arg.in_size, 3);
+    // in_size = 3: the data below
     assert_eq!(arg.out_size, 8);
     assert_eq!(data, [1, 2, 3]);
 }
@@ -453,9 +452,9 @@ fn ioctl_reads_arguments_and_in_size_bytes_of_input() {
 fn poll_reads_fh_kh_flags_and_events() {
     let msg = request(FUSE_POLL, POLL_IN);
     let arg = expect_op!(op(&msg), Operation::Poll { arg } => arg);
-    assert_eq!(arg.fh, FH);
-    assert_eq!(arg.kh, 0x0200_0000_0000_0005);
-    assert_eq!(arg.flags, abi::FUSE_POLL_SCHEDULE_NOTIFY);
+    assert_eq!(arg.fh, FileHandle(FH));
+    // flags = FUSE_POLL_SCHEDULE_NOTIFY: the handle to wake comes with it
+    assert_eq!(arg.kh, Some(0x0200_0000_0000_0005));
     assert_eq!(arg.events, libc::POLLIN as u32);
 }
 
@@ -472,7 +471,7 @@ fn notify_reply_reads_offset_and_size_bytes_of_data() {
 fn batch_forget_reads_count_entries() {
     let msg = request(FUSE_BATCH_FORGET, BATCH_FORGET_IN);
     let forgets = expect_op!(op(&msg), Operation::BatchForget { forgets } => forgets);
-    let pairs: Vec<(u64, u64)> = forgets.iter().map(|f| (f.nodeid, f.nlookup)).collect();
+    let pairs: Vec<(u64, u64)> = forgets.iter().map(|f| (f.ino.0, f.nlookup)).collect();
     assert_eq!(
         pairs,
         [(2, 1), (0x5000_0000_0000_0003, 10), (4, 0xffff_ffff)]
@@ -483,27 +482,27 @@ fn batch_forget_reads_count_entries() {
 fn fallocate_reads_every_field() {
     let msg = request(FUSE_FALLOCATE, FALLOCATE_IN);
     let arg = expect_op!(op(&msg), Operation::Fallocate { arg } => arg);
-    assert_eq!(arg.fh, FH);
+    assert_eq!(arg.fh, FileHandle(FH));
     assert_eq!(arg.offset, 4096);
     assert_eq!(arg.length, 0x10_0000);
     let mode = libc::FALLOC_FL_KEEP_SIZE | libc::FALLOC_FL_PUNCH_HOLE;
-    assert_eq!(arg.mode, mode as u32);
+    assert_eq!(arg.mode, mode);
 }
 
 #[test]
 fn lseek_reads_fh_offset_and_whence() {
     let msg = request(FUSE_LSEEK, LSEEK_IN);
     let arg = expect_op!(op(&msg), Operation::Lseek { arg } => arg);
-    assert_eq!(arg.fh, FH);
+    assert_eq!(arg.fh, FileHandle(FH));
     assert_eq!(arg.offset, 4096);
-    assert_eq!(arg.whence, libc::SEEK_DATA as u32);
+    assert_eq!(arg.whence, libc::SEEK_DATA);
 }
 
-fn assert_copy_file_range_in(arg: &abi::fuse_copy_file_range_in) {
-    assert_eq!(arg.fh_in, FH);
+fn assert_copy_file_range_in(arg: &op::CopyFileRangeIn) {
+    assert_eq!(arg.fh_in, FileHandle(FH));
     assert_eq!(arg.off_in, 4096);
-    assert_eq!(arg.nodeid_out, 0x2000_0000_0000_0009);
-    assert_eq!(arg.fh_out, 8);
+    assert_eq!(arg.nodeid_out, Inode(0x2000_0000_0000_0009));
+    assert_eq!(arg.fh_out, FileHandle(8));
     assert_eq!(arg.off_out, 0x1_0000_0000);
     assert_eq!(arg.len, 0x10_0000);
     assert_eq!(arg.flags, 0);
@@ -513,7 +512,7 @@ fn assert_copy_file_range_in(arg: &abi::fuse_copy_file_range_in) {
 fn copy_file_range_is_not_wide() {
     let msg = request(FUSE_COPY_FILE_RANGE, COPY_FILE_RANGE_IN);
     let (arg, wide) = expect_op!(op(&msg), Operation::CopyFileRange { arg, wide } => (arg, wide));
-    assert_copy_file_range_in(arg);
+    assert_copy_file_range_in(&arg);
     assert!(!wide);
 }
 
@@ -521,7 +520,7 @@ fn copy_file_range_is_not_wide() {
 fn copy_file_range_64_is_wide() {
     let msg = request(FUSE_COPY_FILE_RANGE_64, COPY_FILE_RANGE_IN);
     let (arg, wide) = expect_op!(op(&msg), Operation::CopyFileRange { arg, wide } => (arg, wide));
-    assert_copy_file_range_in(arg);
+    assert_copy_file_range_in(&arg);
     assert!(wide);
 }
 
@@ -529,7 +528,7 @@ fn copy_file_range_64_is_wide() {
 fn setupmapping_reads_every_field() {
     let msg = request(FUSE_SETUPMAPPING, SETUPMAPPING_IN);
     let arg = expect_op!(op(&msg), Operation::Setupmapping { arg } => arg);
-    assert_eq!(arg.fh, FH);
+    assert_eq!(arg.fh, FileHandle(FH));
     assert_eq!(arg.foffset, 0x20_0000);
     assert_eq!(arg.len, 0x20_0000);
     assert_eq!(arg.flags, 3);
@@ -548,15 +547,14 @@ fn removemapping_keeps_the_unaligned_entries_as_bytes() {
 #[test]
 fn syncfs_reads_its_padding_struct() {
     let msg = request(FUSE_SYNCFS, SYNCFS_IN);
-    let padding = expect_op!(op(&msg), Operation::Syncfs { arg } => arg.padding);
-    assert_eq!(padding, 0);
+    expect_op!(op(&msg), Operation::Syncfs => ());
 }
 
 #[test]
 fn tmpfile_reads_a_create_struct_and_name() {
     let msg = request(FUSE_TMPFILE, CREATE_IN);
     let (arg, name) = expect_op!(op(&msg), Operation::Tmpfile { arg, name } => (arg, name));
-    assert_create_in(arg);
+    assert_create_in(&arg);
     assert_eq!(name, "new");
 }
 
@@ -564,10 +562,9 @@ fn tmpfile_reads_a_create_struct_and_name() {
 fn statx_reads_flags_fh_and_mask() {
     let msg = request(FUSE_STATX, STATX_IN);
     let arg = expect_op!(op(&msg), Operation::Statx { arg } => arg);
-    assert_eq!(arg.getattr_flags, abi::FUSE_GETATTR_FH);
-    assert_eq!(arg.fh, FH);
-    assert_eq!(arg.sx_flags, libc::AT_STATX_DONT_SYNC as u32);
-    assert_eq!(arg.sx_mask, libc::STATX_BASIC_STATS | libc::STATX_BTIME);
+    assert_eq!(arg.fh, Some(FileHandle(FH)));
+    assert_eq!(arg.flags, libc::AT_STATX_DONT_SYNC as u32);
+    assert_eq!(arg.mask, libc::STATX_BASIC_STATS | libc::STATX_BTIME);
 }
 
 #[test]

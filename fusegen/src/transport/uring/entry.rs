@@ -13,12 +13,11 @@
 
 use std::os::fd::RawFd;
 
-use io_uring::{opcode, squeue, types};
 use zerocopy::{FromBytes, IntoBytes};
 
 use crate::proto::abi;
-use crate::proto::reply::{self, Reply};
-use crate::sys::{self, RingMemory};
+use crate::proto::reply::{self, Reply, Response};
+use crate::sys::{EntryLayout, FuseCommand, RingMemory};
 
 const HEADER: usize = 0;
 const HEADER_LEN: usize = size_of::<abi::fuse_uring_req_header>();
@@ -58,19 +57,12 @@ impl Entry {
     /// Maps the memory of an entry whose payload buffer holds `capacity` bytes.
     pub(crate) fn new(index: usize, capacity: usize) -> std::io::Result<Entry> {
         let capacity = capacity.next_multiple_of(4096);
-        let mut memory = RingMemory::new(PAYLOAD + capacity)?;
-        let iov = [
-            (memory.addr(HEADER) as usize, HEADER_LEN),
-            (memory.addr(PAYLOAD) as usize, capacity),
-        ];
-        let w = size_of::<usize>();
-        let bytes = memory.bytes_mut();
-        // `struct iovec { void *iov_base; size_t iov_len; }`, two of them.
-        for (i, (base, len)) in iov.into_iter().enumerate() {
-            let at = IOVECS + i * 2 * w;
-            bytes[at..at + w].copy_from_slice(&base.to_ne_bytes());
-            bytes[at + w..at + 2 * w].copy_from_slice(&len.to_ne_bytes());
-        }
+        let layout = EntryLayout {
+            header: HEADER..HEADER + HEADER_LEN,
+            payload: PAYLOAD..PAYLOAD + capacity,
+            iovecs: IOVECS,
+        };
+        let memory = RingMemory::new(PAYLOAD + capacity, layout)?;
         Ok(Entry {
             index,
             memory,
@@ -79,25 +71,26 @@ impl Entry {
     }
 
     /// `FUSE_IO_URING_CMD_REGISTER`: hands the entry's buffers to queue `qid`.
-    pub(crate) fn register_sqe(&self, dev: RawFd, qid: u16) -> squeue::Entry128 {
-        command(dev, abi::FUSE_IO_URING_CMD_REGISTER, 0, qid)
-            .addr(Some(self.memory.addr(IOVECS)))
-            .build()
-            .user_data(self.index as u64)
-            .with_iovecs(2)
+    pub(crate) fn register(&self, dev: RawFd, qid: u16) -> FuseCommand<'_> {
+        FuseCommand {
+            dev,
+            op: abi::FUSE_IO_URING_CMD_REGISTER,
+            cmd: command(0, qid),
+            buffers: Some(&self.memory),
+            user_data: self.index as u64,
+        }
     }
 
     /// `FUSE_IO_URING_CMD_COMMIT_AND_FETCH`: delivers the reply written by
-    /// [`write_reply`](Entry::write_reply) and waits for the next request.
-    pub(crate) fn commit_sqe(&self, dev: RawFd, qid: u16) -> squeue::Entry128 {
-        command(
+    /// [`write_response`](Entry::write_response) and waits for the next request.
+    pub(crate) fn commit(&self, dev: RawFd, qid: u16) -> FuseCommand<'static> {
+        FuseCommand {
             dev,
-            abi::FUSE_IO_URING_CMD_COMMIT_AND_FETCH,
-            self.commit_id(),
-            qid,
-        )
-        .build()
-        .user_data(self.index as u64)
+            op: abi::FUSE_IO_URING_CMD_COMMIT_AND_FETCH,
+            cmd: command(self.commit_id(), qid),
+            buffers: None,
+            user_data: self.index as u64,
+        }
     }
 
     fn header(&self) -> abi::fuse_uring_req_header {
@@ -141,10 +134,22 @@ impl Entry {
         self.memory.bytes()
     }
 
+    /// Writes the answer to request `unique` into the entry, for COMMIT_AND_FETCH.
+    ///
+    /// The kernel gives an entry back only with a commit, so a request without a reply
+    /// (NOTIFY_REPLY; FORGET and INTERRUPT never use the ring) still commits:
+    /// an empty success, which ends it in the kernel (`fuse_request_end`) and reaches no caller.
+    pub(crate) fn write_response(&mut self, unique: u64, response: &Response) {
+        match response {
+            Response::Reply { reply, .. } => self.write_reply(unique, reply),
+            Response::Unanswered => self.write_reply(unique, &Reply::Empty),
+        }
+    }
+
     /// Writes the reply to request `unique` into the entry. A reply too large for the payload
     /// buffer (which the kernel sized for the largest it accepts) becomes `EIO`. READ data
     /// still in a file is read straight into the payload buffer.
-    pub(crate) fn write_reply(&mut self, unique: u64, reply: &Reply) {
+    fn write_reply(&mut self, unique: u64, reply: &Reply) {
         if let Reply::File(range) = reply {
             let capacity = self.capacity;
             let payload = &mut self.memory.bytes_mut()[PAYLOAD..PAYLOAD + capacity];
@@ -165,9 +170,7 @@ impl Entry {
         } else {
             reply
         };
-        // A request without a reply (NOTIFY_REPLY) still commits a success, which ends it in
-        // the kernel and frees the entry for the next request.
-        let out = reply::out_header(unique, reply).unwrap_or(reply::data_header(unique, 0));
+        let out = reply::out_header(unique, reply);
         let payload = reply.payload();
         self.memory.bytes_mut()[PAYLOAD..PAYLOAD + payload.len()].copy_from_slice(payload);
         self.write_header(out, payload.len());
@@ -182,8 +185,8 @@ impl Entry {
     }
 }
 
-/// A FUSE io_uring command on the session descriptor `dev`.
-fn command(dev: RawFd, op: u32, commit_id: u64, qid: u16) -> opcode::UringCmd80 {
+/// The command area of a FUSE io_uring command: `fuse_uring_cmd_req`, zero-padded.
+fn command(commit_id: u64, qid: u16) -> [u8; 80] {
     let req = abi::fuse_uring_cmd_req {
         flags: 0,
         commit_id,
@@ -192,27 +195,19 @@ fn command(dev: RawFd, op: u32, commit_id: u64, qid: u16) -> opcode::UringCmd80 
     };
     let mut cmd = [0u8; 80];
     cmd[..size_of::<abi::fuse_uring_cmd_req>()].copy_from_slice(req.as_bytes());
-    opcode::UringCmd80::new(types::Fd(dev), op).cmd(cmd)
-}
-
-trait WithIovecs {
-    fn with_iovecs(self, n: u32) -> Self;
-}
-
-impl WithIovecs for squeue::Entry128 {
-    fn with_iovecs(mut self, n: u32) -> Self {
-        sys::set_sqe_len(&mut self, n);
-        self
-    }
+    cmd
 }
 
 /// A REGISTER the kernel refuses (no such queue): its failure switches the connection back
 /// to `/dev/fuse` and wakes requests that were waiting for the ring to become ready.
-pub(crate) fn abandon_sqe(dev: RawFd) -> squeue::Entry128 {
-    command(dev, abi::FUSE_IO_URING_CMD_REGISTER, 0, u16::MAX)
-        .build()
-        .user_data(u64::MAX)
-        .with_iovecs(2)
+pub(crate) fn abandon(dev: RawFd) -> FuseCommand<'static> {
+    FuseCommand {
+        dev,
+        op: abi::FUSE_IO_URING_CMD_REGISTER,
+        cmd: command(0, u16::MAX),
+        buffers: None,
+        user_data: u64::MAX,
+    }
 }
 
 #[cfg(test)]
@@ -295,6 +290,17 @@ mod tests {
     }
 
     #[test]
+    fn unanswered_request_commits_an_empty_success() {
+        let mut e = Entry::new(0, 8192).unwrap();
+        e.write_reply(3, &Reply::Data(bytes::Bytes::from_static(b"stale")));
+        e.write_response(10, &Response::Unanswered);
+        let h = e.header();
+        let (out, _) = abi::fuse_out_header::read_from_prefix(&h.in_out).unwrap();
+        assert_eq!((out.len, out.error, out.unique), (16, 0, 10));
+        assert_eq!(h.ring_ent_in_out.payload_sz, 0);
+    }
+
+    #[test]
     fn oversized_reply_becomes_eio() {
         let mut e = Entry::new(0, 4096).unwrap();
         e.write_reply(4, &Reply::Data(bytes::Bytes::from(vec![0u8; 8192])));
@@ -305,9 +311,10 @@ mod tests {
     #[test]
     fn register_points_at_two_iovecs_and_names_the_queue() {
         let e = Entry::new(3, 8192).unwrap();
-        let sqe = e.register_sqe(5, 1);
-        assert_eq!(sqe.get_user_data(), 3);
-        // SAFETY-free inspection through the debug formatting is not stable; check the iovecs.
+        let register = e.register(5, 1);
+        assert_eq!((register.user_data, register.dev), (3, 5));
+        assert_eq!(register.op, abi::FUSE_IO_URING_CMD_REGISTER);
+        assert_eq!(u16::from_ne_bytes([register.cmd[16], register.cmd[17]]), 1);
         let w = size_of::<usize>();
         let b = e.bytes();
         let base0 = usize::from_ne_bytes(b[IOVECS..IOVECS + w].try_into().unwrap());

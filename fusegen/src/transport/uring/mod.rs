@@ -66,7 +66,7 @@ pub(crate) fn prepare(transport: Transport, depth: Option<u16>) -> Plan {
         }
     };
     for _ in 0..queues {
-        match Ring::builder().build(u32::from(depth).next_power_of_two()) {
+        match Ring::new(u32::from(depth)) {
             Ok(ring) => plan.rings.push(ring),
             Err(e) => {
                 plan.rings.clear();

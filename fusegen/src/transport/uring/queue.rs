@@ -15,15 +15,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::task::{Context, Poll, Waker};
 
-use io_uring::{opcode, squeue, types};
 use nix::sys::eventfd::{EfdFlags, EventFd};
 
 use super::entry::Entry;
 use crate::api::error::Error;
 use crate::api::operations::Operations;
-use crate::proto::reply::Reply;
+use crate::proto::reply::{Reply, Response};
+use crate::proto::request;
 use crate::server::respond;
-use crate::sys;
 use crate::transport::stop::wake_on_stop;
 use crate::transport::{Control, End, Runtime};
 
@@ -34,17 +33,13 @@ const WAKE: u64 = u64::MAX;
 /// `user_data` of the timeout that bounds waiting for handlers once the session stops.
 const GRACE: u64 = u64::MAX - 1;
 
-/// A registered queue, ready to be served by [`Queue::serve`].
-///
-/// Field order matters: `ring` is dropped first, so the kernel cancels the entries'
-/// commands (and the eventfd read and the timeout) before the memory they name goes.
+/// A registered queue, ready to be served by [`Queue::serve`]. The memory the kernel may
+/// write is the ring's to keep (`sys::Ring`), so field order does not matter here.
 pub(crate) struct Queue<FS> {
     ring: Ring,
     held: Vec<Option<Entry>>,
     /// Written by handler tasks that finished and by the stop watcher; read through the ring.
     wake: Arc<EventFd>,
-    wake_buf: Box<[u8; 8]>,
-    grace: Box<types::Timespec>,
     /// Entries whose command the kernel holds or will get back (not ended by an error).
     live: usize,
     /// The tokio tasks running handlers that had to wait, by entry index, so that the queue
@@ -118,7 +113,7 @@ impl<FS: Operations> Queue<FS> {
         {
             let r = &mut ring;
             for e in &entries {
-                if sys::push_sqe(r, &e.register_sqe(dev, qid)) {
+                if r.push_fuse_command(e.register(dev, qid)) {
                     live += 1;
                 } else {
                     refused = Some("io_uring submission queue too small".to_string());
@@ -131,28 +126,21 @@ impl<FS: Operations> Queue<FS> {
             }
             // Refusals are already here. So may be requests: the last REGISTER makes the ring
             // ready, and requests that were waiting for it can land before we look.
-            for cqe in r.completion() {
-                if cqe.result() < 0 {
+            for (user_data, res) in r.completions() {
+                if res < 0 {
                     live -= usize::from(live > 0);
-                    let err = std::io::Error::from_raw_os_error(-cqe.result());
+                    let err = std::io::Error::from_raw_os_error(-res);
                     refused.get_or_insert_with(|| format!("REGISTER on queue {qid} failed: {err}"));
                 } else {
-                    early.push((cqe.user_data(), cqe.result()));
+                    early.push((user_data, res));
                 }
             }
         }
-        let grace = rt.workers.grace;
         let queue = Queue {
             ring,
             handlers: entries.iter().map(|_| None).collect(),
             held: entries.into_iter().map(Some).collect(),
             wake,
-            wake_buf: Box::new([0; 8]),
-            grace: Box::new(
-                types::Timespec::new()
-                    .sec(grace.as_secs())
-                    .nsec(grace.subsec_nanos()),
-            ),
             early,
             live,
             qid,
@@ -198,17 +186,14 @@ impl<FS: Operations> Queue<FS> {
                     }
                 }
             }
-            let completions: Vec<(u64, i32)> = self
-                .ring
-                .completion()
-                .map(|c| (c.user_data(), c.result()))
-                .collect();
+            let completions = self.ring.completions();
             over = self.handle(completions, &mut state, &runtime, &done_tx, &done);
         }
         // Replies of the last handlers, before the ring closes.
         let _ = self.ring.submit();
         self.cancel_handlers(&runtime, state.abandoned.load(Ordering::SeqCst));
-        // Dropping `self` closes the ring (cancelling the commands) and then unmaps entries.
+        // Dropping `self` closes the ring (cancelling the commands); entry memory is unmapped
+        // after that (`sys::Ring` keeps it).
     }
 
     /// Handlers handed to tokio tasks and not back yet.
@@ -337,14 +322,7 @@ impl<FS: Operations> Queue<FS> {
 
     /// Queues the read of the wake eventfd.
     fn arm_wake(&mut self) {
-        let read = opcode::Read::new(
-            types::Fd(self.wake.as_fd().as_raw_fd()),
-            self.wake_buf.as_mut_ptr(),
-            8,
-        )
-        .build()
-        .user_data(WAKE);
-        if !sys::push_sqe(&mut self.ring, &squeue::Entry128::from(read)) {
+        if !self.ring.push_read_eventfd(self.wake.as_fd(), WAKE) {
             tracing::error!(
                 qid = self.qid,
                 "io_uring submission queue full, wake-up lost"
@@ -354,8 +332,7 @@ impl<FS: Operations> Queue<FS> {
 
     /// Queues the timeout that ends the wait for handlers after the session stopped.
     fn arm_grace(&mut self) {
-        let timeout = opcode::Timeout::new(&*self.grace).build().user_data(GRACE);
-        if !sys::push_sqe(&mut self.ring, &squeue::Entry128::from(timeout)) {
+        if !self.ring.push_timeout(self.rt.workers.grace, GRACE) {
             tracing::error!(
                 qid = self.qid,
                 "io_uring submission queue full, no grace timeout"
@@ -365,10 +342,10 @@ impl<FS: Operations> Queue<FS> {
 
     /// Queues an entry's reply and the fetch of its next request, without submitting.
     fn push_commit(&mut self, entry: Entry) {
-        let sqe = entry.commit_sqe(self.dev, self.qid);
+        let commit = entry.commit(self.dev, self.qid);
         let index = entry.index;
         self.held[index] = Some(entry);
-        if !sys::push_sqe(&mut self.ring, &sqe) {
+        if !self.ring.push_fuse_command(commit) {
             // Cannot happen: each entry has at most one command and the queue holds them all.
             tracing::error!(
                 qid = self.qid,
@@ -390,7 +367,7 @@ impl<FS: Operations> Queue<FS> {
 /// `/dev/fuse` again) when registration cannot complete.
 pub(crate) fn abandon(ring: &mut Ring, dev: RawFd) {
     // Its completion is never read: the ring is dropped right after.
-    if sys::push_sqe(ring, &super::entry::abandon_sqe(dev)) {
+    if ring.push_fuse_command(super::entry::abandon(dev)) {
         let _ = ring.submit();
     }
 }
@@ -400,19 +377,25 @@ async fn serve<FS: Operations>(rt: Arc<Runtime<FS>>, mut entry: Entry) -> Entry 
     // `max_tasks` bounds ring handlers too; the semaphore is never closed.
     let _permit = rt.permits.clone().acquire_owned().await.ok();
     let unique = entry.commit_id();
-    let reply = match entry.request() {
-        Ok(range) => {
-            let msg = &entry.bytes()[range];
-            match respond(&rt.server, msg).await {
-                Some((_, reply)) => reply,
-                None => Reply::Error(crate::Errno::EIO),
-            }
-        }
-        Err(e) => {
-            tracing::warn!(unique, error = %e, "malformed io_uring request, answering EIO");
-            Reply::Error(crate::Errno::EIO)
+    // Unlike on `/dev/fuse`, an unreadable request is still answered: the commit id names it,
+    // and the entry comes back only with a commit.
+    let unreadable = |e: &dyn std::fmt::Display| {
+        tracing::warn!(unique, error = %e, "malformed io_uring request, answering EIO");
+        Response::Reply {
+            unique,
+            reply: Reply::Error(crate::Errno::EIO),
         }
     };
-    entry.write_reply(unique, &reply);
+    let response = match entry.request() {
+        Ok(range) => {
+            let msg = &entry.bytes()[range];
+            match request::parse_header(msg) {
+                Ok(header) => respond(&rt.server, &header, msg).await,
+                Err(e) => unreadable(&e),
+            }
+        }
+        Err(e) => unreadable(&e),
+    };
+    entry.write_response(unique, &response);
     entry
 }
