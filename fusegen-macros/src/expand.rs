@@ -397,8 +397,12 @@ pub(crate) fn method(
     let this = quote!(self);
     // The handler's own future, not an `async` block around it: rustc then reports a future
     // that is not `Send` as "future returned by `<handler>`", on the handler's name.
+    // Parameters whose written types rustc compares go through a check on those types.
+    let args = (params.iter().map(|p| quote!(#p)).chain(ctx_arg))
+        .enumerate()
+        .map(|(i, arg)| crate::types::checked_argument(&h.rustc_checks, i, arg, krate));
     let call = quote_spanned! {h.ident.span()=>
-        <#self_ty>::#name(#this, #(#params,)* #ctx_arg)
+        <#self_ty>::#name(#this, #(#args),*)
     };
     let (output, body) = match h.op.returns {
         Returns::Unit => (quote!(()), call),
