@@ -4,6 +4,7 @@
 //! sits inside `const _: () = { … };` so it adds no names to the user's scope, and contains no
 //! `unsafe`.
 
+use fusegen_options::{Demand, HANDLER_RULES, Opt, Target};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
 use syn::{DeriveInput, ItemImpl};
@@ -11,8 +12,6 @@ use syn::{DeriveInput, ItemImpl};
 use crate::handlers::Handler;
 use crate::ops::Returns;
 use crate::ops::{self, Op};
-use fusegen_options::{Demand, HANDLER_RULES, Opt, Target};
-
 use crate::options::Options;
 
 /// The path to the runtime crate.
@@ -395,12 +394,12 @@ pub(crate) fn method(
     // `self` keeps the call-site span of the generated `&self`: with the handler's span it
     // would not resolve when the handler's name comes from another macro's input.
     let this = quote!(self);
-    // The handler's own future, not an `async` block around it: rustc then reports a future
-    // that is not `Send` as "future returned by `<handler>`", on the handler's name.
     // Parameters whose written types rustc compares go through a check on those types.
     let args = (params.iter().map(|p| quote!(#p)).chain(ctx_arg))
         .enumerate()
         .map(|(i, arg)| crate::types::checked_argument(&h.rustc_checks, i, arg, krate));
+    // The handler's own future, not an `async` block around it: rustc then reports a future
+    // that is not `Send` as "future returned by `<handler>`", on the handler's name.
     let call = quote_spanned! {h.ident.span()=>
         <#self_ty>::#name(#this, #(#args),*)
     };
