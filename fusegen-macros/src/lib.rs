@@ -12,7 +12,6 @@ mod ctxt;
 mod expand;
 mod handlers;
 mod ops;
-mod option_table;
 mod options;
 mod paths;
 mod runtime_items;
@@ -216,7 +215,7 @@ fn parse_args(cx: &Ctxt, args: TokenStream) -> (proc_macro2::TokenStream, Mode) 
             .path
             .get_ident()
             .map_or_else(|| "path".to_string(), ToString::to_string);
-        let message = if option_table::find(&name).is_some() {
+        let message = if fusegen_options::find(&name).is_some() {
             format!(
                 "`{name}` is a filesystem option: put it in `#[fuse({name})]` on the struct, next to \
                  `#[derive(Filesystem)]`"

@@ -162,7 +162,7 @@ pub fn handler_set_types() -> TokenStream {
 #[cfg(test)]
 mod tests {
     use crate::ops::{OPS, find};
-    use crate::option_table::{Demand, HANDLER_RULES};
+    use fusegen_options::{Demand, HANDLER_RULES};
 
     /// The option rules name handlers by string: each must be a row, or the generated bound
     /// would name an associated type `AllHandlersInOneImplBlock` does not have.
@@ -174,7 +174,7 @@ mod tests {
                 Demand::Excludes(name) => &[name][..],
             };
             for name in names {
-                assert!(find(name).is_some(), "`{}` names `{name}`", rule.option);
+                assert!(find(name).is_some(), "`{:?}` names `{name}`", rule.option);
             }
         }
     }
