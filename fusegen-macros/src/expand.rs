@@ -313,6 +313,7 @@ fn presence(op: &Op, written: &[Written]) -> Option<Option<TokenStream>> {
 pub(crate) enum Level {
     Inode,
     Path,
+    Blocking,
 }
 
 /// The `AllHandlersInOneImplBlock` implementation without handlers: the markers alone. What a
@@ -371,6 +372,7 @@ fn level_type(level: Level, krate: &TokenStream) -> TokenStream {
     match level {
         Level::Inode => quote!(type Level = #krate::__private::InodeLevel;),
         Level::Path => quote!(type Level = #krate::__private::PathLevel;),
+        Level::Blocking => quote!(type Level = #krate::__private::BlockingLevel;),
     }
 }
 
@@ -418,8 +420,8 @@ pub(crate) fn camel_ident(name: &str) -> syn::Ident {
 pub(crate) enum Calling {
     /// Returns the handler's own future.
     Async,
-    /// Calls a plain `fn` and returns its result (`fusegen::paths::Blocking` moves the call to
-    /// the blocking pool).
+    /// Calls a plain `fn` and returns its result (`fusegen::Blocking` and
+    /// `fusegen::paths::Blocking` move the call to the blocking pool).
     Blocking,
 }
 

@@ -63,6 +63,7 @@ pub use fusegen_macros::Filesystem;
 /// handlers; `#[fusegen::handlers(paths)]` and `(paths, blocking)` for path-level handlers
 /// (`docs/handlers.md`, `docs/paths.md`).
 pub use fusegen_macros::handlers;
+pub use helpers::blocking::{Blocking, BlockingOperations};
 pub use helpers::dir_entries::{DirEntries, Dots};
 pub use mount::options::{TRANSPORT_ENV, Transport};
 pub use mount::{MountError, MountMethod, MountOptions};
