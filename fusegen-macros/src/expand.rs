@@ -114,6 +114,9 @@ fn handler_checks(ident: &syn::Ident, options: &Options, krate: &TokenStream) ->
         }
         let span = setting.span;
         let option = rule.option;
+        // The derive cannot see the handlers block, so the texts hold in every mode: no
+        // `async` (blocking blocks have none), no mode arguments, and the path-level handler
+        // named where it differs (`lookup` is answered by `getattr` there).
         let (message, label, bounds) = match rule.demand {
             Demand::Needs(names) => {
                 let list = english_list(names);
@@ -124,13 +127,18 @@ fn handler_checks(ident: &syn::Ident, options: &Options, krate: &TokenStream) ->
                 } else {
                     format!("`#[fuse({option})]` needs {list} handlers")
                 };
-                let label = if names.len() == 1 {
+                let aliases = path_level_names(names);
+                let message = message + &aliases;
+                let label = if !aliases.is_empty() {
+                    // The handler to write depends on the block's mode, which the message names.
+                    format!("add it to the `#[fusegen::handlers]` block of `{ident}`")
+                } else if names.len() == 1 {
                     format!(
-                        "add `async fn {}` to `#[fusegen::handlers] impl {ident}`",
+                        "add `{}` to the `#[fusegen::handlers]` block of `{ident}`",
                         names[0]
                     )
                 } else {
-                    format!("add the ones missing from `#[fusegen::handlers] impl {ident}`")
+                    format!("add the missing ones to the `#[fusegen::handlers]` block of `{ident}`")
                 };
                 let bounds = names.iter().map(|n| {
                     let name = camel_ident(n);
@@ -180,6 +188,27 @@ fn handler_checks(ident: &syn::Ident, options: &Options, krate: &TokenStream) ->
         });
     }
     checks
+}
+
+/// For rule handlers that a path-level block writes under another name (its markers come
+/// from `paths::expand::inode_level`): ` (at the path level, `getattr`)`; else nothing.
+fn path_level_names(names: &[&str]) -> String {
+    let mut named: Vec<&str> = Vec::new();
+    for name in names {
+        let path_level = match *name {
+            "lookup" => "getattr",
+            "opendir" | "releasedir" => "readdir",
+            other => other,
+        };
+        if !named.contains(&path_level) {
+            named.push(path_level);
+        }
+    }
+    if named[..] == names[..] {
+        String::new()
+    } else {
+        format!(" (at the path level, {})", english_list(&named))
+    }
 }
 
 /// `a`, `a` and `b`, `a`, `b` and `c` (each in backticks).
