@@ -104,6 +104,9 @@ fn handler_checks(ident: &syn::Ident, options: &Options, krate: &TokenStream) ->
         }
         let span = setting.span;
         let option = setting.def.name;
+        // The derive cannot see the handlers block, so the texts hold in every mode: no
+        // `async` (blocking blocks have none), no mode arguments, and the path-level handler
+        // named where it differs (`lookup` is answered by `getattr` there).
         let (message, label, bounds) = match rule.demand {
             Demand::Needs(names) => {
                 let list = english_list(names);
@@ -114,13 +117,18 @@ fn handler_checks(ident: &syn::Ident, options: &Options, krate: &TokenStream) ->
                 } else {
                     format!("`#[fuse({option})]` needs {list} handlers")
                 };
-                let label = if names.len() == 1 {
+                let aliases = path_level_names(names);
+                let message = message + &aliases;
+                let label = if !aliases.is_empty() {
+                    // The handler to write depends on the block's mode, which the message names.
+                    format!("add it to the `#[fusegen::handlers]` block of `{ident}`")
+                } else if names.len() == 1 {
                     format!(
-                        "add `async fn {}` to `#[fusegen::handlers] impl {ident}`",
+                        "add `{}` to the `#[fusegen::handlers]` block of `{ident}`",
                         names[0]
                     )
                 } else {
-                    format!("add the ones missing from `#[fusegen::handlers] impl {ident}`")
+                    format!("add the missing ones to the `#[fusegen::handlers]` block of `{ident}`")
                 };
                 let bounds = names.iter().map(|n| {
                     let name = camel_ident(n);
@@ -170,6 +178,27 @@ fn handler_checks(ident: &syn::Ident, options: &Options, krate: &TokenStream) ->
         });
     }
     checks
+}
+
+/// For rule handlers that a path-level block writes under another name (its markers come
+/// from `paths::expand::inode_level`): ` (at the path level, `getattr`)`; else nothing.
+fn path_level_names(names: &[&str]) -> String {
+    let mut named: Vec<&str> = Vec::new();
+    for name in names {
+        let path_level = match *name {
+            "lookup" => "getattr",
+            "opendir" | "releasedir" => "readdir",
+            other => other,
+        };
+        if !named.contains(&path_level) {
+            named.push(path_level);
+        }
+    }
+    if named[..] == names[..] {
+        String::new()
+    } else {
+        format!(" (at the path level, {})", english_list(&named))
+    }
 }
 
 /// `a`, `a` and `b`, `a`, `b` and `c` (each in backticks).
@@ -264,6 +293,7 @@ fn presence(op: &Op, written: &[Written]) -> Option<Option<TokenStream>> {
 pub(crate) enum Level {
     Inode,
     Path,
+    Blocking,
 }
 
 /// The `AllHandlersInOneImplBlock` implementation without handlers: the markers alone. What a
@@ -322,6 +352,7 @@ fn level_type(level: Level, krate: &TokenStream) -> TokenStream {
     match level {
         Level::Inode => quote!(type Level = #krate::__private::InodeLevel;),
         Level::Path => quote!(type Level = #krate::__private::PathLevel;),
+        Level::Blocking => quote!(type Level = #krate::__private::BlockingLevel;),
     }
 }
 
@@ -369,8 +400,8 @@ pub(crate) fn camel_ident(name: &str) -> syn::Ident {
 pub(crate) enum Calling {
     /// Returns the handler's own future.
     Async,
-    /// Calls a plain `fn` and returns its result (`fusegen::paths::Blocking` moves the call to
-    /// the blocking pool).
+    /// Calls a plain `fn` and returns its result (`fusegen::Blocking` and
+    /// `fusegen::paths::Blocking` move the call to the blocking pool).
     Blocking,
 }
 

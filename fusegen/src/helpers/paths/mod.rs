@@ -196,9 +196,9 @@ macro_rules! path_operations {
                 #[allow(clippy::too_many_arguments)]
                 fn $name(&self $(, $arg: $ty)*) -> impl Future<Output = $ret> + Send {
                     let fs = self.shared();
-                    $(let $arg = blocking::Carry::carry($arg);)*
-                    blocking::run(stringify!($name), move || {
-                        fs.$name($(blocking::Lend::lend(&$arg)),*)
+                    $(let $arg = crate::helpers::handoff::Carry::carry($arg);)*
+                    crate::helpers::handoff::run(stringify!($name), move || {
+                        fs.$name($(crate::helpers::handoff::Lend::lend(&$arg)),*)
                     })
                 }
             )*
