@@ -1,20 +1,20 @@
-//! `docs/handlers.md` and `docs/options.md` are generated from the macro crate's tables
-//! (`fusegen-macros/src/ops.rs`, `option_table.rs`): these tests fail when a doc and its table
-//! disagree. Regenerate with `FUSEGEN_BLESS=1 cargo test -p fusegen-tests --test docs`.
+//! `docs/handlers.md` and `docs/options.md` are generated from the tables (the macro crate's
+//! `fusegen-macros/src/ops.rs`, and `fusegen-options`, the option table `#[fuse(...)]` and
+//! `-o` share): these tests fail when a doc and its table disagree. Regenerate with `FUSEGEN_BLESS=1 cargo test -p fusegen-tests --test docs`.
 //! The module map of `docs/architecture.md` is checked against `fusegen/src/` the same way.
 
 #[allow(dead_code)]
 #[path = "../fusegen-macros/src/ops.rs"]
 mod ops;
-#[allow(dead_code)]
-#[path = "../fusegen-macros/src/option_table.rs"]
-mod option_table;
 // The path-level table (`crate::ops` in it is the module above).
 #[allow(dead_code)]
 #[path = "../fusegen-macros/src/paths/table.rs"]
 mod path_table;
 
 use std::path::PathBuf;
+
+use fusegen_options::rules::{Cond, RULES, Rule};
+use fusegen_options::{DashO, Demand, HANDLER_RULES, Kind, OPTIONS, Side, def};
 
 const BEGIN: &str = "<!-- BEGIN GENERATED: do not edit; see tests/docs.rs -->";
 const END: &str = "<!-- END GENERATED -->";
@@ -58,20 +58,40 @@ fn handlers_section() -> String {
     out
 }
 
-fn kind(k: option_table::Kind) -> String {
-    use option_table::Kind::*;
+fn kind(k: Kind) -> String {
     match k {
-        Flag => "flag".into(),
-        Seconds => "seconds (integer or float)".into(),
-        Str => "string".into(),
-        Int { min, max } => format!("integer {min}..={max}"),
-        Mode => "mode bits (e.g. `0o022`)".into(),
-        OneOf(choices) => choices
+        Kind::Flag => "flag".into(),
+        Kind::Seconds => "seconds (integer or float)".into(),
+        Kind::Str => "string".into(),
+        Kind::Int { min, max } => format!("integer {min}..={max}"),
+        Kind::Mode => "mode bits (e.g. `0o022`)".into(),
+        Kind::OneOf { choices, .. } => choices
             .iter()
-            .map(|c| format!("`\"{c}\"`"))
+            .map(|c| format!("`\"{}\"`", c.name))
             .collect::<Vec<_>>()
             .join(" \\| "),
-        Path => "path in a string".into(),
+        Kind::Path => "path in a string".into(),
+    }
+}
+
+fn dash_o(d: DashO) -> String {
+    match d {
+        DashO::None => "—".to_string(),
+        DashO::Flag { on, off: None } => format!("`{on}`"),
+        DashO::Flag { on, off: Some(off) } => format!("`{on}` / `{off}`"),
+        // A pipe inside a table cell is escaped, even in code.
+        DashO::Value { name, placeholder } => {
+            format!("`{name}={}`", placeholder.replace('|', "\\|"))
+        }
+    }
+}
+
+fn cond(c: Cond) -> String {
+    match c {
+        Cond::On(o) => format!("`{}`", def(o).name),
+        Cond::Is(o, v) => def(o)
+            .written(Side::Attribute, v)
+            .unwrap_or_else(|| format!("`{}`", def(o).name)),
     }
 }
 
@@ -80,40 +100,73 @@ fn options_section() -> String {
     out.push_str(
         "| option | value | default | `-o` equivalent | meaning |\n|---|---|---|---|---|\n",
     );
-    for o in option_table::OPTIONS {
-        let mo = if o.mount_option.is_empty() {
-            "—".to_string()
-        } else {
-            format!("`{}`", o.mount_option)
-        };
+    for o in OPTIONS.iter().filter(|o| o.attribute) {
         out.push_str(&format!(
             "| `{}` | {} | {} | {} | {} |\n",
             o.name,
             kind(o.kind),
             o.default,
-            mo,
+            dash_o(o.dash_o),
             o.doc
         ));
+    }
+    out.push_str(
+        "\n### Rules between options\n\nEach is a compile error on the options involved; \
+         those marked *`-o` too* are also errors of `MountOptions::parse`, `set` and \
+         `validate`, with the same words.\n\n| rule | why | `-o` too |\n|---|---|---|\n",
+    );
+    for r in RULES {
+        let (rule, why, run_time) = match *r {
+            Rule::Conflict {
+                a,
+                b,
+                why,
+                run_time,
+            } => (format!("not {} with {}", cond(a), cond(b)), why, run_time),
+            Rule::Requires {
+                option,
+                needs,
+                fix,
+                run_time,
+            } => (
+                format!("`{}` needs `{}`", def(option).name, def(needs).name),
+                fix,
+                run_time,
+            ),
+            Rule::AtMost {
+                small,
+                large,
+                why,
+                run_time,
+            } => (
+                format!("`{}` ≤ `{}`", def(small).name, def(large).name),
+                why,
+                run_time,
+            ),
+        };
+        let run_time = if run_time { "yes" } else { "no" };
+        out.push_str(&format!("| {rule} | {why} | {run_time} |\n"));
     }
     out.push_str(
         "\n### Options that depend on handlers\n\nEach is a compile error on the option when \
          the handlers do not match (checked when the option is on: a flag set to true, or a \
          value given).\n\n| option | handlers | why |\n|---|---|---|\n",
     );
-    for r in option_table::HANDLER_RULES {
+    for r in HANDLER_RULES {
         let demand = match r.demand {
-            option_table::Demand::Needs(names) => {
+            Demand::Needs(names) => {
                 let names: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
                 format!("needs {}", names.join(", "))
             }
-            option_table::Demand::Excludes(name) => format!("excludes `{name}`"),
+            Demand::Excludes(name) => format!("excludes `{name}`"),
         };
         let unless = r
             .unless
-            .map_or(String::new(), |u| format!(" (not with `{u}`)"));
+            .map_or(String::new(), |u| format!(" (not with `{}`)", def(u).name));
         out.push_str(&format!(
             "| `{}` | {demand}{unless} | {} |\n",
-            r.option, r.why
+            def(r.option).name,
+            r.why
         ));
     }
     out
@@ -163,18 +216,6 @@ fn path_handlers_doc_matches_the_path_table() {
 #[test]
 fn options_doc_matches_the_table() {
     check("docs/options.md", options_section());
-}
-
-#[test]
-fn every_option_is_documented_once() {
-    let mut names: Vec<&str> = option_table::OPTIONS.iter().map(|o| o.name).collect();
-    names.sort();
-    names.dedup();
-    assert_eq!(
-        names.len(),
-        option_table::OPTIONS.len(),
-        "duplicate option names in the table"
-    );
 }
 
 /// `docs/guide.md` builds a filesystem in `rust` code blocks, each preceded by

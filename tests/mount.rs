@@ -9,6 +9,8 @@ mod mount {
 }
 #[path = "mount/backing.rs"]
 mod backing;
+#[path = "mount/blocking.rs"]
+mod blocking;
 #[path = "mount/cli.rs"]
 mod cli;
 #[path = "mount/concurrency.rs"]

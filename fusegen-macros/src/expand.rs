@@ -4,15 +4,15 @@
 //! sits inside `const _: () = { … };` so it adds no names to the user's scope, and contains no
 //! `unsafe`.
 
-use proc_macro2::{Literal, TokenStream};
+use fusegen_options::{Demand, HANDLER_RULES, Opt, Target};
+use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
 use syn::{DeriveInput, ItemImpl};
 
 use crate::handlers::Handler;
 use crate::ops::Returns;
 use crate::ops::{self, Op};
-use crate::option_table::{Demand, HANDLER_RULES, Kind, Target};
-use crate::options::{Options, Setting, Value};
+use crate::options::Options;
 
 /// The path to the runtime crate.
 pub fn krate(custom: Option<&syn::Path>) -> TokenStream {
@@ -46,16 +46,14 @@ pub fn derive(input: &DeriveInput, options: &Options) -> TokenStream {
     let mut mount = Vec::new();
     let mut workers = Vec::new();
     for s in &options.settings {
-        let value = setting_value(s.def.name, &s.def.kind, &s.value, &krate);
+        let value = s.tokens(&krate);
         match s.def.target {
-            Target::Mount(field) => {
+            Target::Field(field) | Target::OptionalField(field) => {
                 let field = format_ident!("{}", field);
                 mount.push(quote!(options.#field = #value;));
             }
             Target::Workers(field) => {
                 let field = format_ident!("{}", field);
-                // Workers fields are plain values, not options.
-                let value = plain_value(&s.value);
                 workers.push(quote!(workers.#field = #value;));
             }
             Target::Macro => {}
@@ -92,28 +90,23 @@ pub fn derive(input: &DeriveInput, options: &Options) -> TokenStream {
     }
 }
 
-/// Whether `setting` turns its option on: a flag set to true, or any value given.
-fn is_on(setting: &Setting) -> bool {
-    match (&setting.def.kind, &setting.value) {
-        (Kind::Flag, Value::Bool(b)) => *b,
-        _ => true,
-    }
-}
-
 /// The option↔handler rules for the options that are on, each as a trait bound on the type
 /// that holds only if the handlers macro implemented the matching markers. Spanned on the
 /// option, so a broken rule is one plain error there; every broken rule is reported.
 fn handler_checks(ident: &syn::Ident, options: &Options, krate: &TokenStream) -> TokenStream {
     let mut checks = TokenStream::new();
     for rule in HANDLER_RULES {
-        let Some(setting) = options.get(rule.option).filter(|s| is_on(s)) else {
+        let Some(setting) = options.get(rule.option).filter(|s| s.value.is_on()) else {
             continue;
         };
         if rule.unless.is_some_and(|waiver| options.flag(waiver)) {
             continue;
         }
         let span = setting.span;
-        let option = rule.option;
+        let option = setting.def.name;
+        // The derive cannot see the handlers block, so the texts hold in every mode: no
+        // `async` (blocking blocks have none), no mode arguments, and the path-level handler
+        // named where it differs (`lookup` is answered by `getattr` there).
         let (message, label, bounds) = match rule.demand {
             Demand::Needs(names) => {
                 let list = english_list(names);
@@ -124,13 +117,18 @@ fn handler_checks(ident: &syn::Ident, options: &Options, krate: &TokenStream) ->
                 } else {
                     format!("`#[fuse({option})]` needs {list} handlers")
                 };
-                let label = if names.len() == 1 {
+                let aliases = path_level_names(names);
+                let message = message + &aliases;
+                let label = if !aliases.is_empty() {
+                    // The handler to write depends on the block's mode, which the message names.
+                    format!("add it to the `#[fusegen::handlers]` block of `{ident}`")
+                } else if names.len() == 1 {
                     format!(
-                        "add `async fn {}` to `#[fusegen::handlers] impl {ident}`",
+                        "add `{}` to the `#[fusegen::handlers]` block of `{ident}`",
                         names[0]
                     )
                 } else {
-                    format!("add the ones missing from `#[fusegen::handlers] impl {ident}`")
+                    format!("add the missing ones to the `#[fusegen::handlers]` block of `{ident}`")
                 };
                 let bounds = names.iter().map(|n| {
                     let name = camel_ident(n);
@@ -167,7 +165,7 @@ fn handler_checks(ident: &syn::Ident, options: &Options, krate: &TokenStream) ->
             };
         });
     }
-    if let Some(setting) = options.get("read_only").filter(|s| is_on(s)) {
+    if let Some(setting) = options.get(Opt::ReadOnly).filter(|s| s.value.is_on()) {
         let method = syn::Ident::new("read_only_but_write_handlers", setting.span);
         checks.extend(quote! {
             const _: () = {
@@ -182,51 +180,33 @@ fn handler_checks(ident: &syn::Ident, options: &Options, krate: &TokenStream) ->
     checks
 }
 
+/// For rule handlers that a path-level block writes under another name (its markers come
+/// from `paths::expand::inode_level`): ` (at the path level, `getattr`)`; else nothing.
+fn path_level_names(names: &[&str]) -> String {
+    let mut named: Vec<&str> = Vec::new();
+    for name in names {
+        let path_level = match *name {
+            "lookup" => "getattr",
+            "opendir" | "releasedir" => "readdir",
+            other => other,
+        };
+        if !named.contains(&path_level) {
+            named.push(path_level);
+        }
+    }
+    if named[..] == names[..] {
+        String::new()
+    } else {
+        format!(" (at the path level, {})", english_list(&named))
+    }
+}
+
 /// `a`, `a` and `b`, `a`, `b` and `c` (each in backticks).
 fn english_list(names: &[&str]) -> String {
     let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
     match quoted.split_last() {
         Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
         _ => quoted.concat(),
-    }
-}
-
-fn plain_value(value: &Value) -> TokenStream {
-    match value {
-        Value::Duration(nanos) => quote!(::core::time::Duration::from_nanos(#nanos)),
-        Value::Int(v) => {
-            let lit = Literal::u64_unsuffixed(*v);
-            quote!(#lit)
-        }
-        Value::Bool(b) => quote!(#b),
-        Value::Str(s) => quote!(::std::string::String::from(#s)),
-        Value::Path(_) => quote!(()),
-    }
-}
-
-fn setting_value(name: &str, kind: &Kind, value: &Value, krate: &TokenStream) -> TokenStream {
-    match (kind, value) {
-        (Kind::Flag, Value::Bool(b)) => quote!(#b),
-        (Kind::OneOf(_), Value::Str(s)) if name == "transport" => {
-            let variant = match s.as_str() {
-                "io_uring" => quote!(IoUring),
-                "dev" => quote!(Dev),
-                _ => quote!(Auto),
-            };
-            quote!(::core::option::Option::Some(#krate::Transport::#variant))
-        }
-        (Kind::OneOf(_), Value::Str(s)) => {
-            let variant = match s.as_str() {
-                "direct" => quote!(Direct),
-                "fusermount" => quote!(Fusermount),
-                _ => quote!(Auto),
-            };
-            quote!(#krate::MountMethod::#variant)
-        }
-        (_, v) => {
-            let inner = plain_value(v);
-            quote!(::core::option::Option::Some(#inner))
-        }
     }
 }
 
@@ -313,6 +293,7 @@ fn presence(op: &Op, written: &[Written]) -> Option<Option<TokenStream>> {
 pub(crate) enum Level {
     Inode,
     Path,
+    Blocking,
 }
 
 /// The `AllHandlersInOneImplBlock` implementation without handlers: the markers alone. What a
@@ -371,6 +352,7 @@ fn level_type(level: Level, krate: &TokenStream) -> TokenStream {
     match level {
         Level::Inode => quote!(type Level = #krate::__private::InodeLevel;),
         Level::Path => quote!(type Level = #krate::__private::PathLevel;),
+        Level::Blocking => quote!(type Level = #krate::__private::BlockingLevel;),
     }
 }
 
@@ -418,8 +400,8 @@ pub(crate) fn camel_ident(name: &str) -> syn::Ident {
 pub(crate) enum Calling {
     /// Returns the handler's own future.
     Async,
-    /// Calls a plain `fn` and returns its result (`fusegen::paths::Blocking` moves the call to
-    /// the blocking pool).
+    /// Calls a plain `fn` and returns its result (`fusegen::Blocking` and
+    /// `fusegen::paths::Blocking` move the call to the blocking pool).
     Blocking,
 }
 
@@ -443,10 +425,14 @@ pub(crate) fn method(
     // `self` keeps the call-site span of the generated `&self`: with the handler's span it
     // would not resolve when the handler's name comes from another macro's input.
     let this = quote!(self);
+    // Parameters whose written types rustc compares go through a check on those types.
+    let args = (params.iter().map(|p| quote!(#p)).chain(ctx_arg))
+        .enumerate()
+        .map(|(i, arg)| crate::types::checked_argument(&h.rustc_checks, i, arg, krate));
     // The handler's own future, not an `async` block around it: rustc then reports a future
     // that is not `Send` as "future returned by `<handler>`", on the handler's name.
     let call = quote_spanned! {h.ident.span()=>
-        <#self_ty>::#name(#this, #(#params,)* #ctx_arg)
+        <#self_ty>::#name(#this, #(#args),*)
     };
     let (output, body) = match h.op.returns {
         Returns::Unit => (quote!(()), call),

@@ -15,7 +15,7 @@ use crate::ctxt::Ctxt;
 use crate::ops::{Op, Returns};
 use crate::paths::Mode;
 use crate::suggest::{closest, hint};
-use crate::types::{normalize, result_err_type, result_ok_type};
+use crate::types::{RustcCheck, comparable, normalize, result_err_type, result_ok_type};
 
 /// A method recognised as the handler of `op`.
 pub struct Handler {
@@ -28,6 +28,8 @@ pub struct Handler {
     pub ret_span: Span,
     /// The `cfg` predicate under which the method exists (from `cfg` and `cfg_attr`), if any.
     pub cfg: Option<TokenStream>,
+    /// Parameters whose types rustc compares (aliases, renamed imports).
+    pub rustc_checks: Vec<RustcCheck>,
 }
 
 /// What [`from_impl`] found in the block.
@@ -238,6 +240,7 @@ fn check_handler(
         .collect();
     let n = op.params.len();
     let has_ctx = op.takes_ctx && params.len() == n + 1;
+    let mut rustc_checks = Vec::new();
     if let Some(msg) = crate::paths::wrong_mode(mode, op, &params) {
         // A signature of the other mode: one error, not one per parameter.
         fail(&sig.inputs, msg);
@@ -264,9 +267,17 @@ fn check_handler(
             format!("the parameters of `{name}` are out of order: write `{fix}`"),
         );
     } else {
-        for (param, want) in params.iter().zip(op.params) {
+        for (index, (param, want)) in params.iter().zip(op.params).enumerate() {
             let got = normalize(&param.ty);
-            if got != strip_lifetimes(want.ty) {
+            if got != strip_lifetimes(want.ty) && !comparable(&param.ty) {
+                let what = format!(
+                    "parameter `{}` of `{name}` must be `{}`",
+                    want.name, want.ty
+                );
+                let fix = format!("write `{expected}`");
+                let check = RustcCheck::new(index, &param.ty, want.path, (&what, want.ty), &fix);
+                rustc_checks.push(check);
+            } else if got != strip_lifetimes(want.ty) {
                 let why = type_hint(want.name, want.ty, &got)
                     .or_else(|| crate::paths::type_hint(want.name, want.ty, &got))
                     .unwrap_or_else(|| format!("write `{expected}`"));
@@ -281,7 +292,14 @@ fn check_handler(
         }
         if has_ctx {
             let got = normalize(&params[n].ty);
-            if got != "&RequestContext" {
+            if got != "&RequestContext" && !comparable(&params[n].ty) {
+                let what = format!("the last parameter of `{name}` must be `ctx: &RequestContext`");
+                let fix = format!("write `{expected}`");
+                let want = "&::fusegen::RequestContext";
+                let check =
+                    RustcCheck::new(n, &params[n].ty, want, (&what, "&RequestContext"), &fix);
+                rustc_checks.push(check);
+            } else if got != "&RequestContext" {
                 let why = if got == "RequestContext" {
                     "it is borrowed from the request".to_string()
                 } else {
@@ -303,6 +321,7 @@ fn check_handler(
         has_ctx,
         ret_span,
         cfg,
+        rustc_checks,
     })
 }
 
@@ -451,6 +470,9 @@ fn check_return(
             }
             match result_ok_type(ty) {
                 Some(ok) if ok == want || also.contains(&ok.as_str()) => {}
+                // An alias (of the success type or of `Result`): the generated conversion
+                // (`Into` the table's type) is rustc's comparison.
+                _ if !comparable(ty) => {}
                 Some(ok) => fail(
                     ty,
                     format!(

@@ -8,11 +8,11 @@
 #![warn(missing_docs)]
 
 mod assertions;
+mod blocking;
 mod ctxt;
 mod expand;
 mod handlers;
 mod ops;
-mod option_table;
 mod options;
 mod paths;
 mod runtime_items;
@@ -51,8 +51,9 @@ pub fn derive_filesystem(input: TokenStream) -> TokenStream {
 
 /// Turns an `impl` block's `async fn`s named after FUSE operations into the
 /// `fusegen::Operations` implementation; with `paths`, path-level handlers into
-/// `fusegen::paths::PathOperations` (with `paths, blocking`, plain `fn`s into
-/// `BlockingPathOperations`). See `docs/handlers.md` for every signature.
+/// `fusegen::paths::PathOperations`; with `blocking`, plain `fn`s into
+/// `fusegen::BlockingOperations` (or, with `paths, blocking`, `BlockingPathOperations`), run
+/// on tokio's blocking pool. See `docs/handlers.md` for every signature.
 #[proc_macro_attribute]
 pub fn handlers(args: TokenStream, input: TokenStream) -> TokenStream {
     let cx = Ctxt::new();
@@ -93,6 +94,8 @@ fn handlers_on_impl(
     }
     let generated = if mode.paths {
         paths::expand::handlers(&item, &parsed.handlers, &parsed.written, mode, krate)
+    } else if mode.blocking {
+        blocking::handlers(&item, &parsed.handlers, &parsed.written, krate)
     } else {
         expand::handlers(&item, &parsed.handlers, &parsed.written, krate)
     };
@@ -181,12 +184,12 @@ fn handlers_on_other(
     quote!(#errors #input #fallback)
 }
 
-/// `#[fusegen::handlers]`, with `paths`, `paths, blocking` and `crate = "path"`; anything
+/// `#[fusegen::handlers]`, with `paths`, `blocking` and `crate = "path"`; anything
 /// else is recorded in `cx` and the default is used.
 fn parse_args(cx: &Ctxt, args: TokenStream) -> (proc_macro2::TokenStream, Mode) {
     let mut krate = None;
     let mut mode = Mode::default();
-    let mut blocking = None;
+    let mut blocking = false;
     let parser = syn::meta::parser(|meta| {
         let bare = meta.input.is_empty() || meta.input.peek(syn::Token![,]);
         if bare && meta.path.is_ident("paths") {
@@ -194,7 +197,7 @@ fn parse_args(cx: &Ctxt, args: TokenStream) -> (proc_macro2::TokenStream, Mode) 
             return Ok(());
         }
         if bare && meta.path.is_ident("blocking") {
-            blocking = Some(meta.path.clone());
+            blocking = true;
             return Ok(());
         }
         if meta.path.is_ident("crate") {
@@ -216,7 +219,7 @@ fn parse_args(cx: &Ctxt, args: TokenStream) -> (proc_macro2::TokenStream, Mode) 
             .path
             .get_ident()
             .map_or_else(|| "path".to_string(), ToString::to_string);
-        let message = if option_table::find(&name).is_some() {
+        let message = if fusegen_options::find(&name).is_some() {
             format!(
                 "`{name}` is a filesystem option: put it in `#[fuse({name})]` on the struct, next to \
                  `#[derive(Filesystem)]`"
@@ -226,14 +229,14 @@ fn parse_args(cx: &Ctxt, args: TokenStream) -> (proc_macro2::TokenStream, Mode) 
             // Checked as meant, so that the handlers add no second error for this one.
             match meant {
                 Some("paths") => mode.paths = true,
-                Some("blocking") => blocking = Some(meta.path.clone()),
+                Some("blocking") => blocking = true,
                 _ => {}
             }
             let suggestion = meant.map_or_else(String::new, |m| format!("did you mean `{m}`? "));
             format!(
                 "unknown argument `{name}`: {suggestion}`#[fusegen::handlers]` takes `paths` \
-                 (path-level handlers), `blocking` (with `paths`: plain `fn` handlers run on \
-                 tokio's blocking pool) and `crate = \"path\"`"
+                 (path-level handlers), `blocking` (plain `fn` handlers run on tokio's blocking \
+                 pool) and `crate = \"path\"`"
             )
         };
         cx.error_spanned_by(&meta.path, message);
@@ -248,19 +251,7 @@ fn parse_args(cx: &Ctxt, args: TokenStream) -> (proc_macro2::TokenStream, Mode) 
     if let Err(e) = syn::parse::Parser::parse(parser, args) {
         cx.syn_error(e);
     }
-    if let Some(blocking) = blocking {
-        // Without `paths` this is an error, and the handlers are still checked as the plain
-        // `fn`s they were written as: one error for the one mistake.
-        mode.blocking = true;
-        if !mode.paths && blocking.is_ident("blocking") {
-            cx.error_spanned_by(
-                &blocking,
-                "`blocking` handlers are path-level: write `#[fusegen::handlers(paths, blocking)]` \
-                 (inode-level handlers are `async fn`s; call `tokio::task::spawn_blocking` in \
-                 them for synchronous work)",
-            );
-        }
-    }
+    mode.blocking = blocking;
     (expand::krate(krate.as_ref()), mode)
 }
 
@@ -320,6 +311,22 @@ pub fn __handlers_block_methods(krate: TokenStream) -> TokenStream {
 #[proc_macro]
 pub fn __forward_operation_methods(krate: TokenStream) -> TokenStream {
     runtime_items::forward_operation_methods(&krate.into()).into()
+}
+
+/// The methods of `fusegen::BlockingOperations`, one per row of the operation table; only
+/// `fusegen` calls it. See `runtime_items.rs`.
+#[doc(hidden)]
+#[proc_macro]
+pub fn __blocking_operation_methods(krate: TokenStream) -> TokenStream {
+    runtime_items::blocking_operation_methods(&krate.into()).into()
+}
+
+/// The methods of `impl Operations for fusegen::Blocking<T>`; only `fusegen` calls it. See
+/// `runtime_items.rs`.
+#[doc(hidden)]
+#[proc_macro]
+pub fn __blocking_bridge_methods(krate: TokenStream) -> TokenStream {
+    runtime_items::blocking_bridge_methods(&krate.into()).into()
 }
 
 /// With `FUSEGEN_MACROS_DEBUG` set, prints each expansion to stderr.

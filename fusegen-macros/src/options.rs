@@ -2,24 +2,16 @@
 //! and kept with its span. Unknown, mistyped and out-of-range options are recorded in the
 //! [`Ctxt`] and parsing goes on with the next option, so one compile reports all of them.
 
-use proc_macro2::Span;
+use fusegen_options::rules::Lookup;
+use fusegen_options::suggest;
+use fusegen_options::{Kind, Opt, OptionDef, Side, Value, values};
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote};
 use syn::spanned::Spanned;
 use syn::{Attribute, Expr, ExprLit, ExprUnary, Lit, UnOp};
 
 use crate::ctxt::Ctxt;
-use crate::option_table::{self, Kind, OptionDef};
-use crate::suggest::{closest, did_you_mean, one_of};
-
-/// A checked option value.
-#[derive(Clone, Debug)]
-pub enum Value {
-    Bool(bool),
-    /// Nanoseconds.
-    Duration(u64),
-    Str(String),
-    Int(u64),
-    Path(syn::Path),
-}
+use crate::suggest::{closest, one_of};
 
 /// One option as written.
 pub struct Setting {
@@ -35,18 +27,26 @@ pub struct Setting {
 #[derive(Default)]
 pub struct Options {
     pub settings: Vec<Setting>,
+    /// The `crate = "..."` path, if given.
+    krate: Option<syn::Path>,
+}
+
+impl Lookup for Options {
+    fn value(&self, opt: Opt) -> Option<Value> {
+        self.get(opt).map(|s| s.value.clone())
+    }
 }
 
 impl Options {
-    /// The setting named `name`, if given.
-    pub fn get(&self, name: &str) -> Option<&Setting> {
-        self.settings.iter().find(|s| s.def.name == name)
+    /// The setting of `opt`, if given.
+    pub fn get(&self, opt: Opt) -> Option<&Setting> {
+        self.settings.iter().find(|s| s.def.id == opt)
     }
 
-    /// Whether flag `name` is given and true.
-    pub fn flag(&self, name: &str) -> bool {
+    /// Whether flag `opt` is given and true.
+    pub fn flag(&self, opt: Opt) -> bool {
         matches!(
-            self.get(name),
+            self.get(opt),
             Some(Setting {
                 value: Value::Bool(true),
                 ..
@@ -54,26 +54,9 @@ impl Options {
         )
     }
 
-    /// The value of integer option `name`.
-    pub fn int(&self, name: &str) -> Option<u64> {
-        match self.get(name) {
-            Some(Setting {
-                value: Value::Int(v),
-                ..
-            }) => Some(*v),
-            _ => None,
-        }
-    }
-
     /// The `crate = "..."` path, if given.
     pub fn krate(&self) -> Option<&syn::Path> {
-        match self.get("crate") {
-            Some(Setting {
-                value: Value::Path(p),
-                ..
-            }) => Some(p),
-            _ => None,
-        }
+        self.krate.as_ref()
     }
 
     /// Reads every `#[fuse(...)]` attribute among `attrs`.
@@ -139,15 +122,31 @@ impl Options {
             } else {
                 None
             };
-            let Some(def) = option_table::find(&name) else {
+            let Some(def) = fusegen_options::find(&name) else {
                 cx.error_at(name_span, unknown_option(&name));
                 return Ok(());
             };
-            if self.get(def.name).is_some() {
+            if self.get(def.id).is_some() {
                 cx.error_at(name_span, format!("duplicate fuse option `{name}`"));
                 return Ok(());
             }
-            match check_value(def, value.as_ref(), name_span) {
+            let checked = check_value(def, value.as_ref(), name_span).and_then(|v| {
+                let at = value.as_ref().map_or(name_span, Spanned::span);
+                values::check(def, &v)
+                    .map(|()| v)
+                    .map_err(|reason| syn::Error::new(at, format!("`{}` {reason}", def.name)))
+            });
+            if let (
+                Ok(_),
+                Some(Expr::Lit(ExprLit {
+                    lit: Lit::Str(s), ..
+                })),
+            ) = (&checked, &value)
+                && def.kind == Kind::Path
+            {
+                self.krate = s.parse::<syn::Path>().ok();
+            }
+            match checked {
                 Ok(v) => self.settings.push(Setting {
                     def,
                     span: name_span,
@@ -162,17 +161,12 @@ impl Options {
 }
 
 fn unknown_option(name: &str) -> String {
-    let names = option_table::OPTIONS.iter().map(|o| o.name);
-    if let Some(why) =
-        crate::suggest::hint(name, option_table::HINTS).and_then(|h| h.strip_prefix("nothing: "))
-    {
-        return format!("unknown fuse option `{name}`: no option is needed, {why}");
-    }
-    match did_you_mean(name, names.clone(), option_table::HINTS) {
-        Some(hint) => format!("unknown fuse option `{name}`, {hint}"),
+    let prefix = format!("unknown fuse option `{name}`");
+    match suggest::option(name, Side::Attribute) {
+        Some(s) => s.after(&prefix),
         None => format!(
-            "unknown fuse option `{name}`, expected one of {}",
-            one_of(names)
+            "{prefix}, expected one of {}",
+            one_of(suggest::names(Side::Attribute))
         ),
     }
 }
@@ -194,7 +188,9 @@ fn example(def: &OptionDef) -> String {
         Kind::Str => format!("`{n} = \"name\"`"),
         Kind::Int { min, .. } => format!("`{n} = {min}`"),
         Kind::Mode => format!("`{n} = 0o022`"),
-        Kind::OneOf(choices) => format!("`{n} = \"{}\"`", choices.first().unwrap_or(&"")),
+        Kind::OneOf { choices, .. } => {
+            format!("`{n} = \"{}\"`", choices.first().map_or("", |c| c.name))
+        }
         Kind::Path => format!("`{n} = \"::my_crate::fusegen\"`"),
     }
 }
@@ -276,7 +272,7 @@ fn check_value(
         (Kind::Seconds, Lit::Int(i)) => {
             let secs: u64 = i.base10_parse()?;
             secs.checked_mul(1_000_000_000)
-                .map(Value::Duration)
+                .map(Value::Nanos)
                 .ok_or_else(|| syn::Error::new_spanned(lit, format!("`{n} = {secs}` is too large")))
         }
         (Kind::Seconds, Lit::Float(f)) => {
@@ -284,7 +280,7 @@ fn check_value(
             if !(0.0..=1.0e9).contains(&secs) {
                 return fail(lit, format!("`{n} = {secs}` is too large"));
             }
-            Ok(Value::Duration((secs * 1e9).round() as u64))
+            Ok(Value::Nanos((secs * 1e9).round() as u64))
         }
         (Kind::Seconds, Lit::Str(s)) if s.value().trim().parse::<f64>().is_ok() => fail(
             lit,
@@ -306,13 +302,11 @@ fn check_value(
             ),
         ),
         (Kind::Str, _) => fail(lit, format!("expected a string, found {found}: write {}", example(def))),
-        (Kind::Int { min, max }, Lit::Int(i)) => match i.base10_parse::<u64>() {
-            Ok(v) if (min..=max).contains(&v) => Ok(Value::Int(v)),
-            _ => fail(
-                lit,
-                format!("`{n}` must be from {min} to {max}, found {}", i.base10_digits()),
-            ),
-        },
+        // The range is checked with the table's words by the caller.
+        (Kind::Int { min, max }, Lit::Int(i)) => i.base10_parse::<u64>().map(Value::Int).or_else(|_| fail(
+            lit,
+            format!("`{n}` must be from {min} to {max}, found {}", i.base10_digits()),
+        )),
         (Kind::Int { .. }, Lit::Str(s)) if s.value().trim().parse::<u64>().is_ok() => fail(
             lit,
             format!(
@@ -340,16 +334,13 @@ fn check_value(
                 ),
             )
         }
-        (Kind::Mode, Lit::Int(i)) => match i.base10_parse::<u64>() {
-            Ok(v) if v <= 0o7777 => Ok(Value::Int(v)),
-            _ => fail(
-                lit,
-                format!(
-                    "`{n} = {}` sets more than the permission bits: the largest value is `0o7777`",
-                    source(lit)
-                ),
+        (Kind::Mode, Lit::Int(i)) => i.base10_parse::<u64>().map(Value::Int).or_else(|_| fail(
+            lit,
+            format!(
+                "`{n} = {}` sets more than the permission bits: the largest mask is 0o7777",
+                source(lit)
             ),
-        },
+        )),
         (Kind::Mode, Lit::Str(s)) if u32::from_str_radix(s.value().trim(), 8).is_ok() => fail(
             lit,
             format!(
@@ -361,19 +352,19 @@ fn check_value(
             lit,
             format!("expected permission bits, found {found}: write {}", example(def)),
         ),
-        (Kind::OneOf(choices), Lit::Str(s)) => {
+        (Kind::OneOf { choices, .. }, Lit::Str(s)) => {
             let v = s.value();
-            if choices.contains(&v.as_str()) {
-                return Ok(Value::Str(v));
+            if let Some(choice) = choices.iter().find(|c| c.name == v) {
+                return Ok(Value::Choice(choice));
             }
-            let list = choices.iter().map(|c| format!("\"{c}\"")).collect::<Vec<_>>().join(", ");
-            match closest(&v, choices.iter().copied()) {
+            let list = choices.iter().map(|c| format!("\"{}\"", c.name)).collect::<Vec<_>>().join(", ");
+            match closest(&v, choices.iter().map(|c| c.name)) {
                 Some(c) => fail(lit, format!("unknown `{n}` \"{v}\", did you mean \"{c}\"?")),
                 None => fail(lit, format!("unknown `{n}` \"{v}\", expected one of {list}")),
             }
         }
-        (Kind::OneOf(_), _) => fail(lit, format!("expected a string, found {found}: write {}", example(def))),
-        (Kind::Path, Lit::Str(s)) => s.parse::<syn::Path>().map(Value::Path).map_err(|_| {
+        (Kind::OneOf { .. }, _) => fail(lit, format!("expected a string, found {found}: write {}", example(def))),
+        (Kind::Path, Lit::Str(s)) => s.parse::<syn::Path>().map(|_| Value::Str(s.value())).map_err(|_| {
             syn::Error::new_spanned(
                 lit,
                 format!(
@@ -396,6 +387,39 @@ fn zero_prefixed_digits(i: &syn::LitInt) -> Option<String> {
     let digits = text[..text.len() - i.suffix().len()].replace('_', "");
     (digits.len() > 1 && digits.starts_with('0') && digits.bytes().all(|b| b.is_ascii_digit()))
         .then_some(digits)
+}
+
+impl Setting {
+    /// The value as its field's Rust expression: the kind says how it is written, the target
+    /// whether the field is an `Option` (every `Workers` field is plain).
+    pub fn tokens(&self, krate: &TokenStream) -> TokenStream {
+        let plain = match &self.value {
+            Value::Bool(b) => quote!(#b),
+            Value::Nanos(nanos) => quote!(::core::time::Duration::from_nanos(#nanos)),
+            Value::Int(v) => {
+                let lit = proc_macro2::Literal::u64_unsuffixed(*v);
+                quote!(#lit)
+            }
+            Value::Str(s) => quote!(::std::string::String::from(#s)),
+            Value::Choice(choice) => match self.def.kind {
+                Kind::OneOf { ty, .. } => {
+                    let (ty, variant) =
+                        (format_ident!("{}", ty), format_ident!("{}", choice.variant));
+                    quote!(#krate::#ty::#variant)
+                }
+                // `check_value` reads a choice only for a one-of option.
+                _ => quote!(::core::compile_error!(
+                    "fusegen-macros bug: a choice of an option without choices"
+                )),
+            },
+        };
+        match self.def.target {
+            fusegen_options::Target::OptionalField(_) => {
+                quote!(::core::option::Option::Some(#plain))
+            }
+            _ => plain,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -427,7 +451,7 @@ mod tests {
         let names: Vec<&str> = got.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(names, ["read_only", "attr_timeout", "fsname", "umask"]);
         assert!(matches!(got[0].1, Value::Bool(true)));
-        assert!(matches!(got[1].1, Value::Duration(500_000_000)));
+        assert!(matches!(got[1].1, Value::Nanos(500_000_000)));
         assert!(matches!(got[3].1, Value::Int(0o022)));
     }
 

@@ -10,7 +10,10 @@
 //! - `__handlers_block_methods!(crate)` inside the same trait: `Operations`' methods again,
 //!   with their defaults, each `where Self: ThreadSafe`; what a handlers block implements;
 //! - `__forward_operation_methods!(crate)` inside the runtime's blanket `impl Operations` for
-//!   that trait: each method calls the block's method of the same name.
+//!   that trait: each method calls the block's method of the same name;
+//! - `__blocking_operation_methods!(crate)` inside `trait BlockingOperations`: `Operations`'
+//!   methods as plain `fn`s, and `__blocking_bridge_methods!(crate)` inside
+//!   `impl Operations for Blocking<T>`: each runs `T`'s method on tokio's blocking pool.
 //!
 //! So the runtime restates no operation by hand, and the names used here are the ones
 //! `expand.rs` uses when it refers to these items (`handlers_bit`, `camel_ident`).
@@ -55,13 +58,7 @@ fn signature(op: &Op, krate: &TokenStream, extra: &TokenStream) -> TokenStream {
         quote!(#ident: #ty)
     });
     let ctx = op.takes_ctx.then(|| quote!(ctx: &#krate::RequestContext));
-    let output = match op.returns {
-        Returns::Unit => quote!(()),
-        Returns::Result { path, .. } => {
-            let ok = table_type(path, krate);
-            quote!(#krate::Result<#ok>)
-        }
-    };
+    let output = output(op, krate);
     quote! {
         fn #name(&self, #(#params,)* #ctx)
             -> impl ::core::future::Future<Output = #output> + ::core::marker::Send #extra
@@ -121,6 +118,115 @@ pub fn forward_operation_methods(krate: &TokenStream) -> TokenStream {
         .collect()
 }
 
+/// The methods of `fusegen::BlockingOperations`: `Operations`' methods as plain `fn`s, with the
+/// same defaults.
+pub fn blocking_operation_methods(krate: &TokenStream) -> TokenStream {
+    OPS.iter()
+        .map(|op| {
+            let signature = plain_signature(op, krate);
+            let body = default_body(op, krate);
+            let doc = format!(
+                "[`Operations::{0}`](crate::Operations::{0}), as a plain `fn`.",
+                op.name
+            );
+            quote! {
+                #[doc = #doc]
+                #[allow(unused_variables, clippy::too_many_arguments)]
+                #signature {
+                    #body
+                }
+            }
+        })
+        .collect()
+}
+
+/// `fn name(&self, params…, ctx) -> Result<…>`: a blocking handler's signature.
+fn plain_signature(op: &Op, krate: &TokenStream) -> TokenStream {
+    let name = format_ident!("{}", op.name);
+    let params = op.params.iter().map(|p| {
+        let ident = format_ident!("{}", p.name);
+        let ty = table_type(p.path, krate);
+        quote!(#ident: #ty)
+    });
+    let ctx = op.takes_ctx.then(|| quote!(ctx: &#krate::RequestContext));
+    let output = output(op, krate);
+    quote!(fn #name(&self, #(#params,)* #ctx) -> #output)
+}
+
+fn output(op: &Op, krate: &TokenStream) -> TokenStream {
+    match op.returns {
+        Returns::Unit => quote!(()),
+        Returns::Result { path, .. } => {
+            let ok = table_type(path, krate);
+            quote!(#krate::Result<#ok>)
+        }
+    }
+}
+
+/// The methods of `impl<T: BlockingOperations> Operations for Blocking<T>` (inside the runtime
+/// crate, `krate` being `crate`): each carries its arguments to tokio's blocking pool and calls
+/// `T`'s method there. The readdir reply, which borrows the request, is filled on the pool as
+/// a reply of its own and appended to the request's one when the call returns.
+pub fn blocking_bridge_methods(krate: &TokenStream) -> TokenStream {
+    OPS.iter()
+        .map(|op| {
+            let signature = signature(op, krate, &TokenStream::new());
+            let name = format_ident!("{}", op.name);
+            let label = op.name;
+            let handoff = quote!(#krate::helpers::handoff);
+            let reply = op.params.iter().position(|p| p.ty.contains("ReaddirReply"));
+            let mut carried = Vec::new();
+            let mut lent = Vec::new();
+            for (i, p) in op.params.iter().enumerate() {
+                let ident = format_ident!("{}", p.name);
+                if Some(i) == reply {
+                    lent.push(quote!(&mut __fusegen_reply));
+                } else {
+                    carried.push(quote!(let #ident = #handoff::Carry::carry(#ident);));
+                    lent.push(quote!(#handoff::Lend::lend(&#ident)));
+                }
+            }
+            if op.takes_ctx {
+                carried.push(quote!(let ctx = #handoff::Carry::carry(ctx);));
+                lent.push(quote!(#handoff::Lend::lend(&ctx)));
+            }
+            let call = quote!(<T as #krate::BlockingOperations>::#name(&fs, #(#lent),*));
+            let body = match reply.map(|i| format_ident!("{}", op.params[i].name)) {
+                None => quote! {
+                    #handoff::run(#label, move || #call)
+                },
+                Some(out) => quote! {
+                    let (__fusegen_room, __fusegen_plus, __fusegen_policy) = #out.spare();
+                    let call = #handoff::run(#label, move || {
+                        let mut __fusegen_reply = #krate::ReaddirReply::new(
+                            __fusegen_room,
+                            __fusegen_plus,
+                            &__fusegen_policy,
+                        );
+                        let result = #call;
+                        (result, ::core::option::Option::Some(__fusegen_reply.into_filled()))
+                    });
+                    async move {
+                        let (result, filled) = call.await;
+                        if let ::core::option::Option::Some(filled) = filled {
+                            #out.absorb(filled);
+                        }
+                        result
+                    }
+                },
+            };
+            quote! {
+                #[allow(clippy::too_many_arguments)]
+                #signature {
+                    let fs = self.shared();
+                    #(#carried)*
+                    #body
+                }
+            }
+        })
+        .collect()
+}
+
 /// `bitflags!` for `Handlers`: `input` is the struct's attributes and header up to `u64;`,
 /// and the bits are appended in table order.
 pub fn handler_bits(input: TokenStream) -> TokenStream {
@@ -162,7 +268,7 @@ pub fn handler_set_types() -> TokenStream {
 #[cfg(test)]
 mod tests {
     use crate::ops::{OPS, find};
-    use crate::option_table::{Demand, HANDLER_RULES};
+    use fusegen_options::{Demand, HANDLER_RULES};
 
     /// The option rules name handlers by string: each must be a row, or the generated bound
     /// would name an associated type `AllHandlersInOneImplBlock` does not have.
@@ -174,7 +280,7 @@ mod tests {
                 Demand::Excludes(name) => &[name][..],
             };
             for name in names {
-                assert!(find(name).is_some(), "`{}` names `{name}`", rule.option);
+                assert!(find(name).is_some(), "`{:?}` names `{name}`", rule.option);
             }
         }
     }

@@ -8,8 +8,11 @@
 
 use syn::{Data, DeriveInput, ItemImpl};
 
+use fusegen_options::rules::{self, Rule};
+use fusegen_options::{Side, Value};
+
 use crate::ctxt::Ctxt;
-use crate::options::{Options, Setting, Value};
+use crate::options::{Options, Setting};
 use crate::types::normalize;
 
 /// `#[derive(Filesystem)]` goes on a non-generic struct, with options on the struct only.
@@ -56,144 +59,45 @@ pub fn check_derive_input(cx: &Ctxt, input: &DeriveInput) {
     }
 }
 
-/// Options that contradict each other or make another one pointless.
+/// Options that contradict each other or make another one pointless: the shared table's rules
+/// (`fusegen_options::rules`, which `-o` text is held to as well), every broken one reported,
+/// underlining the options involved.
 pub fn check_options(cx: &Ctxt, options: &Options) {
-    let conflicts: &[(&str, &str, &str)] = &[
-        (
-            "allow_other",
-            "allow_root",
-            "`allow_other` admits every user, root included; keep the one you mean",
-        ),
-        (
-            "direct_io",
-            "kernel_cache",
-            "with `direct_io` nothing is cached, so `kernel_cache` would have no effect",
-        ),
-        (
-            "direct_io",
-            "auto_cache",
-            "with `direct_io` nothing is cached, so `auto_cache` would have no effect",
-        ),
-        (
-            "passthrough",
-            "writeback_cache",
-            "the kernel does not combine passthrough with the writeback cache",
-        ),
-        (
-            "kernel_cache",
-            "auto_cache",
-            "`kernel_cache` keeps cached data unconditionally, `auto_cache` drops it when the file changes",
-        ),
-    ];
-    let position = |name: &str| {
-        options
-            .settings
+    for broken in rules::check(options, Side::Attribute) {
+        let settings: Vec<(usize, &Setting)> = broken
+            .options
             .iter()
-            .position(|s| s.def.name == name && matches!(s.value, Value::Bool(true)))
-    };
-    for (a, b, why) in conflicts {
-        if let (Some(i), Some(j)) = (position(a), position(b)) {
-            let (first, last) = ordered(options, i, j);
-            cx.error_between(
-                first.span,
-                last.span,
-                format!("`{a}` and `{b}` cannot be used together: {why}"),
-            );
+            .filter_map(|opt| {
+                let i = options.settings.iter().position(|s| s.def.id == *opt)?;
+                Some((i, &options.settings[i]))
+            })
+            .collect();
+        match (broken.rule, settings.as_slice()) {
+            (Rule::Conflict { .. }, [a, b]) => {
+                let (first, last) = ordered(*a, *b);
+                // A choice is part of the conflict (`mount_method = "direct"`): underline it.
+                let end = match last.value {
+                    Value::Choice(_) => last.value_span,
+                    _ => last.span,
+                };
+                cx.error_between(first.span, end, broken.message);
+            }
+            (Rule::AtMost { .. }, [a, b]) => {
+                let (first, last) = ordered(*a, *b);
+                cx.error_between(first.span, last.value_span, broken.message);
+            }
+            // Bounded by a default: the value is what is too large.
+            (Rule::AtMost { .. }, [(_, s)]) => cx.error_at(s.value_span, broken.message),
+            (_, [(_, s), ..]) => cx.error_at(s.span, broken.message),
+            // The rule's options were all read from the settings.
+            (_, []) => cx.error_at(proc_macro2::Span::call_site(), broken.message),
         }
-    }
-    let requires: &[(&str, &str, &str)] = &[
-        (
-            "intr_signal",
-            "intr",
-            "add `intr` so that requests can be interrupted",
-        ),
-        (
-            "ac_attr_timeout",
-            "auto_cache",
-            "add `auto_cache`, or use `attr_timeout`",
-        ),
-        (
-            "max_stack_depth",
-            "passthrough",
-            "add `passthrough`, or drop `max_stack_depth`",
-        ),
-    ];
-    for (option, needs, fix) in requires {
-        if let Some(s) = options.get(option)
-            && !options.flag(needs)
-        {
-            cx.error_at(
-                s.span,
-                format!("`{option}` has no effect without `{needs}`: {fix}"),
-            );
-        }
-    }
-    let at_most: &[(&str, &str, &str)] = &[
-        (
-            "min_tasks",
-            "max_tasks",
-            "the pool cannot keep more idle workers than it may run",
-        ),
-        (
-            "congestion_threshold",
-            "max_background",
-            "the kernel never queues more background requests than `max_background`",
-        ),
-    ];
-    for (small, large, why) in at_most {
-        let index = |name: &str| options.settings.iter().position(|s| s.def.name == name);
-        if let (Some(i), Some(j)) = (index(small), index(large))
-            && let (Some(lo), Some(hi)) = (options.int(small), options.int(large))
-            && lo > hi
-        {
-            let (first, last) = ordered(options, i, j);
-            cx.error_between(
-                first.span,
-                last.value_span,
-                format!("`{small} = {lo}` is more than `{large} = {hi}`: {why}"),
-            );
-        }
-    }
-    // The default `max_tasks` is 99: a larger `min_tasks` alone would silently raise it.
-    if options.get("max_tasks").is_none()
-        && let (Some(s), Some(min)) = (options.get("min_tasks"), options.int("min_tasks"))
-        && min > 99
-    {
-        cx.error_at(
-            s.value_span,
-            format!("`min_tasks = {min}` is more than the default `max_tasks` (99): set `max_tasks` as well"),
-        );
-    }
-    if let Some(s) = options.get("subtype")
-        && let Value::Str(v) = &s.value
-        && (v.is_empty()
-            || !v
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c)))
-    {
-        cx.error_at(
-            s.value_span,
-            format!(
-                "invalid `subtype` \"{}\": the mount table lists it as the filesystem type \
-                 `fuse.<subtype>`, so use only letters, digits, `_`, `-` and `.`",
-                v.escape_debug()
-            ),
-        );
-    }
-    if let Some(s) = options.get("fsname")
-        && let Value::Str(v) = &s.value
-        && (v.is_empty() || v.contains('\0'))
-    {
-        cx.error_at(
-            s.value_span,
-            "`fsname` must be a non-empty string without NUL bytes",
-        );
     }
 }
 
-/// The settings at `i` and `j`, in the order they were written.
-fn ordered(options: &Options, i: usize, j: usize) -> (&Setting, &Setting) {
-    (&options.settings[i.min(j)], &options.settings[i.max(j)])
+/// Two settings in the order they were written.
+fn ordered<'a>(a: (usize, &'a Setting), b: (usize, &'a Setting)) -> (&'a Setting, &'a Setting) {
+    if a.0 <= b.0 { (a.1, b.1) } else { (b.1, a.1) }
 }
 
 /// The attribute goes on an inherent, non-generic `impl` block.

@@ -61,9 +61,11 @@ pub use doctor::doctor;
 /// `#[derive(Filesystem)]`: mount configuration from `#[fuse(...)]` options (`docs/options.md`).
 pub use fusegen_macros::Filesystem;
 /// `#[fusegen::handlers]`: the `Operations` implementation from an `impl` block of `async fn`
-/// handlers; `#[fusegen::handlers(paths)]` and `(paths, blocking)` for path-level handlers
+/// handlers; `#[fusegen::handlers(paths)]` and `(paths, blocking)` for path-level handlers,
+/// `(blocking)` for inode-level plain `fn` handlers run on tokio's blocking pool
 /// (`docs/handlers.md`, `docs/paths.md`).
 pub use fusegen_macros::handlers;
+pub use helpers::blocking::{Blocking, BlockingOperations};
 pub use helpers::dir_entries::{DirEntries, Dots};
 pub use mount::options::{TRANSPORT_ENV, Transport};
 pub use mount::{MountError, MountMethod, MountOptions};

@@ -1,5 +1,5 @@
-//! Path mode and blocking handlers: `#[fusegen::handlers(paths)]` and
-//! `#[fusegen::handlers(paths, blocking)]`.
+//! Path mode and blocking handlers: `#[fusegen::handlers(paths)]`,
+//! `#[fusegen::handlers(blocking)]` and `#[fusegen::handlers(paths, blocking)]`.
 //!
 //! A [`Mode`] says which table a block's handlers come from and how they are written; the
 //! checks of `handlers.rs` take it, so that every inode-mode check holds in path mode with the
@@ -20,7 +20,7 @@ use crate::types::normalize;
 pub struct Mode {
     /// Handlers take paths (`fusegen::paths::PathOperations`), not inodes.
     pub paths: bool,
-    /// Handlers are plain `fn`s run on tokio's blocking pool (path mode only).
+    /// Handlers are plain `fn`s run on tokio's blocking pool.
     pub blocking: bool,
 }
 
@@ -52,7 +52,8 @@ impl Mode {
     /// The attribute that puts a block in this mode, for messages.
     pub fn attribute(self) -> &'static str {
         match (self.paths, self.blocking) {
-            (false, _) => "#[fusegen::handlers]",
+            (false, false) => "#[fusegen::handlers]",
+            (false, true) => "#[fusegen::handlers(blocking)]",
             (true, false) => "#[fusegen::handlers(paths)]",
             (true, true) => "#[fusegen::handlers(paths, blocking)]",
         }
@@ -88,7 +89,8 @@ impl Mode {
             " (or mark the block `#[fusegen::handlers(paths, blocking)]` to run plain `fn` \
              handlers on tokio's blocking pool)"
         } else {
-            ""
+            " (or mark the block `#[fusegen::handlers(blocking)]` to run plain `fn` handlers on \
+             tokio's blocking pool)"
         }
     }
 }

@@ -29,7 +29,8 @@ pub trait AllHandlersInOneImplBlock {
     /// [`Yes`] when some handler changes the filesystem.
     type WriteSide;
     /// [`InodeLevel`]: the type is the [`Operations`](crate::Operations) itself; [`PathLevel`]:
-    /// a path-level block, served through [`PathFs`](crate::paths::PathFs).
+    /// a path-level block, served through [`PathFs`](crate::paths::PathFs); [`BlockingLevel`]:
+    /// an inode-level blocking block, served through [`Blocking`](crate::Blocking).
     type Level;
 
     /// The handlers written, as [`Operations::HANDLERS`](crate::Operations::HANDLERS).
@@ -43,6 +44,10 @@ pub struct InodeLevel;
 
 /// [`AllHandlersInOneImplBlock::Level`] of a path-level block.
 pub struct PathLevel;
+
+/// [`AllHandlersInOneImplBlock::Level`] of an inode-level blocking block, served through
+/// [`Blocking`](crate::Blocking).
+pub struct BlockingLevel;
 
 // An inode-level handlers block is the `Operations` of its type. Downstream crates can still
 // implement `Operations` by hand for their own types: coherence knows they do not implement

@@ -8,12 +8,12 @@
 
 mod direct;
 mod error;
+mod fields;
 mod fusermount;
 mod mountinfo;
 pub(crate) mod options;
 mod parse;
 mod preopened;
-mod suggest;
 #[cfg(test)]
 mod tests;
 mod watcher;

@@ -334,101 +334,44 @@ impl MountOptions {
     /// assert!(both.validate().is_err());
     /// ```
     pub fn validate(&self) -> Result<(), MountError> {
-        if self.allow_other && self.allow_root {
-            return Err(MountError::invalid(
-                "allow_root",
-                "`allow_other` and `allow_root` are mutually exclusive; \
-                 `allow_other` already admits root, so keep only one",
-            ));
+        use fusegen_options::rules::{self, Lookup};
+        use fusegen_options::{OPTIONS, Side, def, values};
+        for o in OPTIONS {
+            let Some(value) = self.value(o.id) else {
+                continue;
+            };
+            if let Err(reason) = values::check(o, &value) {
+                let name = o.name_on(Side::DashO).unwrap_or(o.name);
+                return Err(MountError::invalid(
+                    format!("{name}={}", shown(o.kind, &value)),
+                    format!("`{name}` {reason}"),
+                ));
+            }
         }
-        if self.auto_unmount && self.method == MountMethod::Direct {
-            return Err(MountError::invalid(
-                "auto_unmount",
-                "`auto_unmount` needs `fusermount3`, which a direct mount does not use; \
-                 use `mount_method=auto` or `mount_method=fusermount`, or drop `auto_unmount`",
-            ));
+        match rules::check(self, Side::DashO).into_iter().next() {
+            Some(broken) => {
+                let last = broken.options.last().map(|o| def(*o));
+                let name = last
+                    .and_then(|d| d.name_on(Side::DashO))
+                    .unwrap_or_default();
+                Err(MountError::invalid(name, broken.message))
+            }
+            None => Ok(()),
         }
-        if let Some(name) = &self.fsname {
-            check_fsname(name)
-                .map_err(|reason| MountError::invalid(format!("fsname={name}"), reason))?;
-        }
-        if let Some(subtype) = &self.subtype {
-            check_subtype(subtype)
-                .map_err(|reason| MountError::invalid(format!("subtype={subtype}"), reason))?;
-        }
-        if let Some(size) = self.blksize {
-            check_blksize(size)
-                .map_err(|reason| MountError::invalid(format!("blksize={size}"), reason))?;
-        }
-        if let Some(sig) = self.intr_signal {
-            check_signal(sig)
-                .map_err(|reason| MountError::invalid(format!("intr_signal={sig}"), reason))?;
-        }
-        if self.passthrough && self.writeback_cache {
-            return Err(MountError::invalid(
-                "passthrough",
-                "the kernel does not combine passthrough with `writeback_cache`; keep only one",
-            ));
-        }
-        if let Some(depth) = self.max_stack_depth
-            && !(1..=2).contains(&depth)
-        {
-            return Err(MountError::invalid(
-                format!("max_stack_depth={depth}"),
-                "the kernel allows a passthrough stacking depth of 1 or 2",
-            ));
-        }
-        if let Some(mask) = self.umask
-            && mask > 0o7777
-        {
-            return Err(MountError::invalid(
-                format!("umask={mask:o}"),
-                "a umask is at most 7777 (octal)",
-            ));
-        }
-        Ok(())
     }
 }
 
-pub(super) fn check_fsname(name: &str) -> Result<(), String> {
-    if name.is_empty() {
-        return Err("the name is empty; write `fsname=NAME`".into());
+/// A value as `-o` text would give it, for error messages.
+fn shown(kind: fusegen_options::Kind, value: &fusegen_options::Value) -> String {
+    use fusegen_options::{Kind, Value};
+    match value {
+        Value::Int(v) if kind == Kind::Mode => format!("{v:o}"),
+        Value::Bool(b) => b.to_string(),
+        Value::Nanos(n) => Duration::from_nanos(*n).as_secs_f64().to_string(),
+        Value::Str(s) => s.clone(),
+        Value::Int(v) => v.to_string(),
+        Value::Choice(c) => c.name.to_string(),
     }
-    if name.contains('\0') {
-        return Err("the name contains a NUL byte, which the kernel cannot take".into());
-    }
-    Ok(())
-}
-
-pub(super) fn check_subtype(subtype: &str) -> Result<(), String> {
-    if subtype.is_empty() {
-        return Err("the subtype is empty; write `subtype=TYPE`".into());
-    }
-    match subtype
-        .chars()
-        .find(|&c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')))
-    {
-        // The subtype becomes part of the filesystem type name (`fuse.TYPE`), so keep it to
-        // characters every tool that parses /proc/mounts handles.
-        Some(c) => Err(format!(
-            "character {c:?} is not allowed; a subtype may contain only letters, digits, `_`, `.` and `-`"
-        )),
-        None => Ok(()),
-    }
-}
-
-pub(super) fn check_blksize(size: u32) -> Result<(), String> {
-    if size < 512 || !size.is_power_of_two() {
-        return Err("the block size must be a power of two of at least 512".into());
-    }
-    Ok(())
-}
-
-pub(super) fn check_signal(sig: i32) -> Result<(), String> {
-    if !(1..=64).contains(&sig) {
-        return Err("a signal number is between 1 and 64".into());
-    }
-    Ok(())
 }
 
 /// The `transport=` option: how requests travel between the kernel and the session.
@@ -519,7 +462,7 @@ mod tests {
                 .unwrap_or_default()
         };
         let both = msg(MountOptions::default().allow_other(true).allow_root(true));
-        assert!(both.contains("mutually exclusive"), "{both}");
+        assert!(both.contains("cannot be used together"), "{both}");
         let direct = msg(MountOptions::default()
             .auto_unmount(true)
             .method(MountMethod::Direct));
@@ -541,14 +484,14 @@ mod tests {
                 intr_signal: Some(65),
                 ..d()
             })
-            .contains("between 1 and 64")
+            .contains("from 1 to 64")
         );
         assert!(
             msg(MountOptions {
                 umask: Some(0o10000),
                 ..d()
             })
-            .contains("at most 7777")
+            .contains("the largest mask is 0o7777")
         );
         let fine = MountOptions {
             blksize: Some(4096),

@@ -1,179 +1,13 @@
-//! The `-o` grammar: `MountOptions::parse` and `MountOptions::set`, the table of every option
-//! name, and the "did you mean" suggestion for unknown names.
-//!
-//! Fields and their meaning are documented in `options.rs`; this file only turns text into
-//! field values and reports bad text.
+//! The `-o` grammar: `MountOptions::parse` and `MountOptions::set`, splitting lists and
+//! reporting bad text. Which names exist, what values they take, "did you mean" and the rules
+//! between options come from the shared table (`fusegen-options`), which `#[fuse(...)]` reads
+//! too; `fields.rs` maps its options to fields.
 
-use std::time::Duration;
+use fusegen_options::suggest::{self, Suggestion};
+use fusegen_options::{DashO, Form, IGNORED, OPTIONS, Side, Value, find_dash_o, values};
 
-use super::options::Transport;
-use super::options::{check_blksize, check_fsname, check_signal, check_subtype};
-use super::suggest::{closest, foreign_hint};
-use super::{Atime, MountError, MountMethod, MountOptions};
-
-/// Sets a field from an option's value.
-type SetValue = fn(&mut MountOptions, &str) -> Result<(), String>;
-
-/// What an option takes, and how it changes the options.
-enum Kind {
-    /// A bare flag such as `ro`.
-    Flag(fn(&mut MountOptions)),
-    /// `name=VALUE`; the string is the placeholder shown in messages.
-    Value(&'static str, SetValue),
-}
-
-/// One accepted option.
-struct Spec {
-    name: &'static str,
-    kind: Kind,
-}
-
-const fn flag(name: &'static str, set: fn(&mut MountOptions)) -> Spec {
-    Spec {
-        name,
-        kind: Kind::Flag(set),
-    }
-}
-
-const fn valued(name: &'static str, placeholder: &'static str, set: SetValue) -> Spec {
-    Spec {
-        name,
-        kind: Kind::Value(placeholder, set),
-    }
-}
-
-/// Every option, in the order the "valid options" list shows them.
-static SPECS: &[Spec] = &[
-    flag("default_permissions", |o| o.default_permissions = true),
-    flag("no_default_permissions", |o| o.default_permissions = false),
-    flag("allow_other", |o| o.allow_other = true),
-    flag("allow_root", |o| o.allow_root = true),
-    flag("ro", |o| o.read_only = true),
-    flag("rw", |o| o.read_only = false),
-    valued("fsname", "NAME", |o, v| {
-        check_fsname(v).map(|()| o.fsname = Some(v.into()))
-    }),
-    valued("subtype", "TYPE", |o, v| {
-        check_subtype(v).map(|()| o.subtype = Some(v.into()))
-    }),
-    flag("nonempty", |o| o.nonempty = true),
-    flag("auto_unmount", |o| o.auto_unmount = true),
-    valued("max_read", "BYTES", |o, v| {
-        number(v).map(|n| o.max_read = Some(n))
-    }),
-    valued("blksize", "BYTES", |o, v| {
-        let size = number(v)?;
-        check_blksize(size).map(|()| o.blksize = Some(size))
-    }),
-    flag("debug", |o| o.debug = true),
-    flag("suid", |o| o.suid = true),
-    flag("nosuid", |o| o.suid = false),
-    flag("dev", |o| o.dev = true),
-    flag("nodev", |o| o.dev = false),
-    flag("exec", |o| o.noexec = false),
-    flag("noexec", |o| o.noexec = true),
-    flag("sync", |o| o.sync = true),
-    flag("async", |o| o.sync = false),
-    flag("dirsync", |o| o.dirsync = true),
-    flag("noatime", |o| o.atime = Atime::Noatime),
-    flag("atime", |o| {
-        if o.atime == Atime::Noatime {
-            o.atime = Atime::Relatime;
-        }
-    }),
-    flag("relatime", |o| o.atime = Atime::Relatime),
-    flag("strictatime", |o| o.atime = Atime::Strictatime),
-    flag("nodiratime", |o| o.nodiratime = true),
-    flag("diratime", |o| o.nodiratime = false),
-    flag("lazytime", |o| o.lazytime = true),
-    flag("nolazytime", |o| o.lazytime = false),
-    flag("use_ino", |o| o.use_ino = true),
-    flag("readdir_ino", |o| o.readdir_ino = true),
-    flag("direct_io", |o| o.direct_io = true),
-    flag("kernel_cache", |o| o.kernel_cache = true),
-    flag("auto_cache", |o| o.auto_cache = true),
-    flag("noauto_cache", |o| o.auto_cache = false),
-    valued("umask", "OCTAL", |o, v| octal(v).map(|m| o.umask = Some(m))),
-    valued("uid", "N", |o, v| number(v).map(|n| o.uid = Some(n))),
-    valued("gid", "N", |o, v| number(v).map(|n| o.gid = Some(n))),
-    valued("entry_timeout", "SECS", |o, v| {
-        seconds(v).map(|d| o.entry_timeout = Some(d))
-    }),
-    valued("attr_timeout", "SECS", |o, v| {
-        seconds(v).map(|d| o.attr_timeout = Some(d))
-    }),
-    valued("ac_attr_timeout", "SECS", |o, v| {
-        seconds(v).map(|d| o.ac_attr_timeout = Some(d))
-    }),
-    valued("negative_timeout", "SECS", |o, v| {
-        seconds(v).map(|d| o.negative_timeout = Some(d))
-    }),
-    flag("noforget", |o| o.noforget = true),
-    flag("intr", |o| o.intr = true),
-    valued("intr_signal", "N", |o, v| {
-        let sig = v
-            .parse::<i32>()
-            .map_err(|_| format!("expects a signal number from 1 to 64, got `{v}`"))?;
-        check_signal(sig).map(|()| o.intr_signal = Some(sig))
-    }),
-    flag("writeback_cache", |o| o.writeback_cache = true),
-    flag("export_support", |o| o.export_support = true),
-    flag("cache_symlinks", |o| o.cache_symlinks = true),
-    flag("acl", |o| o.acl = true),
-    flag("atomic_o_trunc", |o| o.atomic_o_trunc = true),
-    flag("passthrough", |o| o.passthrough = true),
-    flag("handle_killpriv", |o| o.handle_killpriv = true),
-    flag("no_handle_killpriv", |o| o.handle_killpriv = false),
-    valued("max_stack_depth", "1|2", |o, v| {
-        let depth = match v {
-            "1" => 1,
-            "2" => 2,
-            _ => return Err("expected 1 or 2".to_string()),
-        };
-        o.max_stack_depth = Some(depth);
-        Ok(())
-    }),
-    valued("max_write", "BYTES", |o, v| {
-        number(v).map(|n| o.max_write = Some(n))
-    }),
-    valued("max_readahead", "BYTES", |o, v| {
-        number(v).map(|n| o.max_readahead = Some(n))
-    }),
-    valued("max_background", "N", |o, v| {
-        small_number(v).map(|n| o.max_background = Some(n))
-    }),
-    valued("congestion_threshold", "N", |o, v| {
-        small_number(v).map(|n| o.congestion_threshold = Some(n))
-    }),
-    valued("transport", "auto|io_uring|dev", |o, v| {
-        let t = Transport::parse(v)
-            .ok_or_else(|| format!("expects `auto`, `io_uring` or `dev`, got `{v}`"))?;
-        o.transport = Some(t);
-        Ok(())
-    }),
-    flag("stats", |o| o.stats = true),
-    valued("uring_queue_depth", "N", |o, v| {
-        let depth = small_number(v)?;
-        if depth == 0 {
-            return Err("expects at least 1".to_string());
-        }
-        o.uring_queue_depth = Some(depth);
-        Ok(())
-    }),
-    valued("mount_method", "auto|direct|fusermount", |o, v| {
-        o.method = match v {
-            "auto" => MountMethod::Auto,
-            "direct" => MountMethod::Direct,
-            "fusermount" | "fusermount3" => MountMethod::Fusermount,
-            _ => {
-                return Err(format!(
-                    "expects `auto`, `direct` or `fusermount`, got `{v}`"
-                ));
-            }
-        };
-        Ok(())
-    }),
-];
+use super::MountError;
+use super::MountOptions;
 
 impl MountOptions {
     /// Parses libfuse-style options on top of [`MountOptions::default`].
@@ -252,39 +86,35 @@ impl MountOptions {
             );
             return Ok(());
         }
-        let Some(spec) = SPECS.iter().find(|s| s.name == name) else {
+        let Some((def, form)) = find_dash_o(name) else {
             return Err(MountError::invalid(item, unknown_reason(name)));
         };
-        match (&spec.kind, value) {
-            (Kind::Flag(set), None) => {
-                set(self);
-                Ok(())
+        let value = match (form, value, def.dash_o) {
+            (Form::On | Form::Off, None, _) => Value::Bool(form == Form::On),
+            (Form::On | Form::Off, Some(_), _) => {
+                return Err(MountError::invalid(
+                    item,
+                    format!("`{name}` is a flag and takes no value; write `{name}` alone"),
+                ));
             }
-            (Kind::Flag(_), Some(_)) => Err(MountError::invalid(
-                item,
-                format!("`{name}` is a flag and takes no value; write `{name}` alone"),
-            )),
-            (Kind::Value(placeholder, _), None | Some("")) => Err(MountError::invalid(
-                item,
-                format!("`{name}` needs a value; write `{name}={placeholder}`"),
-            )),
-            (Kind::Value(_, set), Some(v)) => set(self, v)
-                .map_err(|reason| MountError::invalid(item, format!("`{name}` {reason}"))),
-        }
+            (Form::Value, None | Some(""), DashO::Value { placeholder, .. }) => {
+                return Err(MountError::invalid(
+                    item,
+                    format!("`{name}` needs a value; write `{name}={placeholder}`"),
+                ));
+            }
+            (Form::Value, v, _) => values::from_text(def, v.unwrap_or_default())
+                .map_err(|reason| MountError::invalid(item, format!("`{name}` {reason}")))?,
+        };
+        self.set_value(def.id, value)
+            .map_err(|reason| MountError::invalid(item, format!("`{name}` {reason}")))
     }
 }
 
-/// Options that `mount(8)`, `mount.fuse3`, fstab and systemd read and that mean nothing to the
-/// filesystem; `mount.fuse3` passes some of them on, so they are accepted and ignored, as
-/// libfuse's `mount.fuse3` expects of a FUSE program.
-const USERSPACE_ONLY: &[&str] = &[
-    "defaults", "_netdev", "nofail", "auto", "noauto", "user", "users", "nouser", "owner", "group",
-];
-
-/// Whether `name[=value]` is for `mount(8)` or systemd only: one of [`USERSPACE_ONLY`] (as a
-/// flag), `comment=...`, or any `x-...` (`x-systemd.automount`, `x-gvfs-show`, ...).
+/// Whether `name[=value]` is for `mount(8)` or systemd only: one of the table's `IGNORED` (as
+/// a flag), `comment=...`, or any `x-...` (`x-systemd.automount`, `x-gvfs-show`, ...).
 fn is_userspace_only(name: &str, value: Option<&str>) -> bool {
-    (value.is_none() && USERSPACE_ONLY.contains(&name))
+    (value.is_none() && IGNORED.contains(&name))
         || (name == "comment" && value.is_some())
         || name.starts_with("x-")
 }
@@ -317,56 +147,31 @@ fn unknown_reason(name: &str) -> String {
     if name.starts_with("-o") {
         return "pass the option list without the leading `-o`".into();
     }
-    if let Some(hint) = foreign_hint(name) {
-        return format!("unknown option: {hint}");
-    }
-    let valid = SPECS
+    let valid = OPTIONS
         .iter()
-        .map(|s| match s.kind {
-            Kind::Value(placeholder, _) => format!("`{}={placeholder}`", s.name),
-            Kind::Flag(_) => format!("`{}`", s.name),
+        .flat_map(|o| match o.dash_o {
+            DashO::None => vec![],
+            DashO::Flag { on, off } => [Some(on), off]
+                .into_iter()
+                .flatten()
+                .map(|n| format!("`{n}`"))
+                .collect(),
+            DashO::Value { name, placeholder } => vec![format!("`{name}={placeholder}`")],
         })
         .collect::<Vec<_>>()
         .join(", ");
-    let known = SPECS.iter().map(|s| s.name);
-    match closest(name, known.chain(USERSPACE_ONLY.iter().copied())) {
-        Some(near) => format!("unknown option, did you mean `{near}`? valid options: {valid}"),
+    match suggest::option(name, Side::DashO) {
+        Some(advice @ Suggestion::Advice(_)) => advice.after("unknown option"),
+        Some(meant) => format!("{} valid options: {valid}", meant.after("unknown option")),
         None => format!("unknown option; valid options: {valid}"),
     }
-}
-
-fn number(v: &str) -> Result<u32, String> {
-    v.parse()
-        .map_err(|_| format!("expects a whole number from 0 to {}, got `{v}`", u32::MAX))
-}
-
-fn small_number(v: &str) -> Result<u16, String> {
-    v.parse()
-        .map_err(|_| format!("expects a whole number from 0 to {}, got `{v}`", u16::MAX))
-}
-
-fn octal(v: &str) -> Result<u32, String> {
-    match u32::from_str_radix(v, 8) {
-        Ok(mask) if mask <= 0o7777 => Ok(mask),
-        _ => Err(format!(
-            "expects an octal mask from 0 to 7777, like `022`, got `{v}`"
-        )),
-    }
-}
-
-/// Seconds as libfuse takes them (`%lf`): a non-negative, finite decimal like `1` or `0.5`.
-fn seconds(v: &str) -> Result<Duration, String> {
-    let bad = || format!("expects a non-negative number of seconds, like `1` or `0.5`, got `{v}`");
-    let secs: f64 = v.parse().map_err(|_| bad())?;
-    if !secs.is_finite() || secs < 0.0 {
-        return Err(bad());
-    }
-    Duration::try_from_secs_f64(secs).map_err(|_| bad())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::mount::{Atime, MountMethod};
+    use std::time::Duration;
 
     fn parse(s: &str) -> MountOptions {
         match MountOptions::parse([s]) {
@@ -485,20 +290,26 @@ mod tests {
     fn numbers_are_checked() {
         assert!(
             error("max_read=abc")
-                .contains("`max_read` expects a whole number from 0 to 4294967295, got `abc`")
+                .contains("`max_read` expects a whole number from 4096 to 4294967295, got `abc`")
         );
         assert!(error("max_read=-1").contains("whole number"));
-        assert!(error("uid=4294967296").contains("whole number"));
-        assert!(error("max_background=70000").contains("from 0 to 65535"));
-        assert!(error("congestion_threshold=x").contains("from 0 to 65535"));
+        assert!(error("uid=4294967296").contains("must be from 0 to 4294967295"));
+        assert!(error("max_background=70000").contains("must be from 1 to 65535, found 70000"));
+        assert!(error("max_background=0").contains("must be from 1 to 65535, found 0"));
+        assert!(error("max_write=100").contains("must be from 4096 to 16777216"));
+        assert!(error("congestion_threshold=x").contains("from 1 to 65535"));
         assert!(error("umask=089").contains("octal mask"));
-        assert!(error("umask=17777").contains("octal mask"));
-        assert!(error("intr_signal=0").contains("between 1 and 64"));
-        assert!(error("intr_signal=65").contains("between 1 and 64"));
-        assert!(error("intr_signal=USR1").contains("signal number"));
+        assert!(error("umask=17777").contains("the largest mask is 0o7777"));
+        assert!(error("intr_signal=0").contains("from 1 to 64"));
+        assert!(error("intr_signal=65").contains("from 1 to 64"));
+        assert!(error("intr_signal=USR1").contains("whole number from 1 to 64"));
         assert!(error("blksize=1000").contains("power of two"));
-        assert!(error("blksize=256").contains("power of two"));
+        assert!(error("blksize=256").contains("from 512"));
         assert!(error("mount_method=magic").contains("expects `auto`, `direct` or `fusermount`"));
+        assert!(
+            error("transport=urin").contains("did you mean `uring`?")
+                || error("transport=io_urin").contains("did you mean `io_uring`?")
+        );
     }
 
     #[test]
@@ -539,7 +350,7 @@ mod tests {
         assert!(error("atr_timeout=1").contains("did you mean `attr_timeout`?"));
         let far = error("frobnicate");
         assert!(
-            far.contains("unknown option; valid options: `default_permissions`"),
+            far.contains("unknown option; valid options: `fsname=NAME`"),
             "{far}"
         );
         assert!(!far.contains("did you mean"));
@@ -585,8 +396,10 @@ mod tests {
 
     #[test]
     fn conflicts_are_errors() {
-        assert!(error("allow_other,allow_root").contains("mutually exclusive"));
-        assert!(error("auto_unmount,mount_method=direct").contains("needs `fusermount3`"));
+        assert!(error("allow_other,allow_root").contains("cannot be used together"));
+        assert!(error("auto_unmount,mount_method=direct").contains(
+            "`auto_unmount` and `mount_method=direct` cannot be used together: `auto_unmount` needs `fusermount3`"
+        ));
     }
 
     #[test]

@@ -234,6 +234,44 @@ impl<'a> ReaddirReply<'a> {
     pub(crate) fn into_bytes(self) -> Vec<u8> {
         self.buf
     }
+
+    /// What a reply filled elsewhere needs to behave as this one would: the room left, whether
+    /// it is READDIRPLUS, and a copy of the policy. For a blocking handler's thread
+    /// (`helpers/blocking.rs`), which cannot borrow this reply.
+    pub(crate) fn spare(&self) -> (usize, bool, ReplyPolicy) {
+        (
+            self.max.saturating_sub(self.buf.len()),
+            self.plus,
+            self.policy.clone(),
+        )
+    }
+
+    /// The entries added, apart from the reply (see [`spare`](Self::spare)).
+    pub(crate) fn into_filled(self) -> Filled {
+        Filled {
+            buf: self.buf,
+            entries: self.entries,
+            invalid: self.invalid,
+            counted: self.counted,
+        }
+    }
+
+    /// Appends the entries of a reply made from [`spare`](Self::spare).
+    pub(crate) fn absorb(&mut self, filled: Filled) {
+        self.buf.extend_from_slice(&filled.buf);
+        self.entries += filled.entries;
+        self.invalid = self.invalid.or(filled.invalid);
+        self.counted.extend(filled.counted);
+    }
+}
+
+/// The entries of a [`ReaddirReply`] filled on another thread, on their way back.
+#[derive(Debug)]
+pub(crate) struct Filled {
+    buf: Vec<u8>,
+    entries: usize,
+    invalid: Option<&'static str>,
+    counted: Vec<Inode>,
 }
 
 fn is_dot_or_dotdot(name: &OsStr) -> bool {

@@ -10,7 +10,7 @@ use bytes::Bytes;
 
 use crate::api::read_data::ReadData;
 
-use super::tree::Tree;
+use super::tree::{Tree, UNKNOWN_INO};
 use super::{DirEntry, PathOperations};
 use crate::api::errno::{Errno, Result};
 use crate::api::filesystem::Filesystem;
@@ -22,10 +22,6 @@ use crate::api::types::{
 };
 use crate::mount::MountOptions;
 use crate::proto::dir::ReaddirReply;
-
-/// The `d_ino` of a plain READDIR entry the kernel has not looked up yet (libfuse's
-/// `FUSE_UNKNOWN_INO`): it has no inode number until its first lookup.
-const UNKNOWN_INO: u64 = 0xffff_ffff;
 
 /// Serves a [`PathOperations`] filesystem: mount it with [`mount`](crate::mount()) or
 /// [`run`](crate::run) like any other. It keeps one node per inode the kernel knows (names,
@@ -589,8 +585,18 @@ impl<T: PathOperations> PathFs<T> {
         ctx: &RequestContext,
     ) -> Result<bool> {
         if !out.is_plus() {
-            let known = self.tree().known(dir, &entry.name);
-            let ino = known.map_or(UNKNOWN_INO, |i| i.0);
+            // The entry's number if the kernel has it, else the file's own identity when
+            // that will be its number; else unknown until its first lookup.
+            let ino = {
+                let tree = self.tree();
+                match tree.known(dir, &entry.name) {
+                    Some(known) => known.0,
+                    None => entry
+                        .attributes
+                        .and_then(|a| tree.number_of_file(a.ino.0))
+                        .map_or(UNKNOWN_INO, |i| i.0),
+                }
+            };
             let attr = EntryAttributes::new(Inode(ino), entry.kind, 0);
             return Ok(out.add(&entry.name, &attr, next));
         }

@@ -152,9 +152,10 @@ macro_rules! path_operations {
         }
 
         /// [`PathOperations`] for a synchronous backend (SQLite, `std::fs`, a blocking client): the
-        /// same methods as plain functions. Wrapped in [`Blocking`], each call runs on tokio's
-        /// blocking pool, so a slow call never holds a worker; arguments are copied to move there
-        /// (`write` data included) and a panic becomes `EIO`.
+        /// same methods as plain functions. Wrapped in [`Blocking`], each call runs on the
+        /// `/dev/fuse` reader thread that read its request or on tokio's blocking pool, so a slow
+        /// call never holds a worker; arguments are copied (`write` data included) and a panic
+        /// becomes `EIO`.
         ///
         /// A blocking call cannot be cancelled: when the runtime cancels the request (a dying caller,
         /// a lock wait, `intr`), the caller gets its answer at once and the call still runs to its end
@@ -197,9 +198,9 @@ macro_rules! path_operations {
                 #[allow(clippy::too_many_arguments)]
                 fn $name(&self $(, $arg: $ty)*) -> impl Future<Output = $ret> + Send {
                     let fs = self.shared();
-                    $(let $arg = blocking::Carry::carry($arg);)*
-                    blocking::run(stringify!($name), move || {
-                        fs.$name($(blocking::Lend::lend(&$arg)),*)
+                    $(let $arg = crate::helpers::handoff::Carry::carry($arg);)*
+                    crate::helpers::handoff::run(stringify!($name), move || {
+                        fs.$name($(crate::helpers::handoff::Lend::lend(&$arg)),*)
                     })
                 }
             )*

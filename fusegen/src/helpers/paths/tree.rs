@@ -5,12 +5,30 @@
 //! rebuilt from the parents, so renaming a directory moves its whole subtree at once. A node
 //! that loses its last name (unlinked, or replaced by a rename) keeps the path it had, for
 //! handlers serving its open handles, until the kernel forgets it.
+//!
+//! A node's number is the file's own identity (the `ino` the filesystem's attributes carry)
+//! when it has one that no other node holds, so that inode numbers are stable across mounts;
+//! else the table numbers it.
 
 use std::collections::HashMap;
 use std::ffi::{OsStr, OsString};
 use std::path::PathBuf;
 
 use crate::api::types::{Forget, Inode};
+
+/// File identities from here up are not used as inode numbers: the runtime numbers the files
+/// whose identity is taken from here.
+const OWN_BASE: u64 = 1 << 48;
+
+/// libfuse's `FUSE_UNKNOWN_INO`, the `d_ino` of listed entries without a number yet: never a
+/// node's number.
+pub(crate) const UNKNOWN_INO: u64 = 0xffff_ffff;
+
+/// Whether a file identity can be the file's inode number: not 0 (none) or 1 (the root), not
+/// [`UNKNOWN_INO`], below [`OWN_BASE`].
+fn usable_as_number(file_id: u64) -> bool {
+    file_id > Inode::ROOT.0 && file_id < OWN_BASE && file_id != UNKNOWN_INO
+}
 
 /// Deeper than any path the kernel can pass (PATH_MAX is 4096 bytes, two per level at least).
 const MAX_DEPTH: usize = 4096;
@@ -35,7 +53,10 @@ pub(crate) struct Tree {
     nodes: HashMap<u64, Node>,
     by_name: HashMap<(u64, OsString), u64>,
     by_file: HashMap<u64, u64>,
+    /// The next number for a file without an identity.
     next: u64,
+    /// The next number for a file whose identity is taken.
+    next_own: u64,
 }
 
 impl Tree {
@@ -52,6 +73,7 @@ impl Tree {
             by_name: HashMap::new(),
             by_file: HashMap::new(),
             next: Inode::ROOT.0 + 1,
+            next_own: OWN_BASE,
         }
     }
 
@@ -120,6 +142,19 @@ impl Tree {
         ino
     }
 
+    /// The number the file with identity `file_id` has, or will have at its first lookup,
+    /// when that is known now.
+    pub(crate) fn number_of_file(&self, file_id: u64) -> Option<Inode> {
+        if file_id == 0 {
+            return None;
+        }
+        match self.by_file.get(&file_id) {
+            Some(&ino) => Some(Inode(ino)),
+            None => (usable_as_number(file_id) && !self.nodes.contains_key(&file_id))
+                .then_some(Inode(file_id)),
+        }
+    }
+
     /// The inode of `name` in `parent`, if the kernel holds one (no lookup counted).
     pub(crate) fn known(&self, parent: Inode, name: &OsStr) -> Option<Inode> {
         self.by_name
@@ -154,8 +189,7 @@ impl Tree {
         let ino = match existing {
             Some(ino) => ino,
             None => {
-                let ino = self.next;
-                self.next += 1;
+                let ino = self.number_for(file_id);
                 self.nodes.insert(
                     ino,
                     Node {
@@ -173,6 +207,28 @@ impl Tree {
             }
         };
         self.add_name(ino, parent.0, key.1);
+        ino
+    }
+
+    /// The inode number of a new node: the file's own `file_id` when it can be one, so that
+    /// the number (and `st_ino`) stays the same across mounts; else the next free number of
+    /// the runtime's own, counted up from 2 for files without an identity and from
+    /// [`OWN_BASE`] for those whose identity cannot be used (another node still has it: a
+    /// file deleted while open whose identity the filesystem gave to a new file).
+    fn number_for(&mut self, file_id: u64) -> u64 {
+        if usable_as_number(file_id) && !self.nodes.contains_key(&file_id) {
+            return file_id;
+        }
+        let next = if file_id == 0 {
+            &mut self.next
+        } else {
+            &mut self.next_own
+        };
+        while self.nodes.contains_key(next) || *next == UNKNOWN_INO {
+            *next += 1;
+        }
+        let ino = *next;
+        *next += 1;
         ino
     }
 
@@ -204,6 +260,12 @@ impl Tree {
             && node.names.is_empty()
         {
             node.gone = path;
+            // No path leads to it any more: a name with its identity is a new file (the
+            // filesystem gave the identity again), which must not share its inode.
+            let file_id = node.file_id;
+            if self.by_file.get(&file_id) == Some(&ino) {
+                self.by_file.remove(&file_id);
+            }
         }
         self.collect(ino);
     }
@@ -405,7 +467,49 @@ mod tests {
         forget(&mut t, f, 2);
         assert_eq!(t.len(), 1);
         let h = t.remember(Inode::ROOT, os("h"), 77);
-        assert_ne!(h, f, "numbers are never reused");
+        assert_eq!(
+            h, f,
+            "once forgotten, the file's identity is its number again"
+        );
+    }
+
+    #[test]
+    fn a_file_identity_is_its_number_unless_taken() {
+        let mut t = Tree::new();
+        let f = t.remember(Inode::ROOT, os("f"), 42);
+        assert_eq!(
+            f,
+            Inode(42),
+            "stable across mounts: the filesystem's own number"
+        );
+        assert_eq!(t.number_of_file(42), Some(f));
+        assert_eq!(
+            t.number_of_file(43),
+            Some(Inode(43)),
+            "free: its number to be"
+        );
+        // Deleted while open, and its identity given to a new file: the new file gets a
+        // number of the table's own, away from the identities.
+        t.unlink(Inode::ROOT, os("f"));
+        let g = t.remember(Inode::ROOT, os("g"), 42);
+        assert_ne!(g, f);
+        assert!(g.0 >= OWN_BASE, "{g:?}");
+        // Identities that cannot be numbers: the root's, and the table's own range.
+        let r = t.remember(Inode::ROOT, os("r"), 1);
+        assert!(r != Inode::ROOT && r.0 >= OWN_BASE, "{r:?}");
+        let big = t.remember(Inode::ROOT, os("big"), u64::MAX);
+        assert!(big.0 >= OWN_BASE && big.0 != u64::MAX, "{big:?}");
+        assert_eq!(t.number_of_file(1), Some(r));
+        assert_eq!(t.number_of_file(OWN_BASE + 5), None);
+    }
+
+    #[test]
+    fn files_without_identity_are_numbered_around_the_identities() {
+        let mut t = Tree::new();
+        let two = t.remember(Inode::ROOT, os("two"), 2);
+        let plain = t.remember(Inode::ROOT, os("plain"), 0);
+        assert_eq!(two, Inode(2));
+        assert_eq!(plain, Inode(3), "2 is taken");
     }
 
     #[test]

@@ -1,0 +1,13 @@
+use fusegen::prelude::*;
+
+#[derive(Filesystem)]
+struct Fs;
+
+#[fusegen::handlers(blocking)]
+impl Fs {
+    async fn getattr(&self, ino: Inode, _fh: Option<FileHandle>) -> Result<EntryAttributes> {
+        Ok(EntryAttributes::new(ino, FileType::Directory, 0o755))
+    }
+}
+
+fn main() {}
