@@ -6,6 +6,7 @@
 pub(crate) mod errno;
 pub(crate) mod error;
 pub(crate) mod filesystem;
+pub(crate) mod in_place;
 pub(crate) mod interruption;
 pub(crate) mod operations;
 pub(crate) mod private;

@@ -29,7 +29,7 @@ pub(crate) fn run<R: Answer>(
     name: &'static str,
     call: impl FnOnce() -> R + Send + 'static,
 ) -> impl Future<Output = R> + Send {
-    if crate::transport::reader::polling_in_place() {
+    if crate::api::in_place::polling_in_place() {
         return Either::Left(std::future::ready(call()));
     }
     let task = tokio::task::spawn_blocking(call);

@@ -27,7 +27,6 @@
 //! blocks its thread never stops the filesystem from serving others; a thread that finishes a
 //! request while ten others sleep exits if more than `Workers::min` are alive.
 
-use std::cell::Cell;
 use std::future::Future;
 use std::os::fd::AsFd;
 use std::pin::Pin;
@@ -39,6 +38,7 @@ use tokio::runtime::Handle;
 use tokio::sync::OwnedSemaphorePermit;
 
 use crate::api::error::Error;
+use crate::api::in_place::InPlace;
 use crate::api::operations::Operations;
 use crate::proto::reply::Response;
 use crate::proto::request;
@@ -259,35 +259,6 @@ fn read_next<FS>(rt: &Runtime<FS>, source: &Source, buf: &mut ReadBuf) -> Result
                 Err(e) => return Err(End::Failed(Error::Device(e))),
             },
         }
-    }
-}
-
-thread_local! {
-    /// Set while a reader thread polls a handler in place.
-    static POLLING_IN_PLACE: Cell<bool> = const { Cell::new(false) };
-}
-
-/// Whether the caller runs inside a handler polled in place by a `/dev/fuse` reader thread:
-/// a thread that exists to serve requests and may block in a synchronous handler as libfuse's
-/// threads do (the pool starts another reader when none is left asleep). Not on tokio's
-/// workers, and not on an io_uring queue's thread, which serves every request of its CPU.
-pub(crate) fn polling_in_place() -> bool {
-    POLLING_IN_PLACE.get()
-}
-
-/// Marks the thread as polling in place until dropped (also when a handler panics).
-struct InPlace;
-
-impl InPlace {
-    fn enter() -> InPlace {
-        POLLING_IN_PLACE.set(true);
-        InPlace
-    }
-}
-
-impl Drop for InPlace {
-    fn drop(&mut self) {
-        POLLING_IN_PLACE.set(false);
     }
 }
 
