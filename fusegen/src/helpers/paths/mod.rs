@@ -36,11 +36,11 @@
 //!     }
 //!
 //!     async fn read(&self, _path: &Path, _fh: FileHandle, offset: u64, size: u32,
-//!         _ctx: &RequestContext) -> Result<Bytes> {
+//!         _ctx: &RequestContext) -> Result<ReadData> {
 //!         let data = b"hello\n";
 //!         let start = (offset as usize).min(data.len());
 //!         let end = (start + size as usize).min(data.len());
-//!         Ok(Bytes::copy_from_slice(&data[start..end]))
+//!         Ok(Bytes::copy_from_slice(&data[start..end]).into())
 //!     }
 //! }
 //!
