@@ -466,20 +466,49 @@ impl<T: PathOperations> Operations for PathFs<T> {
     ) -> Result<()> {
         let listing = self.listing(ino, fh, offset, ctx).await?;
         let dir = EntryAttributes::new(ino, FileType::Directory, 0);
-        let start = usize::try_from(offset).unwrap_or(usize::MAX);
-        for index in start..listing.len().saturating_add(2) {
-            let next = index as u64 + 1;
-            let added = match index {
-                0 => out.add(OsStr::new("."), &dir, next),
-                1 => out.add(OsStr::new(".."), &dir, next),
-                _ => match listing.get(index - 2) {
-                    Some(entry) => self.add_entry(ino, entry, next, out, ctx).await?,
-                    None => break,
-                },
+        let end = listing.len().saturating_add(2);
+        let mut index = usize::try_from(offset).unwrap_or(usize::MAX);
+        while index < end {
+            // Every entry that needs no call to the filesystem under one lock of the table;
+            // an entry without attributes in a READDIRPLUS stops the run for its `getattr`.
+            {
+                let mut tree = self.tree();
+                while index < end {
+                    let next = index as u64 + 1;
+                    let added = match index {
+                        0 => out.add(OsStr::new("."), &dir, next),
+                        1 => out.add(OsStr::new(".."), &dir, next),
+                        _ => {
+                            let entry = &listing[index - 2];
+                            if out.is_plus() && entry.attributes.is_none() {
+                                break;
+                            }
+                            add_listed(&mut tree, ino, entry, entry.attributes, next, out)
+                        }
+                    };
+                    if !added {
+                        return Ok(());
+                    }
+                    index += 1;
+                }
+            }
+            let Some(entry) = index.checked_sub(2).and_then(|i| listing.get(i)) else {
+                break;
+            };
+            let path = self.child_path(ino, &entry.name)?;
+            let added = match self.fs.getattr(&path, None, ctx).await {
+                Ok(attr) => {
+                    let next = index as u64 + 1;
+                    add_listed(&mut self.tree(), ino, entry, Some(attr), next, out)
+                }
+                // Vanished since the listing was read: skipped.
+                Err(e) if e == Errno::ENOENT => true,
+                Err(e) => return Err(e),
             };
             if !added {
                 break;
             }
+            index += 1;
         }
         Ok(())
     }
@@ -572,50 +601,39 @@ impl<T: PathOperations> Operations for PathFs<T> {
     }
 }
 
-impl<T: PathOperations> PathFs<T> {
-    /// Adds one listed entry; with READDIRPLUS, with its attributes and a counted lookup
-    /// (taken back when the entry does not fit). An entry that vanished since the listing was
-    /// read is skipped.
-    async fn add_entry(
-        &self,
-        dir: Inode,
-        entry: &DirEntry,
-        next: u64,
-        out: &mut ReaddirReply<'_>,
-        ctx: &RequestContext,
-    ) -> Result<bool> {
-        if !out.is_plus() {
-            // The entry's number if the kernel has it, else the file's own identity when
-            // that will be its number; else unknown until its first lookup.
-            let ino = {
-                let tree = self.tree();
-                match tree.known(dir, &entry.name) {
-                    Some(known) => known.0,
-                    None => entry
-                        .attributes
-                        .and_then(|a| tree.number_of_file(a.ino.0))
-                        .map_or(UNKNOWN_INO, |i| i.0),
-                }
-            };
-            let attr = EntryAttributes::new(Inode(ino), entry.kind, 0);
-            return Ok(out.add(&entry.name, &attr, next));
-        }
-        let attr = match &entry.attributes {
-            Some(attr) => *attr,
-            None => {
-                let path = self.child_path(dir, &entry.name)?;
-                match self.fs.getattr(&path, None, ctx).await {
-                    Ok(attr) => attr,
-                    Err(e) if e == Errno::ENOENT => return Ok(true),
-                    Err(e) => return Err(e),
-                }
+/// Adds one listed entry of `dir`. With READDIRPLUS, with `attr` (the listing's or a
+/// `getattr`'s) and a counted lookup, taken back when the entry does not fit; without, with the
+/// number the kernel knows, else the file's own identity when that will be its number, else
+/// unknown until its first lookup.
+fn add_listed(
+    tree: &mut Tree,
+    dir: Inode,
+    entry: &DirEntry,
+    attr: Option<EntryAttributes>,
+    next: u64,
+    out: &mut ReaddirReply<'_>,
+) -> bool {
+    match attr.filter(|_| out.is_plus()) {
+        Some(mut attr) => {
+            attr.ino = tree.remember(dir, &entry.name, attr.ino.0);
+            let added = out.add(&entry.name, &attr, next);
+            if !added {
+                tree.unremember(attr.ino);
             }
-        };
-        let attr = self.entry(dir, &entry.name, attr);
-        let added = out.add(&entry.name, &attr, next);
-        if !added {
-            self.tree().unremember(attr.ino);
+            added
         }
-        Ok(added)
+        None => {
+            let ino = match tree.known(dir, &entry.name) {
+                Some(known) => known.0,
+                None => attr
+                    .and_then(|a| tree.number_of_file(a.ino.0))
+                    .map_or(UNKNOWN_INO, |i| i.0),
+            };
+            out.add(
+                &entry.name,
+                &EntryAttributes::new(Inode(ino), entry.kind, 0),
+                next,
+            )
+        }
     }
 }

@@ -47,11 +47,35 @@ struct Node {
     gone: Option<PathBuf>,
 }
 
+/// Each directory's names and their nodes, two levels deep so that a lookup by `&OsStr`
+/// builds no key (a LOOKUP, an unlink and every READDIR entry look a name up).
+#[derive(Debug, Default)]
+struct Names(HashMap<u64, HashMap<OsString, u64>>);
+
+impl Names {
+    fn get(&self, parent: u64, name: &OsStr) -> Option<u64> {
+        self.0.get(&parent)?.get(name).copied()
+    }
+
+    fn insert(&mut self, parent: u64, name: OsString, ino: u64) {
+        self.0.entry(parent).or_default().insert(name, ino);
+    }
+
+    fn remove(&mut self, parent: u64, name: &OsStr) -> Option<u64> {
+        let names = self.0.get_mut(&parent)?;
+        let ino = names.remove(name)?;
+        if names.is_empty() {
+            self.0.remove(&parent);
+        }
+        Some(ino)
+    }
+}
+
 /// The table. Not synchronized: the adapter keeps it behind one mutex.
 #[derive(Debug)]
 pub(crate) struct Tree {
     nodes: HashMap<u64, Node>,
-    by_name: HashMap<(u64, OsString), u64>,
+    by_name: Names,
     by_file: HashMap<u64, u64>,
     /// The next number for a file without an identity.
     next: u64,
@@ -70,7 +94,7 @@ impl Tree {
         };
         Tree {
             nodes: HashMap::from([(Inode::ROOT.0, root)]),
-            by_name: HashMap::new(),
+            by_name: Names::default(),
             by_file: HashMap::new(),
             next: Inode::ROOT.0 + 1,
             next_own: OWN_BASE,
@@ -132,7 +156,7 @@ impl Tree {
         if !self.nodes.contains_key(&ino.0) {
             return self.remember(parent, name, 0);
         }
-        if self.by_name.contains_key(&(parent.0, name.to_os_string())) {
+        if self.by_name.get(parent.0, name).is_some() {
             self.unlink(parent, name);
         }
         self.add_name(ino.0, parent.0, name.to_os_string());
@@ -157,15 +181,12 @@ impl Tree {
 
     /// The inode of `name` in `parent`, if the kernel holds one (no lookup counted).
     pub(crate) fn known(&self, parent: Inode, name: &OsStr) -> Option<Inode> {
-        self.by_name
-            .get(&(parent.0, name.to_os_string()))
-            .map(|&ino| Inode(ino))
+        self.by_name.get(parent.0, name).map(Inode)
     }
 
     /// The node linked as `name` in `parent` (found or made), without counting a lookup.
     fn linked(&mut self, parent: Inode, name: &OsStr, file_id: u64) -> u64 {
-        let key = (parent.0, name.to_os_string());
-        if let Some(&ino) = self.by_name.get(&key) {
+        if let Some(ino) = self.by_name.get(parent.0, name) {
             let same = self
                 .nodes
                 .get(&ino)
@@ -206,7 +227,7 @@ impl Tree {
                 ino
             }
         };
-        self.add_name(ino, parent.0, key.1);
+        self.add_name(ino, parent.0, name.to_os_string());
         ino
     }
 
@@ -236,7 +257,7 @@ impl Tree {
         if let Some(p) = self.nodes.get_mut(&parent) {
             p.children += 1;
         }
-        self.by_name.insert((parent, name.clone()), ino);
+        self.by_name.insert(parent, name.clone(), ino);
         if let Some(node) = self.nodes.get_mut(&ino) {
             node.names.push((parent, name));
             node.gone = None;
@@ -245,7 +266,7 @@ impl Tree {
 
     /// Removes the name `name` in `parent` (unlink, rmdir, or a rename's replaced target).
     pub(crate) fn unlink(&mut self, parent: Inode, name: &OsStr) {
-        let Some(&ino) = self.by_name.get(&(parent.0, name.to_os_string())) else {
+        let Some(ino) = self.by_name.get(parent.0, name) else {
             return;
         };
         // Only a node losing its last name needs the path it had, for its open handles.
@@ -272,7 +293,7 @@ impl Tree {
 
     /// Takes `name` in `parent` off its node, without collecting anything.
     fn detach(&mut self, parent: u64, name: &OsStr) -> Option<u64> {
-        let ino = self.by_name.remove(&(parent, name.to_os_string()))?;
+        let ino = self.by_name.remove(parent, name)?;
         if let Some(node) = self.nodes.get_mut(&ino) {
             node.names.retain(|(p, n)| !(*p == parent && n == name));
         }
@@ -296,11 +317,8 @@ impl Tree {
         if parent == new_parent && name == new_name {
             return;
         }
-        let source = self.by_name.get(&(parent.0, name.to_os_string())).copied();
-        let target = self
-            .by_name
-            .get(&(new_parent.0, new_name.to_os_string()))
-            .copied();
+        let source = self.by_name.get(parent.0, name);
+        let target = self.by_name.get(new_parent.0, new_name);
         if source.is_some() && source == target && !exchange {
             // Two links of one file: rename(2) leaves both in place.
             return;
@@ -370,7 +388,7 @@ impl Tree {
                 self.by_file.remove(&node.file_id);
             }
             for (parent, name) in node.names {
-                self.by_name.remove(&(parent, name));
+                self.by_name.remove(parent, &name);
                 if let Some(p) = self.nodes.get_mut(&parent) {
                     p.children = p.children.saturating_sub(1);
                     pending.push(parent);
