@@ -1,6 +1,6 @@
 //! "Did you mean": the one engine for unknown names, used by `#[fuse(...)]`, by `-o` text and
 //! by the macros for operation names. An explicit hint for names users bring from elsewhere
-//! ([`HINTS`](crate::HINTS)), else the other side's spelling of an option (`ro` in
+//! ([`HINTS`]), else the other side's spelling of an option (`ro` in
 //! `#[fuse(...)]`, `read_only` after `-o`), else the closest name by edit distance.
 
 use crate::HintTo;
