@@ -1,6 +1,6 @@
 //! Code generation for an inode-level blocking block, `#[fusegen::handlers(blocking)]`: the
 //! `BlockingOperations` implementation (the handlers, as plain calls), `IntoOperations` to the
-//! `Blocking` adapter that runs them on tokio's blocking pool, and the
+//! `Blocking` adapter that runs them (on the `/dev/fuse` reader thread or tokio's blocking pool), and the
 //! `AllHandlersInOneImplBlock` markers for the derive's option checks.
 
 use proc_macro2::TokenStream;
@@ -21,11 +21,7 @@ pub fn handlers(
     let methods = handlers
         .iter()
         .map(|h| expand::method(h, self_ty, krate, Calling::Blocking));
-    let bits = handlers.iter().map(|h| {
-        let bit = expand::handlers_bit(h.op);
-        let cfg = h.cfg.as_ref().map(|c| quote!(#[cfg(#c)]));
-        quote!(#cfg let handlers = handlers.union(#krate::Handlers::#bit);)
-    });
+    let handlers_const = expand::handlers_const(handlers, krate);
     let markers = expand::markers(self_ty, written, Level::Blocking, krate);
     // The handlers run on other threads, through an `Arc`: a type that is not `Send + Sync`
     // gets the derive's per-field errors instead of errors on these impls.
@@ -38,11 +34,7 @@ pub fn handlers(
         const _: () = {
             #[automatically_derived]
             impl #krate::BlockingOperations for #self_ty #guard {
-                const HANDLERS: #krate::Handlers = {
-                    let handlers = #krate::Handlers::empty();
-                    #(#bits)*
-                    handlers
-                };
+                #handlers_const
                 #(#methods)*
             }
             #[automatically_derived]

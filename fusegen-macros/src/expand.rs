@@ -223,11 +223,7 @@ pub fn handlers(
     let methods = handlers
         .iter()
         .map(|h| method(h, self_ty, krate, Calling::Async));
-    let bits = handlers.iter().map(|h| {
-        let bit = handlers_bit(h.op);
-        let cfg = h.cfg.as_ref().map(|c| quote!(#[cfg(#c)]));
-        quote!(#cfg let handlers = handlers.union(#krate::Handlers::#bit);)
-    });
+    let handlers_const = handlers_const(handlers, krate);
     let types = marker_types(written, Level::Inode, krate);
     // Spanned on the type, so that a missing derive points at `impl Fs`.
     let derived = crate::assertions::derived(self_ty, krate);
@@ -238,14 +234,27 @@ pub fn handlers(
             #[automatically_derived]
             impl #krate::__private::AllHandlersInOneImplBlock for #self_ty {
                 #types
-                const HANDLERS: #krate::Handlers = {
-                    let handlers = #krate::Handlers::empty();
-                    #(#bits)*
-                    handlers
-                };
+                #handlers_const
                 #(#methods)*
             }
             #derived
+        };
+    }
+}
+
+/// The `HANDLERS` constant of a block's implementation: one bit per handler written, each
+/// under the handler's own `cfg`.
+pub(crate) fn handlers_const(handlers: &[Handler], krate: &TokenStream) -> TokenStream {
+    let bits = handlers.iter().map(|h| {
+        let bit = handlers_bit(h.op);
+        let cfg = h.cfg.as_ref().map(|c| quote!(#[cfg(#c)]));
+        quote!(#cfg let handlers = handlers.union(#krate::Handlers::#bit);)
+    });
+    quote! {
+        const HANDLERS: #krate::Handlers = {
+            let handlers = #krate::Handlers::empty();
+            #(#bits)*
+            handlers
         };
     }
 }

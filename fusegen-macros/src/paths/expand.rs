@@ -54,11 +54,7 @@ pub fn handlers(
     let methods = handlers
         .iter()
         .map(|h| expand::method(h, self_ty, krate, calling));
-    let bits = handlers.iter().map(|h| {
-        let bit = expand::handlers_bit(h.op);
-        let cfg = h.cfg.as_ref().map(|c| quote!(#[cfg(#c)]));
-        quote!(#cfg let handlers = handlers.union(#krate::Handlers::#bit);)
-    });
+    let handlers_const = expand::handlers_const(handlers, krate);
     let wrapped = wrap(mode, krate);
     let markers = expand::markers(self_ty, &inode_level(written), expand::Level::Path, krate);
     // The derive's configuration, required once and spanned on the type, so that a missing
@@ -75,11 +71,7 @@ pub fn handlers(
         const _: () = {
             #[automatically_derived]
             impl #path_trait for #self_ty {
-                const HANDLERS: #krate::Handlers = {
-                    let handlers = #krate::Handlers::empty();
-                    #(#bits)*
-                    handlers
-                };
+                #handlers_const
                 fn mount_options() -> #krate::MountOptions {
                     __FUSEGEN_CONFIGURATION().0
                 }
