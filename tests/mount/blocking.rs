@@ -4,11 +4,11 @@
 use std::ffi::OsStr;
 use std::fs;
 use std::os::unix::fs::FileExt;
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Mutex};
 
 use fusegen::prelude::*;
 
-use crate::mount::common::{CALL_TIMEOUT, TestMount, eventually, within};
+use crate::mount::common::{CALL_TIMEOUT, Gate, TestMount, eventually, within};
 
 fn on<T: Send + 'static>(what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
     within(CALL_TIMEOUT, what, f)
@@ -23,9 +23,9 @@ const FILES: u64 = 2000;
 struct Flat {
     data: Mutex<Vec<Vec<u8>>>,
     gate: Gate,
+    /// The names of the threads `getattr` ran on.
+    threads: Arc<Mutex<Vec<String>>>,
 }
-
-type Gate = Arc<(Mutex<bool>, Condvar)>;
 
 impl Flat {
     fn attr(&self, ino: Inode) -> Result<EntryAttributes> {
@@ -50,11 +50,7 @@ impl Flat {
         }
         let name = name.to_str().ok_or(Errno::ENOENT)?;
         if name.starts_with("slow") {
-            let (open, changed) = &*self.gate;
-            let mut open = open.lock().unwrap_or_else(|e| e.into_inner());
-            while !*open {
-                open = changed.wait(open).unwrap_or_else(|e| e.into_inner());
-            }
+            self.gate.wait();
             return Err(Errno::ENOENT);
         }
         let i: u64 = name
@@ -65,6 +61,14 @@ impl Flat {
     }
 
     fn getattr(&self, ino: Inode, _fh: Option<FileHandle>) -> Result<EntryAttributes> {
+        let thread = std::thread::current()
+            .name()
+            .unwrap_or("unnamed")
+            .to_string();
+        self.threads
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(thread);
         self.attr(ino)
     }
 
@@ -115,13 +119,14 @@ impl Flat {
 }
 
 fn mount() -> Option<(TestMount, Gate)> {
-    let gate: Gate = Arc::new((Mutex::new(false), Condvar::new()));
+    let gate = Gate::default();
     let data = (0..FILES)
         .map(|i| format!("file {i}\n").into_bytes())
         .collect();
     let m = TestMount::mount(Flat {
         data: Mutex::new(data),
         gate: gate.clone(),
+        threads: Arc::default(),
     })?;
     Some((m, gate))
 }
@@ -156,6 +161,21 @@ fn inode_level_blocking_handlers_serve_lookup_read_write_and_readdir() {
     });
     assert_eq!(before, "file 7\n");
     assert_eq!(after, "FILE 7\nseven\n");
+    // On `/dev/fuse` a blocking call runs on the reader thread that read its request; on
+    // io_uring (whose queue threads serve a whole CPU each) it is handed to the blocking pool.
+    let threads =
+        m.with_fs(|fs: &fusegen::Blocking<Flat>| fs.get_ref().threads.lock().unwrap().clone());
+    assert!(!threads.is_empty(), "getattr was called");
+    match m.handle().transport() {
+        Some(fusegen::ActiveTransport::Dev) => assert!(
+            threads.iter().all(|t| t == "fusegen-reader"),
+            "blocking getattr ran off the reader threads: {threads:?}"
+        ),
+        _ => assert!(
+            threads.iter().all(|t| t != "fusegen-reader"),
+            "blocking getattr ran on a /dev/fuse reader beside io_uring: {threads:?}"
+        ),
+    }
     let missing = root.join("nothing");
     let err = on("stat a missing name", move || {
         fs::metadata(missing).unwrap_err()
@@ -169,7 +189,7 @@ fn inode_level_blocking_handlers_run_off_the_workers() {
         return;
     };
     // Dropped before the mount, also when an assertion fails, so the blocked calls return.
-    let _release = OpenOnDrop(gate);
+    let _release = gate.open_on_drop();
     // More blocked calls than the runtime has worker threads: an async handler blocking its
     // thread like this would leave none to answer anything else.
     let blocked: Vec<_> = (0..8)
@@ -194,14 +214,5 @@ fn inode_level_blocking_handlers_run_off_the_workers() {
     drop(_release);
     for t in blocked {
         assert!(t.join().unwrap(), "a released slow lookup answers");
-    }
-}
-
-struct OpenOnDrop(Gate);
-
-impl Drop for OpenOnDrop {
-    fn drop(&mut self) {
-        *self.0.0.lock().unwrap_or_else(|e| e.into_inner()) = true;
-        self.0.1.notify_all();
     }
 }

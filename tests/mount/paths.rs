@@ -5,7 +5,6 @@ use std::fs;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
-use std::sync::{Arc, Condvar, Mutex};
 
 use fusegen::paths::{DirEntry, PathFs, PathOperations};
 use fusegen::{
@@ -13,7 +12,7 @@ use fusegen::{
 };
 
 use crate::examples::Example;
-use crate::mount::common::{CALL_TIMEOUT, TestMount, eventually, fuse_available, within};
+use crate::mount::common::{CALL_TIMEOUT, Gate, TestMount, eventually, fuse_available, within};
 
 fn on<T: Send + 'static>(what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
     within(CALL_TIMEOUT, what, f)
@@ -265,11 +264,7 @@ impl Gated {
             return Ok(EntryAttributes::new(Inode(0), FileType::Directory, 0o755));
         }
         if name.starts_with("/slow") {
-            let (open, changed) = &*self.gate;
-            let mut open = open.lock().unwrap_or_else(|e| e.into_inner());
-            while !*open {
-                open = changed.wait(open).unwrap_or_else(|e| e.into_inner());
-            }
+            self.gate.wait();
         }
         if name == "/panic" {
             panic!("deliberate panic in a blocking handler");
@@ -283,14 +278,14 @@ fn blocking_handlers_run_off_the_workers() {
     let Some(()) = fuse_available("blocking_handlers_run_off_the_workers") else {
         return;
     };
-    let gate = Arc::new((Mutex::new(false), Condvar::new()));
+    let gate = Gate::default();
     // Mounted as users mount it: the harness serves it through `PathFs` and `Blocking`.
     let Some(m) = TestMount::mount(Gated { gate: gate.clone() }) else {
         return;
     };
     // Dropped before the mount, also when an assertion fails: the blocked handlers return
     // and the mount can go instead of leaving their callers waiting.
-    let _release = OpenOnDrop(gate.clone());
+    let _release = gate.open_on_drop();
     // More blocked calls than the runtime has worker threads: an async handler blocking its
     // thread like this would leave none to answer anything else.
     let blocked: Vec<_> = (0..8)
@@ -317,23 +312,8 @@ fn blocking_handlers_run_off_the_workers() {
         fs::metadata(p).unwrap_err()
     });
     assert_eq!(err.raw_os_error(), Some(libc::EIO));
-    open(&gate);
+    drop(_release);
     for t in blocked {
         assert!(t.join().unwrap(), "a released slow lookup succeeds");
-    }
-}
-
-type Gate = Arc<(Mutex<bool>, Condvar)>;
-
-fn open(gate: &Gate) {
-    *gate.0.lock().unwrap_or_else(|e| e.into_inner()) = true;
-    gate.1.notify_all();
-}
-
-struct OpenOnDrop(Gate);
-
-impl Drop for OpenOnDrop {
-    fn drop(&mut self) {
-        open(&self.0);
     }
 }
