@@ -165,6 +165,26 @@ pub trait VerdictNotThreadSafe {
 
 impl<T: ?Sized> VerdictNotThreadSafe for &ThreadSafety<T> {}
 
+/// A handler's success value that converts into what the operation table says the operation
+/// answers (`Vec<u8>` into `Bytes`, into `ReadData`, ...). A trait of its own, so that a type
+/// that does not convert (a type alias of the wrong type, say) is reported in these words on
+/// the handler's return type rather than as an unmet `Into` bound of [`convert`].
+#[diagnostic::on_unimplemented(
+    message = "a handler that returns `Result<{Self}>` cannot answer this operation, which replies with `{U}`",
+    label = "expected `Result<{U}>` (or a type that converts into it)"
+)]
+pub trait HandlerValue<U> {
+    /// The value the runtime replies with.
+    fn into_reply_value(self) -> U;
+}
+
+#[diagnostic::do_not_recommend]
+impl<T: Into<U>, U> HandlerValue<U> for T {
+    fn into_reply_value(self) -> U {
+        self.into()
+    }
+}
+
 /// What [`convert`] returns.
 pub type Converted<F, T, E, U> = futures_util::future::Map<F, fn(Result<T, E>) -> crate::Result<U>>;
 
@@ -174,11 +194,11 @@ pub type Converted<F, T, E, U> = futures_util::future::Map<F, fn(Result<T, E>) -
 pub fn convert<F, T, E, U>(future: F) -> Converted<F, T, E, U>
 where
     F: core::future::Future<Output = Result<T, E>>,
-    T: Into<U>,
+    T: HandlerValue<U>,
     E: Into<crate::Errno>,
 {
     futures_util::FutureExt::map(future, |result| match result {
-        Ok(value) => Ok(value.into()),
+        Ok(value) => Ok(value.into_reply_value()),
         Err(error) => Err(error.into()),
     })
 }
@@ -186,11 +206,11 @@ where
 /// [`convert`] for a blocking handler's result.
 pub fn convert_now<T, E, U>(result: Result<T, E>) -> crate::Result<U>
 where
-    T: Into<U>,
+    T: HandlerValue<U>,
     E: Into<crate::Errno>,
 {
     match result {
-        Ok(value) => Ok(value.into()),
+        Ok(value) => Ok(value.into_reply_value()),
         Err(error) => Err(error.into()),
     }
 }
