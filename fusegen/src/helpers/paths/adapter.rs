@@ -466,49 +466,20 @@ impl<T: PathOperations> Operations for PathFs<T> {
     ) -> Result<()> {
         let listing = self.listing(ino, fh, offset, ctx).await?;
         let dir = EntryAttributes::new(ino, FileType::Directory, 0);
-        let end = listing.len().saturating_add(2);
-        let mut index = usize::try_from(offset).unwrap_or(usize::MAX);
-        while index < end {
-            // Every entry that needs no call to the filesystem under one lock of the table;
-            // an entry without attributes in a READDIRPLUS stops the run for its `getattr`.
-            {
-                let mut tree = self.tree();
-                while index < end {
-                    let next = index as u64 + 1;
-                    let added = match index {
-                        0 => out.add(OsStr::new("."), &dir, next),
-                        1 => out.add(OsStr::new(".."), &dir, next),
-                        _ => {
-                            let entry = &listing[index - 2];
-                            if out.is_plus() && entry.attributes.is_none() {
-                                break;
-                            }
-                            add_listed(&mut tree, ino, entry, entry.attributes, next, out)
-                        }
-                    };
-                    if !added {
-                        return Ok(());
-                    }
-                    index += 1;
-                }
-            }
-            let Some(entry) = index.checked_sub(2).and_then(|i| listing.get(i)) else {
-                break;
-            };
-            let path = self.child_path(ino, &entry.name)?;
-            let added = match self.fs.getattr(&path, None, ctx).await {
-                Ok(attr) => {
-                    let next = index as u64 + 1;
-                    add_listed(&mut self.tree(), ino, entry, Some(attr), next, out)
-                }
-                // Vanished since the listing was read: skipped.
-                Err(e) if e == Errno::ENOENT => true,
-                Err(e) => return Err(e),
+        let start = usize::try_from(offset).unwrap_or(usize::MAX);
+        for index in start..listing.len().saturating_add(2) {
+            let next = index as u64 + 1;
+            let added = match index {
+                0 => out.add(OsStr::new("."), &dir, next),
+                1 => out.add(OsStr::new(".."), &dir, next),
+                _ => match listing.get(index - 2) {
+                    Some(entry) => self.add_entry(ino, entry, next, out, ctx).await?,
+                    None => break,
+                },
             };
             if !added {
                 break;
             }
-            index += 1;
         }
         Ok(())
     }
@@ -598,6 +569,33 @@ impl<T: PathOperations> Operations for PathFs<T> {
         self.fs
             .fallocate(&self.handle_path(ino)?, fh, offset, length, mode, ctx)
             .await
+    }
+}
+
+impl<T: PathOperations> PathFs<T> {
+    /// Adds one listed entry of `dir`; with READDIRPLUS, an entry the listing gave no
+    /// attributes gets the file's own (`getattr`), and one that vanished since the listing was
+    /// read is skipped.
+    async fn add_entry(
+        &self,
+        dir: Inode,
+        entry: &DirEntry,
+        next: u64,
+        out: &mut ReaddirReply<'_>,
+        ctx: &RequestContext,
+    ) -> Result<bool> {
+        let attr = match entry.attributes {
+            None if out.is_plus() => {
+                let path = self.child_path(dir, &entry.name)?;
+                match self.fs.getattr(&path, None, ctx).await {
+                    Ok(attr) => Some(attr),
+                    Err(e) if e == Errno::ENOENT => return Ok(true),
+                    Err(e) => return Err(e),
+                }
+            }
+            attr => attr,
+        };
+        Ok(add_listed(&mut self.tree(), dir, entry, attr, next, out))
     }
 }
 
