@@ -80,9 +80,12 @@ thread_local! {
 pub(crate) fn send(dev: &Device, unique: u64, range: &FileRange) -> io::Result<()> {
     if range.len >= SPLICE_MIN {
         match PIPES.with(|cell| splice_reply(&mut cell.borrow_mut(), dev, unique, range)) {
-            Ok(Spliced::Sent) => return Ok(()),
-            Ok(Spliced::NotPossible) => {}
-            Err(e) => return Err(e),
+            Ok(()) => return Ok(()),
+            Err(NotSpliced::Unsplicable | NotSpliced::Copy) => {}
+            // The request was interrupted and is gone: nobody waits for the data (as in
+            // `Device::write`).
+            Err(NotSpliced::Device(e)) if e.raw_os_error() == Some(libc::ENOENT) => return Ok(()),
+            Err(NotSpliced::Device(e)) => return Err(e),
         }
     }
     match range.read_to_vec() {
@@ -91,56 +94,43 @@ pub(crate) fn send(dev: &Device, unique: u64, range: &FileRange) -> io::Result<(
     }
 }
 
-/// What became of a splice attempt.
-enum Spliced {
-    Sent,
-    /// Nothing was sent: the plain path must answer.
-    NotPossible,
+/// Why a reply did not go by splice.
+enum NotSpliced {
+    /// The file cannot splice (no `splice_read`); nothing moved, the pipes are empty.
+    Unsplicable,
+    /// Nothing reached the device, but the pipes may hold part of the reply.
+    Copy,
+    /// The device refused the message.
+    Device(io::Error),
 }
 
+/// Splices the reply through this thread's pipes (made on first use). After a failure that
+/// may leave part of a reply in them, they are dropped and the next reply makes new ones.
 fn splice_reply(
     pipes: &mut Option<Pipes>,
     dev: &Device,
     unique: u64,
     range: &FileRange,
-) -> io::Result<Spliced> {
+) -> Result<(), NotSpliced> {
     if pipes.is_none() {
-        match Pipes::new() {
-            Ok(new) => *pipes = Some(new),
-            Err(e) => {
-                tracing::debug!(error = %e, "no pipes for splice, copying READ data");
-                return Ok(Spliced::NotPossible);
-            }
+        *pipes = Pipes::new()
+            .map_err(|e| tracing::debug!(error = %e, "no pipes for splice, copying READ data"))
+            .ok();
+    }
+    let p = pipes
+        .as_ref()
+        .filter(|p| p.fits(range))
+        .ok_or(NotSpliced::Copy)?;
+    let result = splice_through(p, dev, unique, range);
+    match &result {
+        Ok(()) | Err(NotSpliced::Unsplicable) => {}
+        Err(NotSpliced::Copy) => *pipes = None,
+        Err(NotSpliced::Device(e)) => {
+            tracing::debug!(error = %e, "splice into the device failed");
+            *pipes = None;
         }
     }
-    let Some(p) = pipes.as_ref().filter(|p| p.fits(range)) else {
-        return Ok(Spliced::NotPossible);
-    };
-    match splice_through(p, dev, unique, range) {
-        Ok(sent) => Ok(sent),
-        Err(Failed::BeforeDevice(e)) => {
-            // The pipes may hold part of this reply: new ones for the next, and the plain
-            // path for this one (nothing reached the kernel yet).
-            tracing::debug!(error = %e, "splice failed, copying READ data");
-            *pipes = None;
-            Ok(Spliced::NotPossible)
-        }
-        Err(Failed::AtDevice(e)) => {
-            *pipes = None;
-            match e.raw_os_error() {
-                // The request was interrupted and is gone: nobody waits for the data.
-                Some(libc::ENOENT) => Ok(Spliced::Sent),
-                _ => Err(e),
-            }
-        }
-    }
-}
-
-enum Failed {
-    /// Nothing reached the device.
-    BeforeDevice(io::Error),
-    /// The last step, into the device, failed.
-    AtDevice(io::Error),
+    result
 }
 
 fn splice_through(
@@ -148,11 +138,14 @@ fn splice_through(
     dev: &Device,
     unique: u64,
     range: &FileRange,
-) -> Result<Spliced, Failed> {
+) -> Result<(), NotSpliced> {
     // NONBLOCK on the pipes: a pipe with less room than `fits` promised fails with EAGAIN
     // rather than blocking a reader forever.
     let flags = SpliceFlags::NONBLOCK;
-    let before = |e: rustix::io::Errno| Failed::BeforeDevice(e.into());
+    let before = |e: rustix::io::Errno| {
+        tracing::debug!(error = %e, "splice failed, copying READ data");
+        NotSpliced::Copy
+    };
     let mut offset = range.offset;
     let mut moved = 0usize;
     while moved < range.len as usize {
@@ -161,9 +154,8 @@ fn splice_through(
             Ok(0) => break,
             Ok(n) => moved += n,
             Err(rustix::io::Errno::INTR) => {}
-            // A file that cannot splice (no `splice_read`) before anything moved.
             Err(rustix::io::Errno::INVAL | rustix::io::Errno::NOSYS) if moved == 0 => {
-                return Ok(Spliced::NotPossible);
+                return Err(NotSpliced::Unsplicable);
             }
             Err(e) => return Err(before(e)),
         }
@@ -171,12 +163,12 @@ fn splice_through(
     let header = reply::data_header(unique, moved);
     let written = rustix::io::write(&p.message.1, header.as_bytes()).map_err(before)?;
     if written != header.as_bytes().len() {
-        return Err(Failed::BeforeDevice(io::Error::other("short header write")));
+        return Err(NotSpliced::Copy);
     }
     let mut left = moved;
     while left > 0 {
         match splice(&p.data.0, None, &p.message.1, None, left, flags) {
-            Ok(0) => return Err(Failed::BeforeDevice(io::ErrorKind::UnexpectedEof.into())),
+            Ok(0) => return Err(NotSpliced::Copy),
             Ok(n) => left -= n,
             Err(rustix::io::Errno::INTR) => {}
             Err(e) => return Err(before(e)),
@@ -193,13 +185,13 @@ fn splice_through(
             total,
             SpliceFlags::empty(),
         ) {
-            Ok(n) if n == total => return Ok(Spliced::Sent),
+            Ok(n) if n == total => return Ok(()),
             Ok(n) => {
                 let e = io::Error::other(format!("device took {n} of {total} bytes"));
-                return Err(Failed::AtDevice(e));
+                return Err(NotSpliced::Device(e));
             }
             Err(rustix::io::Errno::INTR) => {}
-            Err(e) => return Err(Failed::AtDevice(e.into())),
+            Err(e) => return Err(NotSpliced::Device(e.into())),
         }
     }
 }
