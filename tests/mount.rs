@@ -6,6 +6,7 @@
 mod mount {
     pub mod common;
     pub mod fixture;
+    pub mod gate;
 }
 #[path = "mount/backing.rs"]
 mod backing;

@@ -8,7 +8,8 @@ use std::sync::{Arc, Mutex};
 
 use fusegen::prelude::*;
 
-use crate::mount::common::{CALL_TIMEOUT, Gate, TestMount, eventually, within};
+use crate::mount::common::{CALL_TIMEOUT, TestMount, eventually, within};
+use crate::mount::gate::Gate;
 
 fn on<T: Send + 'static>(what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
     within(CALL_TIMEOUT, what, f)

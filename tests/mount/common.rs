@@ -12,38 +12,6 @@ pub use fusegen::testing::{
     CALL_TIMEOUT, TestMount, fuse_available, is_mounted, wait_unmounted, within,
 };
 
-/// A gate that handlers of the slow names wait on until the test opens it.
-#[derive(Clone, Default)]
-pub struct Gate(std::sync::Arc<(std::sync::Mutex<bool>, std::sync::Condvar)>);
-
-impl Gate {
-    /// Blocks the calling thread until the gate is open.
-    pub fn wait(&self) {
-        let (open, changed) = &*self.0;
-        let mut open = open.lock().unwrap_or_else(|e| e.into_inner());
-        while !*open {
-            open = changed.wait(open).unwrap_or_else(|e| e.into_inner());
-        }
-    }
-
-    /// Opens the gate when dropped, also when an assertion fails: the blocked handlers return
-    /// and the mount can go instead of leaving their callers waiting.
-    pub fn open_on_drop(&self) -> OpenOnDrop {
-        OpenOnDrop(self.clone())
-    }
-}
-
-/// See [`Gate::open_on_drop`].
-pub struct OpenOnDrop(Gate);
-
-impl Drop for OpenOnDrop {
-    fn drop(&mut self) {
-        let (open, changed) = &*(self.0).0;
-        *open.lock().unwrap_or_else(|e| e.into_inner()) = true;
-        changed.notify_all();
-    }
-}
-
 /// Polls `cond` until it holds; fails the test after [`CALL_TIMEOUT`].
 pub fn eventually(what: &str, cond: impl Fn() -> bool) {
     let deadline = std::time::Instant::now() + CALL_TIMEOUT;

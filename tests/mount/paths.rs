@@ -12,7 +12,8 @@ use fusegen::{
 };
 
 use crate::examples::Example;
-use crate::mount::common::{CALL_TIMEOUT, Gate, TestMount, eventually, fuse_available, within};
+use crate::mount::common::{CALL_TIMEOUT, TestMount, eventually, fuse_available, within};
+use crate::mount::gate::Gate;
 
 fn on<T: Send + 'static>(what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
     within(CALL_TIMEOUT, what, f)
