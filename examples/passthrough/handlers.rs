@@ -11,9 +11,9 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::FileExt;
 use std::sync::atomic::Ordering;
 
-use fusegen::ConnectionInfo;
 use fusegen::abi::{FUSE_PASSTHROUGH, FUSE_WRITEBACK_CACHE};
 use fusegen::prelude::*;
+use fusegen::{ConnectionInfo, OpenFlags};
 use nix::fcntl::{AtFlags, OFlag};
 use nix::sys::stat::{Mode, SFlag};
 use nix::unistd::UnlinkatFlags;
@@ -231,7 +231,14 @@ impl Passthrough {
         self.run(move |c| {
             let inode = c.inodes.get(ino)?;
             let fd = reopen(inode.fd(), sys::open_flags(flags, c.writeback()))?;
-            Ok(c.opened(inode, File::from(fd)))
+            let mut info = c.opened(inode, File::from(fd));
+            if flags & libc::O_ACCMODE == libc::O_RDONLY {
+                // Closing a read-only descriptor writes nothing back in the source, so its
+                // FLUSH would be a round trip for nothing (the kernel keeps POSIX locks itself
+                // here: this filesystem has no lock handlers, so FLUSH releases none).
+                info.flags |= OpenFlags::NOFLUSH;
+            }
+            Ok(info)
         })
         .await
     }

@@ -1201,3 +1201,31 @@ fn passthrough_rejects_a_missing_source() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("/nonexistent/source"), "{err}");
 }
+
+/// Closing a read-only descriptor costs no FLUSH round trip (the open replies with
+/// `FOPEN_NOFLUSH`), while closing a writable one still flushes to the source.
+#[test]
+fn passthrough_read_only_closes_send_no_flush() {
+    let args = [HANDLERS, &["-o", "debug"]].concat();
+    let Some(m) = Mirror::start("passthrough_read_only_closes_send_no_flush", &args) else {
+        return;
+    };
+    fs::write(m.s("f"), b"contents").unwrap();
+    let mf = m.m("f");
+    on("read-only opens", move || {
+        for _ in 0..4 {
+            assert_eq!(fs::read(&mf).unwrap(), b"contents");
+        }
+    });
+    let log = m.log_text();
+    assert!(log.matches("\"READ\"").count() >= 1, "{log}");
+    assert_eq!(log.matches("\"FLUSH\"").count(), 0, "{log}");
+    let mf = m.m("f");
+    on("a writable open", move || {
+        let mut f = OpenOptions::new().write(true).open(&mf).unwrap();
+        f.write_all(b"C").unwrap();
+    });
+    let log = m.log_text();
+    assert_eq!(log.matches("\"FLUSH\"").count(), 1, "{log}");
+    assert_eq!(fs::read(m.s("f")).unwrap(), b"Contents");
+}
