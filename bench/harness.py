@@ -516,6 +516,30 @@ class FusegenPassthroughUring(FusegenPassthrough):
     transport, twin = "io_uring", "fgpt"
 
 
+class FusegenPassthroughHPCache(FusegenPassthrough):
+    """fusegen's passthrough with passthrough_hp's caching in the data phase (timeouts of a
+    day, keep_cache, the writeback cache), so that rows which depend on the cache policy
+    (warm and small-file reads, writes) compare servers, not policies. The metadata phase is
+    the same as fgpt's: timeouts of 0, as passthrough_hp's there (--nocache)."""
+    key, label = "fgpth", "fusegen passthrough, passthrough_hp's caching"
+    HP_CACHE = "kernel_cache,writeback_cache,entry_timeout=86400,attr_timeout=86400"
+
+    def opts(self, phase):
+        o = self.mount_opts(phase)
+        if phase == "data":
+            o[-1] += "," + self.HP_CACHE
+        return o
+
+    def options(self, phase):
+        o = " ".join([self.flag] + self.opts(phase))
+        return f"`{o}`" + (" (passthrough_hp's caching)" if phase == "data" else "")
+
+
+class FusegenPassthroughHPCacheUring(FusegenPassthroughHPCache):
+    key, label = "fgpthu", "fusegen passthrough, io_uring, passthrough_hp's caching"
+    transport, twin = "io_uring", "fgpth"
+
+
 class FusegenMemfs(Fusegen):
     key, label, counterpart = "fgmem", "fusegen memfs", "tmpfs"
 
@@ -541,7 +565,8 @@ class FusegenMemfsUring(FusegenMemfs):
 
 SYSTEMS = [Tmpfs, BackingDir, PassthroughLL, PassthroughHP, PassthroughHPUring, PyPassthrough,
            PyTmpfs, FusegenPassthrough, FusegenPassthroughKernel, FusegenPassthroughUring,
-           FusegenMemfs, FusegenMemfsUring]
+           FusegenPassthroughHPCache, FusegenPassthroughHPCacheUring, FusegenMemfs,
+           FusegenMemfsUring]
 PLACEMENTS = ["same", "split", "free"]
 
 
@@ -1337,14 +1362,20 @@ def report(ctx, systems, wanted, started, load0):
     for s in shown:
         if not s.base.startswith("fg"):
             continue
+        # passthrough_hp's data phase caches as fgpth does (see FusegenPassthroughHPCache):
+        # fusegen's passthrough is set against it in that policy only.
+        hp_policy = s.base not in ("fgpt", "fgptu")
         if s.twin:
             # An io_uring system: against the same example on /dev/fuse, and against
             # libfuse master's passthrough_hp on io_uring.
             pair(s, s.twin)
-            pair(s, "phpu")
+            if hp_policy:
+                pair(s, "phpu")
             continue
-        pair(s, "pll")
-        pair(s, "php")
+        if s.base != "fgpth":
+            pair(s, "pll")
+        if hp_policy:
+            pair(s, "php")
         if not pair(s, s.counterpart) and ctx.args.backing == "tmpfs" and s.backing:
             pair(s, "tmpfs")  # the backing is tmpfs: the tmpfs row is the native reference
     if pairs:

@@ -8,9 +8,10 @@
 #   --quick      (default) small sizes, 2 runs per figure; a few minutes, for development
 #   --full       the sizes of docs/benchmarks.md (1 GiB files, 100k files, 3 runs per figure)
 #   --only       systems, comma-separated: tmpfs,ext4dir,pll,php,phpu,pypt,pytmpfs,fgpt,fgkpt,
-#                fgptu,fgmem,fgmemu (php, phpu: libfuse master's passthrough_hp on /dev/fuse
-#                and io_uring, when LIBFUSE_PASSTHROUGH_HP names a hand-built one; fgptu,
-#                fgmemu: fusegen on the io_uring transport)
+#                fgptu,fgpth,fgpthu,fgmem,fgmemu (php, phpu: libfuse master's passthrough_hp
+#                on /dev/fuse and io_uring, when LIBFUSE_PASSTHROUGH_HP names a hand-built one;
+#                fgptu, fgpthu, fgmemu: fusegen on the io_uring transport; fgpth, fgpthu:
+#                fusegen's passthrough with passthrough_hp's caching, compared with php, phpu)
 #   --workloads  seqwrite,seqread,rand1,rand2,rand1d,rand2d,smallwrite,smallread,
 #                create,stat,readdir,unlink
 #   --workdir    where mountpoints and backing directories go (default /var/tmp)
@@ -139,7 +140,7 @@ FG_MEMFS="" FG_PASSTHROUGH=""
 if wants fgmem fgmemu; then
     build_example memfs fgmem && FG_MEMFS="$TARGET/release/examples/memfs"
 fi
-if ! wants fgpt fgkpt fgptu; then
+if ! wants fgpt fgkpt fgptu fgpth fgpthu; then
     :
 elif build_example passthrough fgpt; then
     FG_PASSTHROUGH="$TARGET/release/examples/passthrough"
