@@ -126,7 +126,9 @@ impl<FS: Operations> Queue<FS> {
             }
             // Refusals are already here. So may be requests: the last REGISTER makes the ring
             // ready, and requests that were waiting for it can land before we look.
-            for (user_data, res) in r.completions() {
+            let mut completions = Vec::new();
+            r.completions_into(&mut completions);
+            for (user_data, res) in completions {
                 if res < 0 {
                     live -= usize::from(live > 0);
                     let err = std::io::Error::from_raw_os_error(-res);
@@ -163,8 +165,8 @@ impl<FS: Operations> Queue<FS> {
             abandoned,
         };
         self.arm_wake();
-        let early = std::mem::take(&mut self.early);
-        let mut over = self.handle(early, &mut state, &runtime, &done_tx, &done);
+        let mut completions = std::mem::take(&mut self.early);
+        let mut over = self.handle(&completions, &mut state, &runtime, &done_tx, &done);
         while !over {
             if state.live == 0 {
                 tracing::debug!(qid = self.qid, "io_uring queue ended by the kernel");
@@ -186,8 +188,8 @@ impl<FS: Operations> Queue<FS> {
                     }
                 }
             }
-            let completions = self.ring.completions();
-            over = self.handle(completions, &mut state, &runtime, &done_tx, &done);
+            self.ring.completions_into(&mut completions);
+            over = self.handle(&completions, &mut state, &runtime, &done_tx, &done);
         }
         // Replies of the last handlers, before the ring closes.
         let _ = self.ring.submit();
@@ -218,14 +220,14 @@ impl<FS: Operations> Queue<FS> {
     /// (the grace period after the session stopped is over).
     fn handle(
         &mut self,
-        completions: Vec<(u64, i32)>,
+        completions: &[(u64, i32)],
         state: &mut State,
         runtime: &tokio::runtime::Handle,
         done_tx: &mpsc::Sender<Entry>,
         done: &mpsc::Receiver<Entry>,
     ) -> bool {
         let mut error = None;
-        for (user_data, res) in completions {
+        for &(user_data, res) in completions {
             match user_data {
                 WAKE => {
                     if state.abandoned.load(Ordering::SeqCst) {
