@@ -1229,3 +1229,36 @@ fn passthrough_read_only_closes_send_no_flush() {
     assert_eq!(log.matches("\"FLUSH\"").count(), 1, "{log}");
     assert_eq!(fs::read(m.s("f")).unwrap(), b"Contents");
 }
+
+/// Bytes the daemon has read with read-like system calls (`rchar` of `/proc/PID/io`): the
+/// requests it reads from `/dev/fuse`, and file data it copies through its own memory.
+fn daemon_rchar(m: &Mirror) -> u64 {
+    let pid = m.child.as_ref().expect("running").id();
+    let io = fs::read_to_string(format!("/proc/{pid}/io")).unwrap();
+    io.lines()
+        .find_map(|l| l.strip_prefix("rchar: "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no rchar in /proc/{pid}/io:\n{io}"))
+}
+
+/// On `/dev/fuse`, large READ replies of `ReadData::from_file` go from the source file to the
+/// device by splice(2): reading 8 MiB through the mount makes the daemon read a few kilobytes
+/// of requests, not the 8 MiB of data (which the copy fallback would `pread`).
+#[test]
+fn passthrough_large_reads_are_spliced_past_the_daemon() {
+    let args = [HANDLERS, &["-o", "transport=dev"]].concat();
+    let Some(m) = Mirror::start("passthrough_large_reads_are_spliced", &args) else {
+        return;
+    };
+    let data: Vec<u8> = (0..8u32 << 20).map(|i| (i % 251) as u8).collect();
+    fs::write(m.s("big"), &data).unwrap();
+    let before = daemon_rchar(&m);
+    let mf = m.m("big");
+    let read = on("a large read", move || fs::read(&mf).unwrap());
+    assert!(read == data, "the data read through the mount differs");
+    let copied = daemon_rchar(&m) - before;
+    assert!(
+        copied < 1 << 20,
+        "the daemon read {copied} bytes itself for an 8 MiB read: its replies were copied"
+    );
+}
