@@ -1,7 +1,8 @@
 //! Encoding of replies: handler results become kernel structs and one `fuse_out_header`.
 //!
-//! Pure functions, no file descriptors. The sign of the errno on the wire is decided in exactly
-//! one function, [`out_header`]. Mount-wide overrides (timeouts, uid/gid/umask, direct_io,
+//! Pure functions, no file descriptors. Transports write what [`wire`] gives them (a
+//! [`Reply::File`] is the one they must read first), and the sign of the errno on the wire is
+//! decided in exactly one function, [`error_header`]. Mount-wide overrides (timeouts, uid/gid/umask, direct_io,
 //! kernel_cache) are applied here, so handlers return what they know and the options win.
 
 use std::ffi::OsString;
@@ -96,16 +97,6 @@ pub(crate) enum Reply {
 }
 
 impl Reply {
-    pub(crate) fn payload(&self) -> &[u8] {
-        match self {
-            Reply::Fixed(f) => f.as_bytes(),
-            Reply::Data(d) => d,
-            Reply::Error(_) | Reply::Empty => &[],
-            // Never encoded from here: transports send it themselves (see the variant).
-            Reply::File(_) => &[],
-        }
-    }
-
     pub(crate) fn from_result(r: Result<Reply, Errno>) -> Reply {
         r.unwrap_or_else(Reply::Error)
     }
@@ -140,14 +131,26 @@ impl Response {
     }
 }
 
-/// The header of a reply to request `unique`.
-/// This is the one place where the errno's sign is set for the wire (negative).
-/// A [`Reply::File`] has no header here: its length is known once the transport read it
-/// ([`data_header`]).
-pub(crate) fn out_header(unique: u64, reply: &Reply) -> abi::fuse_out_header {
+/// A reply as a transport writes it: what every transport matches on, so none can send a
+/// [`Reply::File`] as if it were bytes.
+#[derive(Debug)]
+pub(crate) enum Wire<'a> {
+    /// Header and payload, ready to write.
+    Bytes(abi::fuse_out_header, &'a [u8]),
+    /// READ data still in a file: the transport reads it and then writes the header
+    /// ([`data_header`] with the length it read, or [`error_header`]).
+    File(&'a FileRange),
+}
+
+/// The reply to request `unique` as it goes on the wire.
+pub(crate) fn wire<'a>(unique: u64, reply: &'a Reply) -> Wire<'a> {
+    let bytes = |payload: &'a [u8]| Wire::Bytes(data_header(unique, payload.len()), payload);
     match reply {
-        Reply::Error(e) => error_header(unique, *e),
-        other => data_header(unique, other.payload().len()),
+        Reply::Error(e) => Wire::Bytes(error_header(unique, *e), &[]),
+        Reply::Empty => bytes(&[]),
+        Reply::Fixed(f) => bytes(f.as_bytes()),
+        Reply::Data(d) => bytes(d),
+        Reply::File(range) => Wire::File(range),
     }
 }
 

@@ -9,6 +9,24 @@ use std::time::UNIX_EPOCH;
 use super::*;
 use crate::api::types::{FileHandle, FileType, Inode};
 
+impl Reply {
+    /// The bytes after the header of a reply held in memory.
+    fn payload(&self) -> &[u8] {
+        match wire(0, self) {
+            Wire::Bytes(_, payload) => payload,
+            Wire::File(_) => panic!("a file reply has no bytes in memory"),
+        }
+    }
+}
+
+/// The header of a reply held in memory.
+fn out_header(unique: u64, reply: &Reply) -> abi::fuse_out_header {
+    match wire(unique, reply) {
+        Wire::Bytes(header, _) => header,
+        Wire::File(_) => panic!("a file reply's header depends on what is read"),
+    }
+}
+
 /// Attributes with a distinct value in every field; ctime is 1.5 s before the epoch.
 fn sample() -> EntryAttributes {
     EntryAttributes {

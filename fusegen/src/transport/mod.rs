@@ -21,7 +21,7 @@ use tokio::task::JoinSet;
 
 use crate::api::error::Error;
 use crate::api::filesystem::Workers;
-use crate::proto::reply::{self, Reply, Response};
+use crate::proto::reply::{self, Response, Wire};
 use crate::server::Server;
 use active::TransportStats;
 use dev::{BufferPool, Device};
@@ -83,9 +83,9 @@ pub(crate) fn send(dev: &Device, response: &Response) {
     let Response::Reply { unique, reply } = response else {
         return;
     };
-    let sent = match reply {
-        Reply::File(range) => file_reply::send(dev, *unique, range),
-        other => dev.write(&reply::out_header(*unique, other), other.payload()),
+    let sent = match reply::wire(*unique, reply) {
+        Wire::Bytes(header, payload) => dev.write(&header, payload),
+        Wire::File(range) => file_reply::send(dev, *unique, range),
     };
     if let Err(e) = sent {
         tracing::warn!(unique, error = %e, "writing reply to /dev/fuse failed");

@@ -16,7 +16,7 @@ use std::os::fd::RawFd;
 use zerocopy::{FromBytes, IntoBytes};
 
 use crate::proto::abi;
-use crate::proto::reply::{self, Reply, Response};
+use crate::proto::reply::{self, Reply, Response, Wire};
 use crate::sys::{EntryLayout, FuseCommand, RingMemory};
 
 const HEADER: usize = 0;
@@ -150,30 +150,28 @@ impl Entry {
     /// buffer (which the kernel sized for the largest it accepts) becomes `EIO`. READ data
     /// still in a file is read straight into the payload buffer.
     fn write_reply(&mut self, unique: u64, reply: &Reply) {
-        if let Reply::File(range) = reply {
-            let capacity = self.capacity;
-            let payload = &mut self.memory.bytes_mut()[PAYLOAD..PAYLOAD + capacity];
-            match range.read_into(payload) {
-                Ok(n) => self.write_header(reply::data_header(unique, n), n),
-                Err(errno) => self.write_header(reply::error_header(unique, errno), 0),
+        let capacity = self.capacity;
+        match reply::wire(unique, reply) {
+            Wire::File(range) => {
+                let payload = &mut self.memory.bytes_mut()[PAYLOAD..PAYLOAD + capacity];
+                match range.read_into(payload) {
+                    Ok(n) => self.write_header(reply::data_header(unique, n), n),
+                    Err(errno) => self.write_header(reply::error_header(unique, errno), 0),
+                }
             }
-            return;
+            Wire::Bytes(_, payload) if payload.len() > capacity => {
+                tracing::warn!(
+                    unique,
+                    len = payload.len(),
+                    "reply larger than the io_uring payload buffer, answering EIO"
+                );
+                self.write_header(reply::error_header(unique, crate::Errno::EIO), 0);
+            }
+            Wire::Bytes(header, payload) => {
+                self.memory.bytes_mut()[PAYLOAD..PAYLOAD + payload.len()].copy_from_slice(payload);
+                self.write_header(header, payload.len());
+            }
         }
-        let too_big = reply.payload().len() > self.capacity;
-        let reply = if too_big {
-            tracing::warn!(
-                unique,
-                len = reply.payload().len(),
-                "reply larger than the io_uring payload buffer, answering EIO"
-            );
-            &Reply::Error(crate::Errno::EIO)
-        } else {
-            reply
-        };
-        let out = reply::out_header(unique, reply);
-        let payload = reply.payload();
-        self.memory.bytes_mut()[PAYLOAD..PAYLOAD + payload.len()].copy_from_slice(payload);
-        self.write_header(out, payload.len());
     }
 
     /// The reply's header and the length of the payload already in place.
