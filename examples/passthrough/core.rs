@@ -79,21 +79,22 @@ impl Core {
         Ok(sys::attributes(ino, &st))
     }
 
-    /// Registers a file just created and opened (`create`, `tmpfile`): one lookup and one open.
-    pub fn new_open_file(&self, file: File) -> io::Result<(FileInfo, EntryAttributes)> {
+    /// Registers a file just created and opened (`create`, `tmpfile`) with the kernel's open
+    /// `flags`: one lookup and one open.
+    pub fn new_open_file(&self, file: File, flags: i32) -> io::Result<(FileInfo, EntryAttributes)> {
         let path = reopen(file.as_fd(), OFlag::O_PATH)?;
         let st = stat_fd(&file)?;
         let ino = self.inodes.remember(path, &st);
         let inode = self.inodes.get(ino)?;
-        Ok((self.opened(inode, file), sys::attributes(ino, &st)))
+        Ok((self.opened(inode, file, flags), sys::attributes(ino, &st)))
     }
 
-    /// A handle for a new open of `inode`, and the open reply.
-    pub fn opened(&self, inode: Arc<InodeData>, file: File) -> FileInfo {
+    /// A handle for a new open of `inode` with the kernel's open `flags`, and the open reply.
+    pub fn opened(&self, inode: Arc<InodeData>, file: File, flags: i32) -> FileInfo {
         let backing = self.backing(&inode);
         let fh = self.files.insert(OpenFile::new(file));
         let mut info = FileInfo::new(fh).keep_cache(self.config.keep_cache);
-        info.flags |= OpenFlags::PARALLEL_DIRECT_WRITES;
+        info.flags |= reply_flags(flags, backing.is_some());
         match backing {
             // The kernel refuses cached-data flags on passthrough opens.
             Some(b) => info.keep_cache(false).with_backing(b),
@@ -246,4 +247,41 @@ pub fn held(batch: &[(DirEntry, Option<EntryAttributes>)], plus: bool) -> Vec<In
         .filter(|(e, _)| !e.is_dot_or_dotdot())
         .filter_map(|(_, attr)| attr.map(|a| a.ino))
         .collect()
+}
+
+/// The open reply's flags for an open with the kernel's `flags`, served by the handlers or,
+/// with `backing`, by the kernel from the source.
+fn reply_flags(flags: i32, backing: bool) -> OpenFlags {
+    let mut reply = OpenFlags::PARALLEL_DIRECT_WRITES;
+    if flags & libc::O_ACCMODE == libc::O_RDONLY {
+        // Closing a read-only descriptor writes nothing back in the source, so its FLUSH would
+        // be a round trip for nothing (this filesystem has no lock handlers: the kernel keeps
+        // POSIX locks itself, and FLUSH releases none).
+        reply |= OpenFlags::NOFLUSH;
+    }
+    if flags & libc::O_DIRECT != 0 && !backing {
+        // O_DIRECT reads and writes then go to the handlers as plain requests, not through the
+        // kernel's asynchronous direct-I/O path (which costs a completion per request), and
+        // PARALLEL_DIRECT_WRITES applies (the kernel honours it only with DIRECT_IO).
+        reply |= OpenFlags::DIRECT_IO;
+    }
+    reply
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn read_only_opens_skip_flush_and_direct_opens_bypass_the_cache() {
+        let rd = reply_flags(libc::O_RDONLY, false);
+        assert!(rd.contains(OpenFlags::NOFLUSH) && !rd.contains(OpenFlags::DIRECT_IO));
+        let wr = reply_flags(libc::O_WRONLY, false);
+        assert!(!wr.contains(OpenFlags::NOFLUSH));
+        assert!(!reply_flags(libc::O_RDWR | libc::O_APPEND, false).contains(OpenFlags::NOFLUSH));
+        let direct = reply_flags(libc::O_RDWR | libc::O_DIRECT, false);
+        assert!(direct.contains(OpenFlags::DIRECT_IO | OpenFlags::PARALLEL_DIRECT_WRITES));
+        // The kernel serves a passthrough open itself and refuses DIRECT_IO with a backing file.
+        assert!(!reply_flags(libc::O_RDWR | libc::O_DIRECT, true).contains(OpenFlags::DIRECT_IO));
+    }
 }

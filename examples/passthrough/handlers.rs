@@ -11,9 +11,9 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::FileExt;
 use std::sync::atomic::Ordering;
 
+use fusegen::ConnectionInfo;
 use fusegen::abi::{FUSE_PASSTHROUGH, FUSE_WRITEBACK_CACHE};
 use fusegen::prelude::*;
-use fusegen::{ConnectionInfo, OpenFlags};
 use nix::fcntl::{AtFlags, OFlag};
 use nix::sys::stat::{Mode, SFlag};
 use nix::unistd::UnlinkatFlags;
@@ -231,14 +231,7 @@ impl Passthrough {
         self.run(move |c| {
             let inode = c.inodes.get(ino)?;
             let fd = reopen(inode.fd(), sys::open_flags(flags, c.writeback()))?;
-            let mut info = c.opened(inode, File::from(fd));
-            if flags & libc::O_ACCMODE == libc::O_RDONLY {
-                // Closing a read-only descriptor writes nothing back in the source, so its
-                // FLUSH would be a round trip for nothing (the kernel keeps POSIX locks itself
-                // here: this filesystem has no lock handlers, so FLUSH releases none).
-                info.flags |= OpenFlags::NOFLUSH;
-            }
-            Ok(info)
+            Ok(c.opened(inode, File::from(fd), flags))
         })
         .await
     }
@@ -264,7 +257,7 @@ impl Passthrough {
                 let perm = Mode::from_bits_truncate(mode & 0o7777);
                 nix::fcntl::openat(dir.fd(), name.as_os_str(), how, perm)?
             };
-            c.new_open_file(File::from(fd))
+            c.new_open_file(File::from(fd), flags)
         })
         .await
     }
@@ -285,7 +278,7 @@ impl Passthrough {
                 let perm = Mode::from_bits_truncate(mode & 0o7777);
                 nix::fcntl::openat(dir.fd(), ".", how, perm)?
             };
-            c.new_open_file(File::from(fd))
+            c.new_open_file(File::from(fd), flags)
         })
         .await
     }
