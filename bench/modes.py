@@ -2,7 +2,7 @@
 """The cost of fusegen's handler modes: path-level against inode-level handlers, and blocking
 (plain `fn`) against async ones, on the metadata workload (create, stat, readdir, unlink).
 
-    bench/modes.py [--rounds R] [--files N ...] [--output FILE]
+    bench/modes.py [--rounds R] [--files N ...] [--transport dev|io_uring] [--output FILE]
 
 Pairs of filesystems that differ only in the mode:
   inode / paths        the guide's notes filesystem: `examples/guide.rs` (inode-level handlers)
@@ -12,7 +12,9 @@ Pairs of filesystems that differ only in the mode:
                        `#[fusegen::handlers(paths, blocking)]`
 
 Every system is mounted with entry, attribute and negative timeouts of 0, so that every `stat`
-is a LOOKUP the daemon answers. Rounds are interleaved (each round rotates the order), so a
+is a LOOKUP the daemon answers, on the transport named (default `/dev/fuse`: without it a
+session takes io_uring wherever the kernel allows it, and the two transports place work
+differently). Rounds are interleaved (each round rotates the order), so a
 machine that drifts cannot favour one side; the report gives the median of the rounds and the
 ratio to the pair's first member. Must run as root (mount); run it on a quiet machine.
 """
@@ -59,10 +61,10 @@ def mounted(mountpoint):
         return any(line.split()[1] == mountpoint for line in mounts)
 
 
-def run_once(argv, env, metabench, files):
+def run_once(argv, env, metabench, files, transport):
     """Mounts one system, runs metabench on its root, unmounts; returns {phase: (ops/s, cpu µs/op)}."""
     mountpoint = tempfile.mkdtemp(prefix="fusegen-modes.")
-    daemon = subprocess.Popen([*argv, "-f", "-o", TIMEOUTS, mountpoint],
+    daemon = subprocess.Popen([*argv, "-f", "-o", f"transport={transport},{TIMEOUTS}", mountpoint],
                               env=dict(os.environ, **env),
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -91,8 +93,8 @@ def run_once(argv, env, metabench, files):
         os.rmdir(mountpoint)
 
 
-def report(pairs, results, files_list, rounds):
-    lines = [f"Interleaved rounds: {rounds}; timeouts 0; median ops/s, ratio to the pair's first "
+def report(pairs, results, files_list, rounds, transport):
+    lines = [f"Interleaved rounds: {rounds}; transport {transport}; timeouts 0; median ops/s, ratio to the pair's first "
              "member, daemon CPU µs per operation.", ""]
     for files in files_list:
         lines.append(f"**{files:,} files**")
@@ -118,6 +120,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--files", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--transport", choices=["dev", "io_uring"], default="dev")
     parser.add_argument("--output")
     args = parser.parse_args()
     if os.geteuid() != 0:
@@ -131,9 +134,10 @@ def main():
             order = names[r % len(names):] + names[:r % len(names)]
             for name in order:
                 argv, env = systems[name]
-                results[files][name].append(run_once(argv, env, metabench, files))
+                results[files][name].append(run_once(argv, env, metabench, files,
+                                                            args.transport))
                 print(f"files={files} round={r + 1} {name} done", file=sys.stderr)
-    text = report(pairs, results, args.files, args.rounds)
+    text = report(pairs, results, args.files, args.rounds, args.transport)
     print(text)
     if args.output:
         with open(args.output, "w") as out:
