@@ -87,11 +87,14 @@ impl<T: PathOperations> PathFs<T> {
             let Some(entry) = listing.get(at - 2) else {
                 return Ok(());
             };
-            let attr = match path {
-                Ok(path) => self.fs.getattr(&path, None, ctx).await,
-                Err(e) => Err(e),
+            // The directory's own path failing (gone, stale) fails the request, as it does
+            // before any entry.
+            let path = match path {
+                Ok(path) => path,
+                Err(_) if !out.is_empty() => return Ok(()),
+                Err(e) => return Err(e),
             };
-            match attr {
+            match self.fs.getattr(&path, None, ctx).await {
                 Ok(attr) => {
                     if !add_counted(&mut self.tree(), dir, entry, attr, at, out) {
                         return Ok(());
