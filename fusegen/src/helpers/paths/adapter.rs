@@ -4,24 +4,28 @@ use std::collections::HashMap;
 use std::ffi::{OsStr, OsString};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard};
 
 use bytes::Bytes;
 
 use crate::api::read_data::ReadData;
 
-use super::tree::{Tree, UNKNOWN_INO};
-use super::{DirEntry, PathOperations};
+use super::PathOperations;
+use super::tree::Tree;
 use crate::api::errno::{Errno, Result};
 use crate::api::filesystem::Filesystem;
 use crate::api::filesystem::Workers;
 use crate::api::operations::{ConnectionInfo, Handlers, Operations};
 use crate::api::types::{
-    EntryAttributes, FileHandle, FileInfo, FileType, Forget, Inode, RenameFlags, RequestContext,
-    SetAttr, StatvfsData,
+    EntryAttributes, FileHandle, FileInfo, Forget, Inode, RenameFlags, RequestContext, SetAttr,
+    StatvfsData,
 };
 use crate::mount::MountOptions;
 use crate::proto::dir::ReaddirReply;
+
+mod listing;
+
+use listing::OpenDir;
 
 /// Serves a [`PathOperations`] filesystem: mount it with [`mount`](crate::mount()) or
 /// [`run`](crate::run) like any other. It keeps one node per inode the kernel knows (names,
@@ -34,12 +38,6 @@ pub struct PathFs<T> {
     /// Open handles per inode, so that a request about an unlinked open file that comes
     /// without a handle (`fstat`, `fchmod`) reaches the filesystem with one.
     open_files: Mutex<HashMap<Inode, Vec<FileHandle>>>,
-}
-
-/// An open directory: the filesystem's handle and the listing the kernel's offsets index.
-struct OpenDir {
-    fh: FileHandle,
-    listing: Option<Arc<Vec<DirEntry>>>,
 }
 
 impl<T: PathOperations> PathFs<T> {
@@ -78,11 +76,7 @@ impl<T: PathOperations> PathFs<T> {
     /// forgotten); one without a name any more is gone: its last path may name another file
     /// by now, so the filesystem is not asked about it.
     fn path(&self, ino: Inode) -> Result<PathBuf> {
-        let tree = self.tree();
-        if tree.is_gone(ino) {
-            return Err(Errno::ENOENT);
-        }
-        tree.path(ino).ok_or(Errno::ESTALE)
+        live_path(&self.tree(), ino)
     }
 
     /// The path of an inode for a request that carries an open handle: also the last path of
@@ -134,31 +128,6 @@ impl<T: PathOperations> PathFs<T> {
     fn entry(&self, parent: Inode, name: &OsStr, mut attr: EntryAttributes) -> EntryAttributes {
         attr.ino = self.tree().remember(parent, name, attr.ino.0);
         attr
-    }
-
-    /// The listing of an open directory, read from the filesystem at offset 0 (a new pass
-    /// or a rewind) and kept for the offsets that follow.
-    async fn listing(
-        &self,
-        dir: Inode,
-        fh: FileHandle,
-        offset: u64,
-        ctx: &RequestContext,
-    ) -> Result<Arc<Vec<DirEntry>>> {
-        let (user_fh, cached) = {
-            let dirs = self.dirs();
-            let open = dirs.get(&fh.0).ok_or(Errno::EBADF)?;
-            (open.fh, open.listing.clone())
-        };
-        if let Some(listing) = cached.filter(|_| offset != 0) {
-            return Ok(listing);
-        }
-        let path = self.path(dir)?;
-        let listing = Arc::new(self.fs.readdir(&path, user_fh, ctx).await?);
-        if let Some(open) = self.dirs().get_mut(&fh.0) {
-            open.listing = Some(listing.clone());
-        }
-        Ok(listing)
     }
 }
 
@@ -464,24 +433,7 @@ impl<T: PathOperations> Operations for PathFs<T> {
         out: &mut ReaddirReply<'_>,
         ctx: &RequestContext,
     ) -> Result<()> {
-        let listing = self.listing(ino, fh, offset, ctx).await?;
-        let dir = EntryAttributes::new(ino, FileType::Directory, 0);
-        let start = usize::try_from(offset).unwrap_or(usize::MAX);
-        for index in start..listing.len().saturating_add(2) {
-            let next = index as u64 + 1;
-            let added = match index {
-                0 => out.add(OsStr::new("."), &dir, next),
-                1 => out.add(OsStr::new(".."), &dir, next),
-                _ => match listing.get(index - 2) {
-                    Some(entry) => self.add_entry(ino, entry, next, out, ctx).await?,
-                    None => break,
-                },
-            };
-            if !added {
-                break;
-            }
-        }
-        Ok(())
+        self.fill(ino, fh, offset, out, ctx).await
     }
 
     async fn releasedir(&self, ino: Inode, fh: FileHandle, ctx: &RequestContext) -> Result<()> {
@@ -572,66 +524,11 @@ impl<T: PathOperations> Operations for PathFs<T> {
     }
 }
 
-impl<T: PathOperations> PathFs<T> {
-    /// Adds one listed entry of `dir`; with READDIRPLUS, an entry the listing gave no
-    /// attributes gets the file's own (`getattr`), and one that vanished since the listing was
-    /// read is skipped.
-    async fn add_entry(
-        &self,
-        dir: Inode,
-        entry: &DirEntry,
-        next: u64,
-        out: &mut ReaddirReply<'_>,
-        ctx: &RequestContext,
-    ) -> Result<bool> {
-        let attr = match entry.attributes {
-            None if out.is_plus() => {
-                let path = self.child_path(dir, &entry.name)?;
-                match self.fs.getattr(&path, None, ctx).await {
-                    Ok(attr) => Some(attr),
-                    Err(e) if e == Errno::ENOENT => return Ok(true),
-                    Err(e) => return Err(e),
-                }
-            }
-            attr => attr,
-        };
-        Ok(add_listed(&mut self.tree(), dir, entry, attr, next, out))
+/// The path of an inode the kernel holds, for a request that carries no handle (see
+/// [`PathFs::path`]).
+fn live_path(tree: &Tree, ino: Inode) -> Result<PathBuf> {
+    if tree.is_gone(ino) {
+        return Err(Errno::ENOENT);
     }
-}
-
-/// Adds one listed entry of `dir`. With READDIRPLUS, with `attr` (the listing's or a
-/// `getattr`'s) and a counted lookup, taken back when the entry does not fit; without, with the
-/// number the kernel knows, else the file's own identity when that will be its number, else
-/// unknown until its first lookup.
-fn add_listed(
-    tree: &mut Tree,
-    dir: Inode,
-    entry: &DirEntry,
-    attr: Option<EntryAttributes>,
-    next: u64,
-    out: &mut ReaddirReply<'_>,
-) -> bool {
-    match attr.filter(|_| out.is_plus()) {
-        Some(mut attr) => {
-            attr.ino = tree.remember(dir, &entry.name, attr.ino.0);
-            let added = out.add(&entry.name, &attr, next);
-            if !added {
-                tree.unremember(attr.ino);
-            }
-            added
-        }
-        None => {
-            let ino = match tree.known(dir, &entry.name) {
-                Some(known) => known.0,
-                None => attr
-                    .and_then(|a| tree.number_of_file(a.ino.0))
-                    .map_or(UNKNOWN_INO, |i| i.0),
-            };
-            out.add(
-                &entry.name,
-                &EntryAttributes::new(Inode(ino), entry.kind, 0),
-                next,
-            )
-        }
-    }
+    tree.path(ino).ok_or(Errno::ESTALE)
 }

@@ -12,9 +12,14 @@
 
 use std::collections::HashMap;
 use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 
 use crate::api::types::{Forget, Inode};
+
+mod names;
+
+use names::{DirMap, Names};
 
 /// File identities from here up are not used as inode numbers: the runtime numbers the files
 /// whose identity is taken from here.
@@ -47,27 +52,23 @@ struct Node {
     gone: Option<PathBuf>,
 }
 
-/// Each directory's names and their nodes, two levels deep so that a lookup by `&OsStr`
-/// builds no key (a LOOKUP, an unlink and every READDIR entry look a name up).
-#[derive(Debug, Default)]
-struct Names(HashMap<u64, HashMap<OsString, u64>>);
+/// One directory's names in the table, looked up once for a run of listed entries.
+pub(crate) struct DirNames<'t> {
+    tree: &'t Tree,
+    names: Option<&'t DirMap>,
+}
 
-impl Names {
-    fn get(&self, parent: u64, name: &OsStr) -> Option<u64> {
-        self.0.get(&parent)?.get(name).copied()
-    }
-
-    fn insert(&mut self, parent: u64, name: OsString, ino: u64) {
-        self.0.entry(parent).or_default().insert(name, ino);
-    }
-
-    fn remove(&mut self, parent: u64, name: &OsStr) -> Option<u64> {
-        let names = self.0.get_mut(&parent)?;
-        let ino = names.remove(name)?;
-        if names.is_empty() {
-            self.0.remove(&parent);
+impl DirNames<'_> {
+    /// The inode number a listed entry shows (`d_ino`): the number the kernel knows for the
+    /// name, else the one the file's identity `file_id` will have at its first lookup, else
+    /// [`UNKNOWN_INO`].
+    pub(crate) fn number(&self, name: &OsStr, file_id: Option<u64>) -> u64 {
+        if let Some(&ino) = self.names.and_then(|names| names.get(name.as_bytes())) {
+            return ino;
         }
-        Some(ino)
+        file_id
+            .and_then(|id| self.tree.number_of_file(id))
+            .map_or(UNKNOWN_INO, |ino| ino.0)
     }
 }
 
@@ -179,9 +180,12 @@ impl Tree {
         }
     }
 
-    /// The inode of `name` in `parent`, if the kernel holds one (no lookup counted).
-    pub(crate) fn known(&self, parent: Inode, name: &OsStr) -> Option<Inode> {
-        self.by_name.get(parent.0, name).map(Inode)
+    /// The names the kernel knows in `dir`, for numbering the entries of its listing.
+    pub(crate) fn names_in(&self, dir: Inode) -> DirNames<'_> {
+        DirNames {
+            tree: self,
+            names: self.by_name.of(dir.0),
+        }
     }
 
     /// The node linked as `name` in `parent` (found or made), without counting a lookup.
@@ -257,7 +261,7 @@ impl Tree {
         if let Some(p) = self.nodes.get_mut(&parent) {
             p.children += 1;
         }
-        self.by_name.insert(parent, name.clone(), ino);
+        self.by_name.insert(parent, &name, ino);
         if let Some(node) = self.nodes.get_mut(&ino) {
             node.names.push((parent, name));
             node.gone = None;
@@ -536,7 +540,7 @@ mod tests {
         let f = t.remember(Inode::ROOT, os("f"), 0);
         let d = t.remember(Inode::ROOT, os("d"), 0);
         assert_eq!(t.remember_link(f, d, os("g")), f);
-        assert_eq!(t.known(d, os("g")), Some(f));
+        assert_eq!(t.names_in(d).number(os("g"), None), f.0);
         assert_eq!(t.lookups(f), Some(2));
         t.unlink(Inode::ROOT, os("f"));
         assert_eq!(t.path(f).unwrap(), Path::new("/d/g"));
