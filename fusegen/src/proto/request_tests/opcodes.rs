@@ -181,7 +181,7 @@ fn write_reads_arguments_and_exactly_size_bytes_of_payload() {
     assert!(arg.cached && !arg.kill_suidgid);
     assert_eq!(arg.lock_owner, Some(LOCK_OWNER));
     assert_eq!(arg.flags, 0x401);
-    assert_eq!(data, b"data!");
+    assert_eq!(data.as_slice(), Some(&b"data!"[..]));
 }
 
 #[test]
