@@ -275,7 +275,8 @@ fn check_handler(
             let got = normalize(&param.ty);
             // Only inode-level async blocks: the others serve the operation through adapters
             // that hand over bytes.
-            let other = crate::ops::alternative(name, want.name).filter(|_| mode == Mode::default());
+            let other =
+                crate::ops::alternative(name, want.name).filter(|_| mode == Mode::default());
             if let Some(alt) = other.filter(|a| got == strip_lifetimes(a.ty)) {
                 alternative = Some(alt);
                 continue;

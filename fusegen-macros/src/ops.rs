@@ -765,9 +765,7 @@ pub const ALTERNATIVES: &[Alternative] = &[Alternative {
 
 /// The alternative type of parameter `param` of `op`, if it has one.
 pub fn alternative(op: &str, param: &str) -> Option<&'static Alternative> {
-    ALTERNATIVES
-        .iter()
-        .find(|a| a.op == op && a.param == param)
+    ALTERNATIVES.iter().find(|a| a.op == op && a.param == param)
 }
 
 /// Names users bring from other libraries or from syscall names, with what to write instead.

@@ -244,7 +244,10 @@ pub fn handler_bits(input: TokenStream) -> TokenStream {
             "more operations than bits in `Handlers: u64`"
         ));
     }
-    if ALTERNATIVES.iter().any(|a| (a.bit as usize) < OPS.len() || a.bit > 63) {
+    if ALTERNATIVES
+        .iter()
+        .any(|a| (a.bit as usize) < OPS.len() || a.bit > 63)
+    {
         return quote!(::core::compile_error!(
             "an alternative's `Handlers` bit overlaps the operations' bits"
         ));

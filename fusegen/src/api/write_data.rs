@@ -112,7 +112,14 @@ impl PipeData {
         while self.left > 0 {
             // NONBLOCK: the data is in the pipe already; an empty pipe fails rather than
             // blocking the thread forever.
-            match splice(&pipe.read, None, fd, Some(&mut at), self.left, SpliceFlags::NONBLOCK) {
+            match splice(
+                &pipe.read,
+                None,
+                fd,
+                Some(&mut at),
+                self.left,
+                SpliceFlags::NONBLOCK,
+            ) {
                 Ok(0) => break,
                 Ok(n) => {
                     done += n;

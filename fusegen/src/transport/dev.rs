@@ -12,8 +12,8 @@ use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
 use nix::errno::Errno as NixErrno;
 use nix::fcntl::{FcntlArg, OFlag, fcntl};
-use rustix::pipe::SpliceFlags;
 use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags, EpollTimeout};
+use rustix::pipe::SpliceFlags;
 use tokio::io::Interest;
 use zerocopy::IntoBytes;
 

@@ -35,8 +35,7 @@ use crate::proto::abi;
 pub(crate) const IN_PIPE_MIN: usize = 32 * 1024;
 
 /// `fuse_in_header` and `fuse_write_in` (7.9+).
-const WRITE_HEAD: usize =
-    size_of::<abi::fuse_in_header>() + size_of::<abi::fuse_write_in>();
+const WRITE_HEAD: usize = size_of::<abi::fuse_in_header>() + size_of::<abi::fuse_write_in>();
 
 const PAGE: usize = 4096;
 
