@@ -350,7 +350,7 @@ pub const OPS: &[Op] = &[
         writes: true,
         requests: "WRITE",
         default: "ENOSYS",
-        doc: "Write `data` at `offset`; return the number of bytes written.",
+        doc: "Write `data` at `offset`; return the number of bytes written. `data` may be taken as `WriteData<'_>` instead of `&[u8]`: on `/dev/fuse` the data of a large write then stays in a pipe, and `data.write_to(&file, offset)` splices it into a file without copying it through the daemon (`docs/handlers.md`, \"Data without copies\").",
     },
     Op {
         name: "flush",

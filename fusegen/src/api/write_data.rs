@@ -278,3 +278,131 @@ impl fmt::Debug for WriteData<'_> {
             .finish()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read, Seek, SeekFrom, Write};
+
+    use rustix::pipe::{PipeFlags, pipe_with};
+
+    use super::*;
+    use crate::api::in_place::InPlace;
+
+    fn pattern(len: usize) -> Vec<u8> {
+        (0..len).map(|i| (i * 7 + i / 251) as u8).collect()
+    }
+
+    /// `bytes` in a new pipe, as the splice receive leaves a WRITE's data.
+    fn in_pipe(bytes: &[u8]) -> WriteData<'static> {
+        let (read, write) = pipe_with(PipeFlags::CLOEXEC | PipeFlags::NONBLOCK).expect("pipe");
+        let mut done = 0;
+        while done < bytes.len() {
+            done += rustix::io::write(&write, &bytes[done..]).expect("fill the pipe");
+        }
+        let pipe = Pipe {
+            read,
+            write,
+            capacity: 65_536,
+        };
+        WriteData::from_pipe(PipeData::new(pipe, bytes.len()))
+    }
+
+    fn contents(file: &mut std::fs::File) -> Vec<u8> {
+        let mut all = Vec::new();
+        file.seek(SeekFrom::Start(0)).expect("seek");
+        file.read_to_end(&mut all).expect("read back");
+        all
+    }
+
+    #[test]
+    fn bytes_in_memory_are_borrowed_and_written_at_the_offset() {
+        let data = pattern(10_000);
+        let w = WriteData::from(&data[..]);
+        assert_eq!((w.len(), w.in_pipe(), w.is_empty()), (10_000, false, false));
+        assert_eq!(w.as_slice(), Some(&data[..]));
+        assert!(matches!(w.into_bytes(), Ok(Cow::Borrowed(b)) if b == &data[..]));
+        let mut file = tempfile::tempfile().expect("temporary file");
+        assert_eq!(
+            WriteData::from(&data[..]).write_to(&file, 5).ok(),
+            Some(10_000)
+        );
+        let mut want = vec![0; 5];
+        want.extend_from_slice(&data);
+        assert_eq!(contents(&mut file), want);
+    }
+
+    #[test]
+    fn data_in_a_pipe_is_spliced_into_the_file_at_the_offset() {
+        let data = pattern(50_000);
+        let w = in_pipe(&data);
+        assert_eq!((w.len(), w.in_pipe()), (50_000, true));
+        assert_eq!(w.as_slice(), None);
+        let mut file = tempfile::tempfile().expect("temporary file");
+        file.write_all(b"0123456789").expect("write");
+        assert_eq!(w.write_to(&file, 3).ok(), Some(50_000));
+        let mut want = b"012".to_vec();
+        want.extend_from_slice(&data);
+        assert_eq!(contents(&mut file), want);
+    }
+
+    #[test]
+    fn data_in_a_pipe_reads_out_and_copies_into_files_that_take_no_splice() {
+        let data = pattern(20_000);
+        assert_eq!(in_pipe(&data).into_bytes().ok().as_deref(), Some(&data[..]));
+        // splice(2) refuses files opened with O_APPEND (EINVAL): the data is copied instead.
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let path = dir.path().join("log");
+        std::fs::write(&path, b"head").expect("write");
+        let file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .expect("open for appending");
+        assert_eq!(in_pipe(&data).write_to(&file, 0).ok(), Some(20_000));
+        let mut want = b"head".to_vec();
+        want.extend_from_slice(&data);
+        assert_eq!(std::fs::read(&path).expect("read back"), want);
+    }
+
+    #[test]
+    fn an_error_before_any_byte_is_returned() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let path = dir.path().join("ro");
+        std::fs::write(&path, b"").expect("write");
+        let read_only = std::fs::File::open(&path).expect("open");
+        let data = pattern(4096);
+        let errno = |r: io::Result<usize>| r.err().and_then(|e| e.raw_os_error());
+        assert_eq!(
+            errno(in_pipe(&data).write_to(&read_only, 0)),
+            Some(libc::EBADF)
+        );
+        assert_eq!(
+            errno(WriteData::from(&data[..]).write_to(&read_only, 0)),
+            Some(libc::EBADF)
+        );
+    }
+
+    #[test]
+    fn an_emptied_pipe_serves_the_next_request_of_a_reader_polling_in_place() {
+        let data = pattern(1000);
+        let _ = take_spare(0);
+        // Not in place (a tokio worker): closed.
+        drop(in_pipe(&data).into_bytes());
+        assert!(take_spare(0).is_none());
+        let polling = InPlace::enter();
+        // Still holding data: closed with it.
+        drop(in_pipe(&data));
+        assert!(take_spare(0).is_none());
+        // Emptied in place: kept, if large enough for what the reader asks.
+        drop(in_pipe(&data).into_bytes());
+        assert!(take_spare(1 << 20).is_none());
+        drop(in_pipe(&data).into_bytes());
+        let spare = take_spare(65_536).expect("the emptied pipe is kept");
+        drop(polling);
+        // It is empty: a read finds nothing.
+        let mut byte = [0u8; 1];
+        assert_eq!(
+            rustix::io::read(&spare.read, &mut byte),
+            Err(rustix::io::Errno::AGAIN)
+        );
+    }
+}
