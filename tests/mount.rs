@@ -62,3 +62,5 @@ mod service;
 mod sqlfs;
 #[path = "mount/stress.rs"]
 mod stress;
+#[path = "mount/write_data.rs"]
+mod write_data;

@@ -289,18 +289,27 @@ impl Passthrough {
         Ok(ReadData::from_file(self.core.files.get(fh)?, offset, size))
     }
 
-    async fn write(&self, _ino: Inode, fh: FileHandle, offset: u64, data: &[u8]) -> Result<u32> {
+    async fn write(
+        &self,
+        _ino: Inode,
+        fh: FileHandle,
+        offset: u64,
+        data: WriteData<'_>,
+    ) -> Result<u32> {
         let f = self.core.files.get(fh)?;
+        // On /dev/fuse a large write arrives in a pipe, and `write_to` splices it into the
+        // backing file: the data never passes through this process. Otherwise it is one
+        // `pwrite` of the request's bytes.
         let n = match sys::blocking_mode() {
-            // Handing the call to another thread needs a copy of the data.
+            // Handing the call to another thread needs the data out of the request.
             Blocking::Spawn => {
-                let data = data.to_vec();
+                let data = data.into_bytes()?.into_owned();
                 blocking(move || write_all_at(&f.file, &data, offset)).await
             }
             Blocking::BlockInPlace => {
-                tokio::task::block_in_place(|| write_all_at(&f.file, data, offset))
+                tokio::task::block_in_place(|| data.write_to(&f.file, offset))
             }
-            Blocking::Inline => write_all_at(&f.file, data, offset),
+            Blocking::Inline => data.write_to(&f.file, offset),
         }?;
         Ok(u32::try_from(n).unwrap_or(u32::MAX))
     }

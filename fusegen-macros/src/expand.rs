@@ -248,7 +248,11 @@ pub(crate) fn handlers_const(handlers: &[Handler], krate: &TokenStream) -> Token
     let bits = handlers.iter().map(|h| {
         let bit = handlers_bit(h.op);
         let cfg = h.cfg.as_ref().map(|c| quote!(#[cfg(#c)]));
-        quote!(#cfg let handlers = handlers.union(#krate::Handlers::#bit);)
+        let alternative = h.alternative.map(|a| {
+            let alt = alternative_bit(a);
+            quote!(let handlers = handlers.union(#krate::Handlers::#alt);)
+        });
+        quote!(#cfg let handlers = { let handlers = handlers.union(#krate::Handlers::#bit); #alternative handlers };)
     });
     quote! {
         const HANDLERS: #krate::Handlers = {
@@ -394,6 +398,11 @@ pub(crate) fn handlers_bit(op: &Op) -> syn::Ident {
     format_ident!("{}", op.name.to_uppercase())
 }
 
+/// The `Handlers` constant of an alternative's method: `write_data` → `WRITE_DATA`.
+pub(crate) fn alternative_bit(a: &ops::Alternative) -> syn::Ident {
+    format_ident!("{}", a.method.to_uppercase())
+}
+
 /// `copy_file_range` → `CopyFileRange`: `AllHandlersInOneImplBlock`'s associated types (defined from the
 /// same function in `runtime_items.rs`) and the option checks' trait names.
 pub(crate) fn camel_ident(name: &str) -> syn::Ident {
@@ -425,7 +434,15 @@ pub(crate) fn method(
     let params: Vec<_> = (0..h.op.params.len())
         .map(|i| format_ident!("__fusegen_arg{}", i))
         .collect();
-    let types = h.op.params.iter().map(|p| table_type(p.path, krate));
+    // A handler with a parameter of its alternative type implements the alternative's method.
+    let method = match h.alternative {
+        Some(alt) => syn::Ident::new(alt.method, h.ident.span()),
+        None => h.ident.clone(),
+    };
+    let types = h.op.params.iter().map(|p| match h.alternative {
+        Some(alt) if alt.param == p.name => table_type(alt.path, krate),
+        _ => table_type(p.path, krate),
+    });
     let ctx_param =
         h.op.takes_ctx
             .then(|| quote!(__fusegen_ctx: &#krate::RequestContext));
@@ -472,7 +489,7 @@ pub(crate) fn method(
     };
     quote! {
         #cfg
-        fn #name(&self, #(#params: #types,)* #ctx_param) -> #returns #guard {
+        fn #method(&self, #(#params: #types,)* #ctx_param) -> #returns #guard {
             #unused_ctx
             #body
         }

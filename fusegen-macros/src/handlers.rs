@@ -12,7 +12,7 @@ use syn::spanned::Spanned;
 use syn::{FnArg, ImplItem, ImplItemFn, ItemImpl, Meta, ReturnType, Token};
 
 use crate::ctxt::Ctxt;
-use crate::ops::{Op, Returns};
+use crate::ops::{Alternative, Op, Returns};
 use crate::paths::Mode;
 use crate::suggest::{closest, hint};
 use crate::types::{RustcCheck, comparable, normalize, result_err_type, result_ok_type};
@@ -30,6 +30,9 @@ pub struct Handler {
     pub cfg: Option<TokenStream>,
     /// Parameters whose types rustc compares (aliases, renamed imports).
     pub rustc_checks: Vec<RustcCheck>,
+    /// A parameter written with its alternative type (`write` taking `WriteData`): the
+    /// handler implements the alternative's `Operations` method.
+    pub alternative: Option<&'static Alternative>,
 }
 
 /// What [`from_impl`] found in the block.
@@ -241,6 +244,7 @@ fn check_handler(
     let n = op.params.len();
     let has_ctx = op.takes_ctx && params.len() == n + 1;
     let mut rustc_checks = Vec::new();
+    let mut alternative = None;
     if let Some(msg) = crate::paths::wrong_mode(mode, op, &params) {
         // A signature of the other mode: one error, not one per parameter.
         fail(&sig.inputs, msg);
@@ -269,11 +273,20 @@ fn check_handler(
     } else {
         for (index, (param, want)) in params.iter().zip(op.params).enumerate() {
             let got = normalize(&param.ty);
+            // Only inode-level async blocks: the others serve the operation through adapters
+            // that hand over bytes.
+            let other =
+                crate::ops::alternative(name, want.name).filter(|_| mode == Mode::default());
+            if let Some(alt) = other.filter(|a| got == strip_lifetimes(a.ty)) {
+                alternative = Some(alt);
+                continue;
+            }
+            let accepted = match other {
+                Some(alt) => format!("`{}` or `{}`", want.ty, alt.ty),
+                None => format!("`{}`", want.ty),
+            };
             if got != strip_lifetimes(want.ty) && !comparable(&param.ty) {
-                let what = format!(
-                    "parameter `{}` of `{name}` must be `{}`",
-                    want.name, want.ty
-                );
+                let what = format!("parameter `{}` of `{name}` must be {accepted}", want.name);
                 let fix = format!("write `{expected}`");
                 let check = RustcCheck::new(index, &param.ty, want.path, (&what, want.ty), &fix);
                 rustc_checks.push(check);
@@ -284,8 +297,8 @@ fn check_handler(
                 fail(
                     &param.ty,
                     format!(
-                        "parameter `{}` of `{name}` must be `{}`, found `{got}`: {why}",
-                        want.name, want.ty
+                        "parameter `{}` of `{name}` must be {accepted}, found `{got}`: {why}",
+                        want.name
                     ),
                 );
             }
@@ -322,6 +335,7 @@ fn check_handler(
         ret_span,
         cfg,
         rustc_checks,
+        alternative,
     })
 }
 

@@ -350,7 +350,7 @@ pub const OPS: &[Op] = &[
         writes: true,
         requests: "WRITE",
         default: "ENOSYS",
-        doc: "Write `data` at `offset`; return the number of bytes written.",
+        doc: "Write `data` at `offset`; return the number of bytes written. `data` may be taken as `WriteData<'_>` instead of `&[u8]`: on `/dev/fuse` the data of a large write then stays in a pipe, and `data.write_to(&file, offset)` splices it into a file without copying it through the daemon (`docs/handlers.md`, \"Data without copies\").",
     },
     Op {
         name: "flush",
@@ -731,6 +731,42 @@ pub const OPS: &[Op] = &[
         doc: "Attributes including birth time (`statx(2)`).",
     },
 ];
+
+/// A second type that one parameter of an inode-level `async` handler may have. The handler
+/// then implements another method of `fusegen::Operations` (whose default hands the data to
+/// the operation's own method), and sets a `fusegen::Handlers` bit of its own, from which
+/// the runtime learns that it may deliver the data that way.
+pub struct Alternative {
+    /// The operation (a row of [`OPS`]).
+    pub op: &'static str,
+    /// The parameter (by name) that may have the other type.
+    pub param: &'static str,
+    /// The type as a user writes it.
+    pub ty: &'static str,
+    /// The fully qualified type used in generated code.
+    pub path: &'static str,
+    /// The `Operations` method such a handler implements; its `Handlers` bit is the name in
+    /// capitals.
+    pub method: &'static str,
+    /// The bit's position in `Handlers` (from the top, clear of the rows' bits).
+    pub bit: u32,
+}
+
+/// Every [`Alternative`]: `write` may take its data as `WriteData`, which on `/dev/fuse` can
+/// still be in a pipe (`Operations::write_data`, `Handlers::WRITE_DATA`).
+pub const ALTERNATIVES: &[Alternative] = &[Alternative {
+    op: "write",
+    param: "data",
+    ty: "WriteData<'_>",
+    path: "::fusegen::WriteData<'_>",
+    method: "write_data",
+    bit: 63,
+}];
+
+/// The alternative type of parameter `param` of `op`, if it has one.
+pub fn alternative(op: &str, param: &str) -> Option<&'static Alternative> {
+    ALTERNATIVES.iter().find(|a| a.op == op && a.param == param)
+}
 
 /// Names users bring from other libraries or from syscall names, with what to write instead.
 pub const HINTS: &[(&str, &str)] = &[

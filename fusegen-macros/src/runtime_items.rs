@@ -21,8 +21,8 @@
 use proc_macro2::{Delimiter, Group, Literal, TokenStream, TokenTree};
 use quote::{format_ident, quote};
 
-use crate::expand::{camel_ident, handlers_bit, table_type};
-use crate::ops::{Fallback, OPS, Op, Returns};
+use crate::expand::{alternative_bit, camel_ident, handlers_bit, table_type};
+use crate::ops::{ALTERNATIVES, Fallback, OPS, Op, Returns};
 
 /// The methods of `Operations`; `krate` is the path of the runtime crate (`crate` inside it).
 pub fn operation_methods(krate: &TokenStream) -> TokenStream {
@@ -244,13 +244,33 @@ pub fn handler_bits(input: TokenStream) -> TokenStream {
             "more operations than bits in `Handlers: u64`"
         ));
     }
+    if ALTERNATIVES
+        .iter()
+        .any(|a| (a.bit as usize) < OPS.len() || a.bit > 63)
+    {
+        return quote!(::core::compile_error!(
+            "an alternative's `Handlers` bit overlaps the operations' bits"
+        ));
+    }
     let bits = OPS.iter().enumerate().map(|(i, op)| {
         let bit = handlers_bit(op);
         let doc = format!("The [`{0}`](Operations::{0}) handler.", op.name);
         let shift = Literal::usize_unsuffixed(i);
         quote!(#[doc = #doc] const #bit = 1 << #shift;)
     });
-    let body = TokenTree::Group(Group::new(Delimiter::Brace, quote!(#(#bits)*)));
+    let alternatives = ALTERNATIVES.iter().map(|a| {
+        let bit = alternative_bit(a);
+        let doc = format!(
+            "The [`{0}`](Operations::{0}) method: a `{1}` handler that takes `{2}: {3}`.",
+            a.method, a.op, a.param, a.ty
+        );
+        let shift = Literal::u32_unsuffixed(a.bit);
+        quote!(#[doc = #doc] const #bit = 1 << #shift;)
+    });
+    let body = TokenTree::Group(Group::new(
+        Delimiter::Brace,
+        quote!(#(#bits)* #(#alternatives)*),
+    ));
     let header: TokenStream = header.into_iter().collect();
     quote!(::bitflags::bitflags! { #header #body })
 }

@@ -113,6 +113,12 @@ fn known_names() -> &'static [String] {
                 types.push(ty);
                 types.extend(also);
             }
+            types.extend(
+                crate::ops::ALTERNATIVES
+                    .iter()
+                    .filter(|a| a.op == op.name)
+                    .map(|a| a.ty),
+            );
             for ty in types {
                 if let Ok(ty) = syn::parse_str::<Type>(ty) {
                     names_in(&ty, &mut names);

@@ -56,6 +56,7 @@ pub use api::interruption::Interruption;
 pub use api::operations::{ConnectionInfo, Handlers, IoctlReply, Operations};
 pub use api::read_data::ReadData;
 pub use api::types::*;
+pub use api::write_data::WriteData;
 pub use bytes::Bytes;
 pub use doctor::doctor;
 /// `#[derive(Filesystem)]`: mount configuration from `#[fuse(...)]` options (`docs/options.md`).
@@ -82,6 +83,7 @@ pub mod prelude {
         BackingFile, Bytes, DirEntries, EntryAttributes, Errno, FileHandle, FileInfo, FileLock,
         FileType, Filesystem, Forget, Inode, MountOptions, Operations, Owner, ReadData,
         ReaddirReply, RenameFlags, RequestContext, Result, SetAttr, StatvfsData, Workers,
+        WriteData,
     };
     pub use std::ffi::{OsStr, OsString};
 }

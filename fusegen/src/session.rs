@@ -35,6 +35,7 @@ use crate::server::{self, Server};
 use crate::transport::active::{self, ActiveTransport, RequestCounts, TransportStats};
 use crate::transport::dev::{Device, ReadBuf, ReadOutcome};
 use crate::transport::reader;
+use crate::transport::splice_receive::SpliceReceive;
 use crate::transport::stop::wake_on_stop;
 use crate::transport::uring::{self, Plan};
 use crate::transport::{Control, End, Runtime, send};
@@ -346,6 +347,10 @@ impl<FS: Operations> Session<FS> {
             stop,
             stop_fd,
             control,
+            splice: SpliceReceive::new(
+                FS::HANDLERS.contains(crate::api::operations::Handlers::WRITE_DATA),
+                negotiated.buffer_size(),
+            ),
             buffers: Default::default(),
             stats: self.stats.clone(),
             permits: Arc::new(tokio::sync::Semaphore::new(workers.max)),

@@ -10,7 +10,13 @@
 //! crate (`fusegen-macros/src/ops.rs`), which the handlers macro checks signatures against and
 //! `docs/handlers.md` is generated from: a new operation is one row there.
 
+use std::future::Future;
+
 use bytes::Bytes;
+
+use crate::api::errno::Result;
+use crate::api::types::{FileHandle, Inode, RequestContext};
+use crate::api::write_data::WriteData;
 
 fusegen_macros::__handler_bits! {
     /// The handlers a filesystem implements, one bit per [`Operations`] method. The runtime
@@ -75,4 +81,27 @@ pub trait Operations: Send + Sync + 'static {
     // One method per row of the operation table (`fusegen-macros/src/ops.rs`), with its
     // documentation and the default that answers as the kernel expects (see the module docs).
     fusegen_macros::__operation_methods!(crate);
+
+    /// [`write`](Operations::write) with its data as [`WriteData`]: what a `write` handler
+    /// that takes `data: WriteData<'_>` implements, declared with [`Handlers::WRITE_DATA`],
+    /// which lets the `/dev/fuse` transport leave large writes in a pipe for it. The runtime
+    /// calls it for every WRITE when that bit is set, and `write` otherwise. The default hands
+    /// the bytes to `write`, reading them out of the pipe if they are in one.
+    ///
+    /// Not a row of the operation table: it is a second signature of `write` (see
+    /// `fusegen-macros/src/ops.rs`, `ALTERNATIVES`).
+    #[allow(clippy::too_many_arguments)]
+    fn write_data(
+        &self,
+        ino: Inode,
+        fh: FileHandle,
+        offset: u64,
+        data: WriteData<'_>,
+        ctx: &RequestContext,
+    ) -> impl Future<Output = Result<u32>> + Send {
+        async move {
+            let bytes = data.into_bytes()?;
+            self.write(ino, fh, offset, &bytes, ctx).await
+        }
+    }
 }

@@ -37,6 +37,25 @@ pub trait AllHandlersInOneImplBlock {
     const HANDLERS: crate::Handlers = crate::Handlers::empty();
 
     fusegen_macros::__handlers_block_methods!(crate);
+
+    /// [`Operations::write_data`](crate::Operations::write_data).
+    #[allow(clippy::too_many_arguments)]
+    fn write_data(
+        &self,
+        ino: crate::Inode,
+        fh: crate::FileHandle,
+        offset: u64,
+        data: crate::WriteData<'_>,
+        ctx: &crate::RequestContext,
+    ) -> impl core::future::Future<Output = crate::Result<u32>> + Send
+    where
+        Self: ThreadSafe,
+    {
+        async move {
+            let bytes = data.into_bytes()?;
+            <Self as AllHandlersInOneImplBlock>::write(self, ino, fh, offset, &bytes, ctx).await
+        }
+    }
 }
 
 /// [`AllHandlersInOneImplBlock::Level`] of an inode-level block.
@@ -60,6 +79,17 @@ where
     const HANDLERS: crate::Handlers = <T as AllHandlersInOneImplBlock>::HANDLERS;
 
     fusegen_macros::__forward_operation_methods!(crate);
+
+    fn write_data(
+        &self,
+        ino: crate::Inode,
+        fh: crate::FileHandle,
+        offset: u64,
+        data: crate::WriteData<'_>,
+        ctx: &crate::RequestContext,
+    ) -> impl core::future::Future<Output = crate::Result<u32>> + Send {
+        <Self as AllHandlersInOneImplBlock>::write_data(self, ino, fh, offset, data, ctx)
+    }
 }
 
 /// Picks [`ReadOnlyWithWriteSide::read_only_but_write_handlers`] when `T` has write-side

@@ -10,6 +10,7 @@ use std::os::unix::ffi::OsStrExt;
 
 use zerocopy::{FromBytes, Immutable, KnownLayout};
 
+use crate::api::write_data::WriteData;
 use crate::proto::abi;
 use crate::proto::op;
 use crate::proto::opcodes::{Opcode, opcode_name};
@@ -37,6 +38,9 @@ pub(crate) enum RequestError {
     /// An argument struct is not 8-byte aligned (a bug in the read buffer, not the kernel).
     #[error("{opcode} request: misaligned argument")]
     Misaligned { opcode: &'static str },
+    /// Only WRITE data may be left in a pipe (a bug in the transport, not the kernel).
+    #[error("{opcode} request with its data in a pipe")]
+    DataInPipe { opcode: &'static str },
     /// The extension area announced by `total_extlen` does not fit.
     #[error("extension length {0} exceeds the message")]
     BadExtensions(usize),
@@ -149,7 +153,8 @@ pub(crate) enum Operation<'a> {
     },
     Write {
         arg: op::WriteIn,
-        data: &'a [u8],
+        /// In the buffer, or in a pipe (`parse_write_in_pipe`).
+        data: WriteData<'a>,
     },
     Statfs,
     Release {
@@ -343,18 +348,59 @@ impl<'a> ArgReader<'a> {
 /// Parses the header only: transports read it once, before the arguments, so that a request
 /// whose arguments are malformed can still be answered.
 pub(crate) fn parse_header(buf: &[u8]) -> Result<Header, RequestError> {
+    parse_split_header(buf, 0)
+}
+
+/// [`parse_header`] of a request whose last `elsewhere` bytes the transport kept out of `buf`
+/// (WRITE data left in a pipe).
+pub(crate) fn parse_split_header(buf: &[u8], elsewhere: usize) -> Result<Header, RequestError> {
     if buf.len() < size_of::<abi::fuse_in_header>() {
         return Err(RequestError::ShortHeader(buf.len()));
     }
     let (header, _) = abi::fuse_in_header::ref_from_prefix(buf)
         .map_err(|_| RequestError::Misaligned { opcode: "header" })?;
-    if header.len as usize != buf.len() {
+    if header.len as usize != buf.len() + elsewhere {
         return Err(RequestError::LengthMismatch {
             header: header.len,
-            read: buf.len(),
+            read: buf.len() + elsewhere,
         });
     }
     Ok(Header::from(header))
+}
+
+/// The WRITE whose header and `fuse_write_in` are `buf` and whose data the transport left in
+/// a pipe (`data`): the size the request announces must be the data's.
+pub(crate) fn parse_write_in_pipe<'a>(
+    header: Header,
+    buf: &[u8],
+    data: WriteData<'a>,
+) -> Result<Request<'a>, RequestError> {
+    let opcode = opcode_name(header.opcode);
+    if header.opcode != abi::opcode::FUSE_WRITE {
+        return Err(RequestError::DataInPipe { opcode });
+    }
+    let mut r = ArgReader {
+        data: buf
+            .get(size_of::<abi::fuse_in_header>()..)
+            .ok_or(RequestError::ShortHeader(buf.len()))?,
+        opcode,
+    };
+    let arg: &abi::fuse_write_in = r.fetch("fuse_write_in")?;
+    if arg.size as usize != data.len() {
+        return Err(RequestError::Truncated {
+            opcode,
+            what: "write data",
+            need: arg.size as usize,
+            left: data.len(),
+        });
+    }
+    Ok(Request {
+        header,
+        op: Operation::Write {
+            arg: arg.into(),
+            data,
+        },
+    })
 }
 
 /// Parses one whole message as read from the device.
@@ -459,7 +505,7 @@ fn parse_op<'a>(
         Opcode::Write => {
             let arg: &abi::fuse_write_in = r.fetch("fuse_write_in")?;
             O::Write {
-                data: r.fetch_bytes(arg.size as usize, "write data")?,
+                data: WriteData::from(r.fetch_bytes(arg.size as usize, "write data")?),
                 arg: arg.into(),
             }
         }

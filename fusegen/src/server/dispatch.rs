@@ -10,7 +10,7 @@
 use bytes::Bytes;
 
 use crate::api::errno::{Errno, Result};
-use crate::api::operations::Operations;
+use crate::api::operations::{Handlers, Operations};
 use crate::api::types::{
     EntryAttributes, FileHandle, FileInfo, Forget, Inode, OpenFlags, RenameFlags, RequestContext,
 };
@@ -151,7 +151,15 @@ pub(crate) async fn dispatch<FS: Operations>(
                     let changed = killpriv::kill(fs, ino, &ctx).await?;
                     killpriv::forget_cached_mode(&cx.notify, ino, changed);
                 }
-                let n = fs.write(ino, fh, arg.offset, data, &ctx).await?;
+                // A filesystem whose `write` takes `WriteData` gets it as it arrived; one whose
+                // `write` takes bytes gets the buffer's (the transport leaves data in a pipe
+                // only for the former).
+                let n = match data.as_slice() {
+                    Some(bytes) if !FS::HANDLERS.contains(Handlers::WRITE_DATA) => {
+                        fs.write(ino, fh, arg.offset, bytes, &ctx).await?
+                    }
+                    _ => fs.write_data(ino, fh, arg.offset, data, &ctx).await?,
+                };
                 Ok(reply::write(n.min(arg.size)))
             }
             .await

@@ -25,6 +25,7 @@ use tracing::Instrument;
 
 use crate::api::interruption;
 use crate::api::operations::Operations;
+use crate::api::write_data::WriteData;
 use crate::proto::init::Negotiated;
 use crate::proto::opcodes::{gets_reply, opcode_name};
 use crate::proto::reply::{Reply, ReplyPolicy, Response};
@@ -74,6 +75,24 @@ pub(crate) async fn respond<FS: Operations>(
     bytes: &[u8],
 ) -> Response {
     let req = match request::parse_args(*header, bytes, rt.negotiated.layout) {
+        Ok(req) => req,
+        Err(e) => {
+            tracing::warn!(error = %e, "malformed request from the kernel");
+            return malformed(header);
+        }
+    };
+    Response::to(header, serve(rt, req).await)
+}
+
+/// [`respond`] for a WRITE whose data the `/dev/fuse` transport left in a pipe: `head` is the
+/// message's `fuse_in_header` and `fuse_write_in`, `data` the rest.
+pub(crate) async fn respond_write_in_pipe<FS: Operations>(
+    rt: &Server<FS>,
+    header: &Header,
+    head: &[u8],
+    data: WriteData<'_>,
+) -> Response {
+    let req = match request::parse_write_in_pipe(*header, head, data) {
         Ok(req) => req,
         Err(e) => {
             tracing::warn!(error = %e, "malformed request from the kernel");

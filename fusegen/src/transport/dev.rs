@@ -13,6 +13,7 @@ use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use nix::errno::Errno as NixErrno;
 use nix::fcntl::{FcntlArg, OFlag, fcntl};
 use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags, EpollTimeout};
+use rustix::pipe::SpliceFlags;
 use tokio::io::Interest;
 use zerocopy::IntoBytes;
 
@@ -63,6 +64,27 @@ impl Device {
                 Err(NixErrno::ENOENT) => continue,
                 // Unmounted (ENODEV) or aborted through fusectl (ECONNABORTED).
                 Err(NixErrno::ENODEV | NixErrno::ECONNABORTED) => {
+                    return Ok(Some(ReadOutcome::Ended));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    /// Moves one request into the pipe whose write end is `pipe` (`splice(2)`, as `read`
+    /// otherwise; see `splice_receive.rs`). `len` is the negotiated buffer size, which the
+    /// kernel requires of a splice as of a read; the pipe must be empty and hold that much.
+    pub(crate) fn splice_to(
+        &self,
+        pipe: BorrowedFd<'_>,
+        len: usize,
+    ) -> io::Result<Option<ReadOutcome>> {
+        loop {
+            match rustix::pipe::splice(&self.fd, None, pipe, None, len, SpliceFlags::empty()) {
+                Ok(n) => return Ok(Some(ReadOutcome::Request(n))),
+                Err(rustix::io::Errno::AGAIN | rustix::io::Errno::INTR) => return Ok(None),
+                Err(rustix::io::Errno::NOENT) => continue,
+                Err(rustix::io::Errno::NODEV | rustix::io::Errno::CONNABORTED) => {
                     return Ok(Some(ReadOutcome::Ended));
                 }
                 Err(e) => return Err(e.into()),

@@ -3,12 +3,14 @@
 //! FUSE-over-io_uring (`uring/`). Each holds the server ([`Runtime::server`]) and hands it
 //! request bytes; none knows about dispatch. Which one runs, and the per-transport request
 //! counters, are in `active.rs`; waking the transports' threads at the stop in `stop.rs`; READ
-//! data still in a file (splice, or a read into the io_uring buffer) in `file_reply.rs`.
+//! data still in a file (splice, or a read into the io_uring buffer) in `file_reply.rs`; requests
+//! received by splice, so that WRITE data can stay in a pipe, in `splice_receive.rs`.
 
 pub(crate) mod active;
 pub(crate) mod dev;
 pub(crate) mod file_reply;
 pub(crate) mod reader;
+pub(crate) mod splice_receive;
 pub(crate) mod stop;
 pub(crate) mod uring;
 
@@ -66,6 +68,9 @@ pub(crate) struct Runtime<FS> {
     /// beside the device.
     pub(crate) stop_fd: Arc<EventFd>,
     pub(crate) control: mpsc::UnboundedSender<Control>,
+    /// Whether the `/dev/fuse` readers receive by splice, leaving large WRITE data in a pipe
+    /// (a filesystem whose `write` takes `WriteData`).
+    pub(crate) splice: splice_receive::SpliceReceive,
     /// Read buffers of handlers that finished as tasks and of readers that left.
     pub(crate) buffers: BufferPool,
     /// Which transport serves the session, and how many requests each one carried.

@@ -40,12 +40,14 @@ use tokio::sync::OwnedSemaphorePermit;
 use crate::api::error::Error;
 use crate::api::in_place::InPlace;
 use crate::api::operations::Operations;
+use crate::api::write_data::WriteData;
 use crate::proto::reply::Response;
 use crate::proto::request;
-use crate::server::respond;
+use crate::server::{respond, respond_write_in_pipe};
 use crate::sys;
 use crate::transport::active::ActiveTransport;
 use crate::transport::dev::{Device, ReadBuf, ReadOutcome, Waiter, Wake};
+use crate::transport::splice_receive::{ReceiveOutcome, Received};
 use crate::transport::{Control, End, Runtime, send};
 
 /// Where a reader thread gets its requests.
@@ -108,7 +110,7 @@ impl Sleepers {
 
 /// What the next read of a thread brought.
 enum Next {
-    Request(usize),
+    Request(Received),
     Stop,
 }
 
@@ -145,8 +147,8 @@ fn serve<FS: Operations>(rt: Arc<Runtime<FS>>, runtime: Handle) {
     loop {
         let next = read_next(&rt, &source, &mut buf);
         rt.idle.fetch_sub(1, Ordering::SeqCst);
-        let n = match next {
-            Ok(Next::Request(n)) => n,
+        let received = match next {
+            Ok(Next::Request(received)) => received,
             Ok(Next::Stop) => break,
             Err(end) => {
                 let _ = rt.control.send(Control::End(end));
@@ -179,7 +181,7 @@ fn serve<FS: Operations>(rt: Arc<Runtime<FS>>, runtime: Handle) {
         if !in_place {
             rt.idle.fetch_add(1, Ordering::SeqCst);
         }
-        buf = run_request(&rt, dev, buf, n, permit, &on_reader, &runtime)
+        buf = run_request(&rt, dev, buf, received, permit, &on_reader, &runtime)
             .unwrap_or_else(|| rt.buffers.take(size));
         if shrink(&rt) {
             rt.idle.fetch_sub(1, Ordering::SeqCst);
@@ -236,16 +238,16 @@ fn read_next<FS>(rt: &Runtime<FS>, source: &Source, buf: &mut ReadBuf) -> Result
                 let read = if rt.stopping.load(Ordering::SeqCst) {
                     Ok(None)
                 } else {
-                    dev.read(buf.as_mut_bytes())
+                    receive(rt, dev, buf)
                 };
                 sleeper.sleeping.store(false, Ordering::SeqCst);
                 read
             }
-            Source::Shared(_) => rt.dev.read(buf.as_mut_bytes()),
+            Source::Shared(_) => receive(rt, &rt.dev, buf),
         };
         match read {
-            Ok(Some(ReadOutcome::Request(n))) => return Ok(Next::Request(n)),
-            Ok(Some(ReadOutcome::Ended)) => return Err(End::Unmounted),
+            Ok(Some(ReceiveOutcome::Request(received))) => return Ok(Next::Request(received)),
+            Ok(Some(ReceiveOutcome::Ended)) => return Err(End::Unmounted),
             Ok(None) => {}
             Err(e) => return Err(End::Failed(Error::Device(e))),
         }
@@ -262,6 +264,22 @@ fn read_next<FS>(rt: &Runtime<FS>, source: &Source, buf: &mut ReadBuf) -> Result
     }
 }
 
+/// Reads one request from `dev`: by splice when the filesystem takes WRITE data in a pipe and
+/// the device is the transport (`splice_receive.rs`), by `read(2)` otherwise.
+fn receive<FS>(
+    rt: &Runtime<FS>,
+    dev: &Device,
+    buf: &mut ReadBuf,
+) -> std::io::Result<Option<ReceiveOutcome>> {
+    if rt.splice.on() && rt.stats.active() == Some(ActiveTransport::Dev) {
+        return rt.splice.receive(dev, buf);
+    }
+    Ok(dev.read(buf.as_mut_bytes())?.map(|outcome| match outcome {
+        ReadOutcome::Request(n) => ReceiveOutcome::Request(Received::Whole(n)),
+        ReadOutcome::Ended => ReceiveOutcome::Ended,
+    }))
+}
+
 /// Runs one request. In place (`on_reader` set), its handler is polled here once; if it
 /// finishes, the reply is written and the buffer comes back for the next read. A handler that
 /// has to wait (or any, when not in place) continues as a tokio task that owns the buffer (and
@@ -270,14 +288,20 @@ fn run_request<FS: Operations>(
     rt: &Arc<Runtime<FS>>,
     dev: Arc<Device>,
     buf: ReadBuf,
-    len: usize,
+    received: Received,
     permit: OwnedSemaphorePermit,
     on_reader: &Arc<AtomicBool>,
     runtime: &Handle,
 ) -> Option<ReadBuf> {
     let in_place = on_reader.load(Ordering::Relaxed);
-    let mut handling: Pin<Box<_>> =
-        Box::pin(handle(rt.clone(), dev, buf, len, permit, on_reader.clone()));
+    let mut handling: Pin<Box<_>> = Box::pin(handle(
+        rt.clone(),
+        dev,
+        buf,
+        received,
+        permit,
+        on_reader.clone(),
+    ));
     if in_place {
         let _polling = InPlace::enter();
         let polled = handling
@@ -315,17 +339,24 @@ async fn handle<FS: Operations>(
     rt: Arc<Runtime<FS>>,
     dev: Arc<Device>,
     buf: ReadBuf,
-    len: usize,
+    received: Received,
     _permit: OwnedSemaphorePermit,
     on_reader: Arc<AtomicBool>,
 ) -> ReadBuf {
-    let bytes = &buf.as_bytes()[..len];
+    let bytes = &buf.as_bytes()[..received.head_len()];
     // The header is read here, once: the counters and the server share it.
-    let header = request::parse_header(bytes);
+    let header = match &received {
+        Received::Whole(_) => request::parse_header(bytes),
+        Received::WriteInPipe(data) => request::parse_split_header(bytes, data.len()),
+    };
     rt.stats.count_dev(header.as_ref().ok());
-    let response = match header {
-        Ok(header) => respond(&rt.server, &header, bytes).await,
-        Err(e) => {
+    let response = match (header, received) {
+        (Ok(header), Received::Whole(_)) => respond(&rt.server, &header, bytes).await,
+        (Ok(header), Received::WriteInPipe(data)) => {
+            let data = WriteData::from_pipe(data);
+            respond_write_in_pipe(&rt.server, &header, bytes, data).await
+        }
+        (Err(e), _) => {
             // No readable header, no unique to answer to.
             tracing::warn!(error = %e, "malformed request from the kernel, left unanswered");
             Response::Unanswered

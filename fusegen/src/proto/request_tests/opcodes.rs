@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::api::types::{FileHandle, Inode, SetAttr, time_from_kernel};
+use crate::api::write_data::WriteData;
 use crate::proto::op;
 
 #[test]
@@ -171,6 +172,32 @@ fn read_reads_every_field() {
 }
 
 #[test]
+fn write_with_its_data_in_a_pipe_parses_the_head_and_checks_the_size() {
+    let msg = request(FUSE_WRITE, WRITE_IN);
+    // The transport kept the 5 data bytes out of the buffer: the head is the first 80.
+    let head = &msg.bytes()[..80];
+    assert!(parse_header(head).is_err(), "the header counts the data");
+    let header = parse_split_header(head, 5).expect("header with 5 bytes elsewhere");
+    assert_eq!(header.opcode, FUSE_WRITE);
+    let req = parse_write_in_pipe(header, head, WriteData::from(&b"data!"[..])).expect("WRITE");
+    let (arg, data) = expect_op!(req.op, Operation::Write { arg, data } => (arg, data));
+    assert_eq!((arg.offset, arg.size, data.len()), (512, 5, 5));
+    let short = parse_write_in_pipe(header, head, WriteData::from(&b"dat"[..]));
+    assert_eq!(short.err(), Some(truncated(FUSE_WRITE, "write data", 5, 3)));
+    let other = Header {
+        opcode: FUSE_READ,
+        ..header
+    };
+    let refused = parse_write_in_pipe(other, head, WriteData::from(&b"data!"[..]));
+    assert_eq!(
+        refused.err(),
+        Some(RequestError::DataInPipe {
+            opcode: opcode_name(FUSE_READ)
+        })
+    );
+}
+
+#[test]
 fn write_reads_arguments_and_exactly_size_bytes_of_payload() {
     let msg = request(FUSE_WRITE, WRITE_IN);
     let (arg, data) = expect_op!(op(&msg), Operation::Write { arg, data } => (arg, data));
@@ -181,7 +208,7 @@ fn write_reads_arguments_and_exactly_size_bytes_of_payload() {
     assert!(arg.cached && !arg.kill_suidgid);
     assert_eq!(arg.lock_owner, Some(LOCK_OWNER));
     assert_eq!(arg.flags, 0x401);
-    assert_eq!(data, b"data!");
+    assert_eq!(data.as_slice(), Some(&b"data!"[..]));
 }
 
 #[test]
