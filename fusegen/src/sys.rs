@@ -179,17 +179,19 @@ pub(crate) struct EntryLayout {
 ///
 /// The kernel keeps those addresses as long as the ring exists, not only while a command
 /// runs, so the mapping is shared (reference counted) between this handle, which alone reads
-/// and writes it, and every [`Ring`] it was registered on, which only keeps it mapped: it is
-/// unmapped when both are gone. It is a mapping rather than heap memory so that a kernel
-/// access after the unmap (a command cancelled concurrently with teardown) faults (`EFAULT`
-/// for the kernel) instead of landing in a reused heap block.
+/// and writes it, and every [`Ring`] it was registered on. A ring is torn down
+/// asynchronously after its descriptor closes, so the kernel may still copy a request into the
+/// entry after the last handle is gone: the pages are then released but the addresses stay
+/// reserved, inaccessible (see [`Mapping`]'s drop), so such a copy fails (`EFAULT` for the
+/// kernel) instead of landing in memory reused for something else.
 #[derive(Debug)]
 pub(crate) struct RingMemory {
     map: std::sync::Arc<Mapping>,
     layout: EntryLayout,
 }
 
-/// An anonymous mapping, unmapped on drop. Reached only through [`RingMemory`].
+/// An anonymous mapping whose pages are released on drop and whose addresses stay reserved,
+/// inaccessible, for the life of the process. Reached only through [`RingMemory`].
 #[derive(Debug)]
 struct Mapping {
     ptr: std::ptr::NonNull<u8>,
@@ -205,10 +207,27 @@ unsafe impl Sync for Mapping {}
 
 impl Drop for Mapping {
     fn drop(&mut self) {
+        use nix::sys::mman::{MapFlags, ProtFlags, mmap_anonymous};
+        // Not munmap: a later mmap (the allocator's) could get these addresses while a late
+        // kernel copy still targets them. A fixed no-access mapping over the range releases
+        // the pages and keeps the addresses (a few MiB of address space per session ended).
+        let Some(len) = std::num::NonZeroUsize::new(self.len) else {
+            return;
+        };
         // SAFETY: `ptr`/`len` describe exactly the mapping created in `RingMemory::new`, and
-        // this is its last owner: it is unmapped once.
-        if let Err(e) = unsafe { nix::sys::mman::munmap(self.ptr.cast(), self.len) } {
-            tracing::warn!(error = %e, "munmap of an io_uring entry buffer failed");
+        // this is its last owner: nothing in the process refers to the bytes any more, so
+        // replacing them (MAP_FIXED over our own range only) invalidates no reference.
+        let replaced = unsafe {
+            mmap_anonymous(
+                Some(self.ptr.addr()),
+                len,
+                ProtFlags::PROT_NONE,
+                MapFlags::MAP_PRIVATE | MapFlags::MAP_FIXED | MapFlags::MAP_NORESERVE,
+            )
+        };
+        if let Err(e) = replaced {
+            // Left mapped as it is: memory kept, but never handed to anything else.
+            tracing::warn!(error = %e, "releasing an io_uring entry buffer failed");
         }
     }
 }
@@ -328,7 +347,10 @@ pub(crate) struct Ring {
     /// ring is gone.
     registered: Vec<std::sync::Arc<Mapping>>,
     /// Where the eventfd reads of [`push_read_eventfd`](Ring::push_read_eventfd) land.
-    read_buf: Box<[u8; 8]>,
+    /// Freed with the ring only when no read is pending (see [`Ring`]'s drop).
+    read_buf: std::mem::ManuallyDrop<Box<[u8; 8]>>,
+    /// The `user_data` of an eventfd read submitted and not completed yet.
+    pending_read: Option<u64>,
     /// The duration of [`push_timeout`](Ring::push_timeout).
     timeout: Box<io_uring::types::Timespec>,
 }
@@ -339,7 +361,8 @@ impl Ring {
         Ok(Ring {
             ring: io_uring::IoUring::builder().build(entries.next_power_of_two())?,
             registered: Vec::new(),
-            read_buf: Box::new([0; 8]),
+            read_buf: std::mem::ManuallyDrop::new(Box::new([0; 8])),
+            pending_read: None,
             timeout: Box::new(io_uring::types::Timespec::new()),
         })
     }
@@ -381,14 +404,20 @@ impl Ring {
         )
         .build()
         .user_data(user_data);
-        // SAFETY: the read fills `self.read_buf`, 8 bytes that live (boxed, so they do not
-        // move) until after `self.ring` is dropped, and that Rust code never reads.
-        unsafe {
+        // SAFETY: the read fills `self.read_buf`, 8 bytes (boxed, so they do not move) that
+        // Rust code never reads, and that are freed only once no read is pending: a read
+        // still pending when the ring is dropped may complete during the kernel's
+        // asynchronous teardown, so the buffer is then never freed (see `Drop for Ring`).
+        let pushed = unsafe {
             self.ring
                 .submission()
                 .push(&io_uring::squeue::Entry128::from(read))
         }
-        .is_ok()
+        .is_ok();
+        if pushed {
+            self.pending_read = Some(user_data);
+        }
+        pushed
     }
 
     /// Queues a timeout that completes after `after`; `false` when the submission queue is
@@ -425,6 +454,25 @@ impl Ring {
     pub(crate) fn completions_into(&mut self, out: &mut Vec<(u64, i32)>) {
         out.clear();
         out.extend(self.ring.completion().map(|c| (c.user_data(), c.result())));
+        if let Some(read) = self.pending_read
+            && out.iter().any(|&(user_data, _)| user_data == read)
+        {
+            self.pending_read = None;
+        }
+    }
+}
+
+impl Drop for Ring {
+    fn drop(&mut self) {
+        // Closing the ring's descriptor does not end its operations at once: the kernel
+        // cancels them later, and a pending read whose eventfd is written in between still
+        // fills its buffer. So the buffer of a read still pending is left allocated (8 bytes
+        // per ring that ends while waiting for a wake-up).
+        if self.pending_read.is_none() {
+            // SAFETY: no read is pending, so the kernel holds no address of the buffer, and
+            // `read_buf` is not used again (this is the ring's drop).
+            unsafe { std::mem::ManuallyDrop::drop(&mut self.read_buf) };
+        }
     }
 }
 
@@ -566,6 +614,8 @@ pub(crate) fn signal_thread(tid: nix::unistd::Pid, signal: libc::c_int) -> nix::
 
 #[cfg(test)]
 mod tests {
+    use std::os::fd::AsFd;
+
     use super::*;
 
     #[test]
@@ -600,5 +650,66 @@ mod tests {
         let base = m.addr(0) as usize;
         assert_eq!((word(512), word(512 + w)), (base, 288));
         assert_eq!((word(512 + 2 * w), word(512 + 3 * w)), (base + 4096, 4096));
+    }
+
+    /// A released entry's addresses stay reserved and inaccessible: what the kernel might
+    /// still copy there after the ring closed can never land in memory reused by the process.
+    #[test]
+    fn a_released_entry_keeps_its_addresses_reserved() {
+        let m = RingMemory::new(
+            8192,
+            EntryLayout {
+                header: 0..288,
+                payload: 4096..8192,
+                iovecs: 512,
+            },
+        )
+        .unwrap();
+        let start = m.addr(0) as usize;
+        drop(m);
+        let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+        let line = maps
+            .lines()
+            .find(|l| {
+                let range = l.split_whitespace().next().unwrap_or("");
+                let from = range.split('-').next().unwrap_or("");
+                usize::from_str_radix(from, 16).is_ok_and(|a| a <= start)
+                    && range
+                        .split('-')
+                        .nth(1)
+                        .and_then(|to| usize::from_str_radix(to, 16).ok())
+                        .is_some_and(|to| start < to)
+            })
+            .unwrap_or_else(|| panic!("{start:#x} was unmapped: it could be reused\n{maps}"));
+        let perms = line.split_whitespace().nth(1).unwrap_or("");
+        assert!(perms.starts_with("---"), "still accessible: {line}");
+    }
+
+    /// An eventfd read is pending from its submission to its completion; only a ring with no
+    /// read pending frees the read's buffer when it is dropped.
+    #[test]
+    fn eventfd_reads_are_tracked_until_they_complete() {
+        let Ok(mut ring) = Ring::new(4) else {
+            eprintln!("skipping: no io_uring here");
+            return;
+        };
+        let efd = nix::sys::eventfd::EventFd::new().unwrap();
+        assert!(ring.push_read_eventfd(efd.as_fd(), 7));
+        ring.submit().unwrap();
+        assert_eq!(ring.pending_read, Some(7));
+        efd.write(1).unwrap();
+        let mut done = Vec::new();
+        while done.is_empty() {
+            ring.submit_and_wait(1).unwrap();
+            ring.completions_into(&mut done);
+        }
+        assert_eq!(done, [(7, 8)]);
+        assert_eq!(ring.pending_read, None);
+        // Pending again when dropped: the buffer stays allocated (nothing to observe but that
+        // dropping is fine, and a write after the drop lands in live memory).
+        assert!(ring.push_read_eventfd(efd.as_fd(), 8));
+        ring.submit().unwrap();
+        drop(ring);
+        efd.write(1).unwrap();
     }
 }
