@@ -634,17 +634,19 @@ mod tests {
         assert!(RingMemory::new(8192, layout(0..4097, 4096..8192, 5000)).is_err());
     }
 
+    /// Header at 0, iovecs at 512, payload in the second page.
+    fn two_page_entry() -> RingMemory {
+        let layout = EntryLayout {
+            header: 0..288,
+            payload: 4096..8192,
+            iovecs: 512,
+        };
+        RingMemory::new(8192, layout).unwrap()
+    }
+
     #[test]
     fn iovecs_point_inside_the_mapping() {
-        let m = RingMemory::new(
-            8192,
-            EntryLayout {
-                header: 0..288,
-                payload: 4096..8192,
-                iovecs: 512,
-            },
-        )
-        .unwrap();
+        let m = two_page_entry();
         let w = size_of::<usize>();
         let word = |at: usize| usize::from_ne_bytes(m.bytes()[at..at + w].try_into().unwrap());
         let base = m.addr(0) as usize;
@@ -656,15 +658,7 @@ mod tests {
     /// still copy there after the ring closed can never land in memory reused by the process.
     #[test]
     fn a_released_entry_keeps_its_addresses_reserved() {
-        let m = RingMemory::new(
-            8192,
-            EntryLayout {
-                header: 0..288,
-                payload: 4096..8192,
-                iovecs: 512,
-            },
-        )
-        .unwrap();
+        let m = two_page_entry();
         let start = m.addr(0) as usize;
         drop(m);
         let maps = std::fs::read_to_string("/proc/self/maps").unwrap();

@@ -81,7 +81,7 @@ fn mount() -> TestMount {
 }
 
 /// Reads `len` bytes at `offset` through the mount, as many `pread` calls as it takes.
-fn read_at(file: &std::fs::File, offset: u64, len: usize) -> Vec<u8> {
+pub(crate) fn read_at(file: &std::fs::File, offset: u64, len: usize) -> Vec<u8> {
     let mut buf = vec![0; len];
     let mut done = 0;
     while done < len {

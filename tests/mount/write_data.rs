@@ -12,6 +12,7 @@ use fusegen::prelude::*;
 use fusegen::{ActiveTransport, MountOptions, Transport, Workers};
 
 use crate::mount::common::{CALL_TIMEOUT, TestMount, fuse_available, within};
+use crate::read_data::read_at;
 
 const DATA: Inode = Inode(2);
 /// Writes to this file are answered as done without touching the data: the pipe that holds
@@ -136,22 +137,6 @@ fn write_at(file: &std::fs::File, source: &[u8], offset: u64) {
     while done < data.len() {
         done += file.write_at(&data[done..], offset + done as u64).unwrap();
     }
-}
-
-fn read_at(file: &std::fs::File, offset: u64, len: usize) -> Vec<u8> {
-    let mut buf = vec![0; len];
-    let mut done = 0;
-    while done < len {
-        match file
-            .read_at(&mut buf[done..], offset + done as u64)
-            .unwrap()
-        {
-            0 => break,
-            n => done += n,
-        }
-    }
-    buf.truncate(done);
-    buf
 }
 
 /// Whether this process can make a pipe of 1 MiB, which holds a request of [`MAX_WRITE`]
