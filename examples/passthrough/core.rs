@@ -187,7 +187,7 @@ impl Core {
         plus: bool,
         out: &mut Vec<(DirEntry, Option<EntryAttributes>)>,
     ) -> io::Result<()> {
-        let entries = dir.peek(offset)?;
+        let entries = dir.peek(offset, plus)?;
         let dev = dir.inode.key.0;
         out.reserve(entries.len());
         for e in entries {

@@ -100,6 +100,10 @@ impl DirEntry {
 /// replies cost no `getdents64` call.
 const DIR_BUFFER: usize = 32 * 1024;
 
+/// Plain READDIR entries offered per reply: more than the largest reply holds (a `fuse_dirent`
+/// is at least 32 bytes, and the kernel asks for at most 128 KiB).
+const PLAIN_OFFER: usize = 4096;
+
 #[derive(Debug)]
 struct DirStream {
     /// Entries read but not yet sent.
@@ -150,7 +154,7 @@ impl OpenDir {
     /// says how many the reply took. Empty at the end of the directory. The kernel reads a
     /// directory handle one request at a time, continuing from the offset of the last entry
     /// taken, which finds the stream already there.
-    pub fn peek(&self, offset: u64) -> io::Result<Vec<DirEntry>> {
+    pub fn peek(&self, offset: u64, plus: bool) -> io::Result<Vec<DirEntry>> {
         let mut s = self.lock();
         if offset != s.position {
             // A seek (rewinddir, seekdir, or a reader starting over): continue from there.
@@ -159,10 +163,14 @@ impl OpenDir {
             s.position = offset;
             s.eof = false;
         }
-        if s.pending.is_empty() && !s.eof {
+        // READDIRPLUS entries cost a lookup each, so about as many as the last reply took;
+        // plain ones cost nothing, so as many as any reply can hold. Either way not cut at the
+        // end of one getdents(2) batch, which would cost the kernel a request for the rest.
+        let offer = if plus { s.batch } else { PLAIN_OFFER };
+        while s.pending.len() < offer && !s.eof {
             fill(&self.fd, &mut s)?;
         }
-        Ok(s.pending.iter().take(s.batch).cloned().collect())
+        Ok(s.pending.iter().take(offer).cloned().collect())
     }
 
     /// Takes the first `taken` of the `offered` entries the last [`peek`](Self::peek)
@@ -188,9 +196,10 @@ fn fill(fd: &OwnedFd, s: &mut DirStream) -> io::Result<()> {
     let mut buf = std::mem::take(&mut s.buf);
     buf.clear();
     buf.reserve(DIR_BUFFER);
+    let before = s.pending.len();
     let result = read_batch(fd, &mut buf, &mut s.pending);
     s.buf = buf;
-    s.eof = s.pending.is_empty();
+    s.eof = s.pending.len() == before;
     result
 }
 

@@ -1306,3 +1306,38 @@ fn passthrough_o_direct_reads_and_writes() {
         );
     });
 }
+
+/// A directory larger than one getdents(2) batch of the source: every entry is listed once,
+/// in full replies (the daemon reads several batches for one reply), on every pass.
+#[test]
+fn passthrough_large_directory_lists_every_entry_once() {
+    let Some(m) = Mirror::start("passthrough_large_directory", HANDLERS) else {
+        return;
+    };
+    fs::create_dir(m.s("big")).unwrap();
+    let expected: std::collections::BTreeSet<String> =
+        (0..5000).map(|i| format!("entry-{i:05}")).collect();
+    for name in &expected {
+        File::create(m.s(&format!("big/{name}"))).unwrap();
+    }
+    let dir = m.m("big");
+    let passes = on("two listings", move || {
+        (0..2)
+            .map(|_| {
+                fs::read_dir(&dir)
+                    .unwrap()
+                    .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                    .collect::<Vec<_>>()
+            })
+            .collect::<Vec<_>>()
+    });
+    for names in passes {
+        assert_eq!(
+            names.len(),
+            expected.len(),
+            "an entry listed twice or missing"
+        );
+        let set: std::collections::BTreeSet<String> = names.into_iter().collect();
+        assert!(set == expected, "the names listed differ from the source's");
+    }
+}
