@@ -250,4 +250,4 @@ impl<V> DirEntries<V> {
 
 #[cfg(test)]
 #[path = "dir_entries_tests.rs"]
-mod tests;
+pub(crate) mod tests;

@@ -2,12 +2,12 @@ use super::*;
 use crate::helpers::inodes::Refs;
 use crate::proto::reply::ReplyPolicy;
 
-const DIRENT: usize = 24;
+pub(crate) const DIRENT: usize = 24;
 /// `fuse_entry_out` before the `fuse_dirent` of a READDIRPLUS record.
-const ENTRY_OUT: usize = 128;
+pub(crate) const ENTRY_OUT: usize = 128;
 
 /// (name, inode, next offset) of each record of a reply.
-fn parse(bytes: &[u8], plus: bool) -> Vec<(String, u64, u64)> {
+pub(crate) fn parse(bytes: &[u8], plus: bool) -> Vec<(String, u64, u64)> {
     let skip = if plus { ENTRY_OUT } else { 0 };
     let mut out = Vec::new();
     let mut at = 0;

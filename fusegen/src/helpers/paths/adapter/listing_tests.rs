@@ -11,14 +11,11 @@ use super::super::PathFs;
 use crate::api::errno::{Errno, Result};
 use crate::api::operations::{Handlers, Operations};
 use crate::api::types::{EntryAttributes, FileHandle, FileType, Forget, Inode, RequestContext};
+use crate::helpers::dir_entries::tests::{ENTRY_OUT, parse};
 use crate::helpers::paths::tree::UNKNOWN_INO;
 use crate::helpers::paths::{DirEntry, PathOperations};
 use crate::proto::dir::ReaddirReply;
 use crate::proto::reply::ReplyPolicy;
-
-/// `fuse_entry_out` before the `fuse_dirent` of a READDIRPLUS record.
-const ENTRY_OUT: usize = 128;
-const DIRENT: usize = 24;
 
 /// A file of [`Flat`]: its listed attributes (`None`: listed without them) and what its
 /// `getattr` answers.
@@ -78,21 +75,6 @@ impl PathOperations for Flat {
 
 /// (name, inode, next offset) of each record.
 type Record = (String, u64, u64);
-
-fn parse(bytes: &[u8], plus: bool) -> Vec<Record> {
-    let skip = if plus { ENTRY_OUT } else { 0 };
-    let mut out = Vec::new();
-    let mut at = 0;
-    while at < bytes.len() {
-        let d = &bytes[at + skip..];
-        let word = |i: usize| u64::from_ne_bytes(d[i..i + 8].try_into().unwrap());
-        let namelen = u32::from_ne_bytes(d[16..20].try_into().unwrap()) as usize;
-        let name = String::from_utf8(d[DIRENT..DIRENT + namelen].to_vec()).unwrap();
-        out.push((name, word(0), word(8)));
-        at += (skip + DIRENT + namelen).div_ceil(8) * 8;
-    }
-    out
-}
 
 /// One READDIR(PLUS) of the root from `offset` with room for `records` records of short names.
 fn readdir(
