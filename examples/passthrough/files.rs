@@ -100,9 +100,8 @@ impl DirEntry {
 /// replies cost no `getdents64` call.
 const DIR_BUFFER: usize = 32 * 1024;
 
-/// Plain READDIR entries offered per reply: more than the largest reply holds (a `fuse_dirent`
-/// is at least 32 bytes, and the kernel asks for at most 128 KiB).
-const PLAIN_OFFER: usize = 4096;
+/// The fewest plain READDIR entries offered: about what a 32 KiB reply of short names holds.
+const PLAIN_FIRST: usize = 1024;
 
 #[derive(Debug)]
 struct DirStream {
@@ -163,10 +162,15 @@ impl OpenDir {
             s.position = offset;
             s.eof = false;
         }
-        // READDIRPLUS entries cost a lookup each, so about as many as the last reply took;
-        // plain ones cost nothing, so as many as any reply can hold. Either way not cut at the
-        // end of one getdents(2) batch, which would cost the kernel a request for the rest.
-        let offer = if plus { s.batch } else { PLAIN_OFFER };
+        // About as many as the last reply took (each offered entry costs a copy, and for
+        // READDIRPLUS a lookup), not cut at the end of one getdents(2) batch, which would
+        // cost the kernel a request for the rest. Plain entries start from a full reply's
+        // worth rather than ramping up from a few.
+        let offer = if plus {
+            s.batch
+        } else {
+            s.batch.max(PLAIN_FIRST)
+        };
         while s.pending.len() < offer && !s.eof {
             fill(&self.fd, &mut s)?;
         }
