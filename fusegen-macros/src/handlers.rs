@@ -291,7 +291,18 @@ fn check_handler(
                 let check = RustcCheck::new(index, &param.ty, want.path, (&what, want.ty), &fix);
                 rustc_checks.push(check);
             } else if got != strip_lifetimes(want.ty) {
-                let why = type_hint(want.name, want.ty, &got)
+                // The alternative type in a block that cannot take it.
+                let elsewhere = crate::ops::alternative(name, want.name)
+                    .filter(|a| other.is_none() && got == strip_lifetimes(a.ty))
+                    .map(|a| {
+                        format!(
+                            "only inode-level `async` handlers take `{}` (path-level and \
+                             blocking handlers get the data as bytes): write `{expected}`",
+                            strip_lifetimes(a.ty)
+                        )
+                    });
+                let why = elsewhere
+                    .or_else(|| type_hint(want.name, want.ty, &got))
                     .or_else(|| crate::paths::type_hint(want.name, want.ty, &got))
                     .unwrap_or_else(|| format!("write `{expected}`"));
                 fail(
