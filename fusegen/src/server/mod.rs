@@ -74,14 +74,8 @@ pub(crate) async fn respond<FS: Operations>(
     header: &Header,
     bytes: &[u8],
 ) -> Response {
-    let req = match request::parse_args(*header, bytes, rt.negotiated.layout) {
-        Ok(req) => req,
-        Err(e) => {
-            tracing::warn!(error = %e, "malformed request from the kernel");
-            return malformed(header);
-        }
-    };
-    Response::to(header, serve(rt, req).await)
+    let parsed = request::parse_args(*header, bytes, rt.negotiated.layout);
+    answer(rt, header, parsed).await
 }
 
 /// [`respond`] for a WRITE whose data the `/dev/fuse` transport left in a pipe: `head` is the
@@ -92,14 +86,27 @@ pub(crate) async fn respond_write_in_pipe<FS: Operations>(
     head: &[u8],
     data: WriteData<'_>,
 ) -> Response {
-    let req = match request::parse_write_in_pipe(*header, head, data) {
-        Ok(req) => req,
+    answer(
+        rt,
+        header,
+        request::parse_write_in_pipe(*header, head, data),
+    )
+    .await
+}
+
+/// The response to a parsed request, or to one whose arguments did not parse.
+async fn answer<FS: Operations>(
+    rt: &Server<FS>,
+    header: &Header,
+    parsed: Result<request::Request<'_>, request::RequestError>,
+) -> Response {
+    match parsed {
+        Ok(req) => Response::to(header, serve(rt, req).await),
         Err(e) => {
             tracing::warn!(error = %e, "malformed request from the kernel");
-            return malformed(header);
+            malformed(header)
         }
-    };
-    Response::to(header, serve(rt, req).await)
+    }
 }
 
 /// The reply to one parsed request, computed whether or not it will be sent (`respond`

@@ -345,10 +345,7 @@ async fn handle<FS: Operations>(
 ) -> ReadBuf {
     let bytes = &buf.as_bytes()[..received.head_len()];
     // The header is read here, once: the counters and the server share it.
-    let header = match &received {
-        Received::Whole(_) => request::parse_header(bytes),
-        Received::WriteInPipe(data) => request::parse_split_header(bytes, data.len()),
-    };
+    let header = request::parse_split_header(bytes, received.in_pipe_len());
     rt.stats.count_dev(header.as_ref().ok());
     let response = match (header, received) {
         (Ok(header), Received::Whole(_)) => respond(&rt.server, &header, bytes).await,

@@ -56,6 +56,14 @@ impl Received {
             Received::WriteInPipe(_) => WRITE_HEAD,
         }
     }
+
+    /// How many bytes of the request are in a pipe instead.
+    pub(crate) fn in_pipe_len(&self) -> usize {
+        match self {
+            Received::Whole(_) => 0,
+            Received::WriteInPipe(data) => data.len(),
+        }
+    }
 }
 
 /// Whether this session's readers receive by splice, and with what sizes.
